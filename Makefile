@@ -1,0 +1,40 @@
+# malloclab: the two commands of the README, and the rest.
+#   make run     build, then replay the default trace suite and print the scores
+#   make test    every test; the last line is `N passed, N failed`
+#   make bench   benchmarks (figures recorded in docs/)
+#   make traces  regenerate the generated traces from their seeds
+#   make format  clang-format the kit's C sources
+PYTHON ?= python3
+
+all:
+	@tools/setup.sh
+	$(MAKE) -C malloc
+
+run: all
+	cd malloc && ./mdriver
+
+# Each area adds its test prerequisites to TEST_DEPS and benchmarks to BENCHES.
+TEST_DEPS :=
+BENCHES :=
+-include mk/*.mk
+
+test:
+	@tools/setup.sh --test
+	$(MAKE) -C malloc
+	$(MAKE) test-deps
+	$(PYTHON) tests/run.py
+
+test-deps: $(TEST_DEPS)
+
+bench: all $(BENCHES)
+
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+format:
+	clang-format -i $(C_SOURCES)
+
+clean:
+	$(MAKE) -C malloc clean
+	rm -rf build
+
+.PHONY: all run test test-deps bench format clean $(TEST_DEPS) $(BENCHES)

@@ -1,0 +1,181 @@
+/*
+ * memlib.c - the simulated heap.
+ *
+ * The region is reserved once with no access rights; mem_sbrk() grants
+ * read/write access page by page as the break moves up, so a write far
+ * past the break faults at once. Fresh bytes are filled with garbage
+ * (a fixed pseudo-random sequence restarted at every reset, so runs are
+ * reproducible). When Valgrind's headers are available, memcheck is told
+ * that bytes past the break are off limits and fresh bytes are undefined.
+ */
+#include "memlib.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define MEM_HAVE_VALGRIND 1
+#endif
+#endif
+
+#ifndef MEM_HAVE_VALGRIND
+static inline void mem_vg_noaccess(void *p, size_t n) { (void)p, (void)n; }
+static inline void mem_vg_undefined(void *p, size_t n) { (void)p, (void)n; }
+#else
+static inline void mem_vg_noaccess(void *p, size_t n)
+{
+    (void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
+}
+static inline void mem_vg_undefined(void *p, size_t n)
+{
+    (void)VALGRIND_MAKE_MEM_UNDEFINED(p, n);
+}
+#endif
+
+/* Upper bound on -m: 64 GiB of address space is plenty for a lab. */
+static const size_t MEM_LIMIT_CEILING = (size_t)64 << 30;
+static const uint64_t MEM_GARBAGE_SEED = 0x9e3779b97f4a7c15u;
+
+static size_t max_heap = MEM_DEFAULT_MAX_HEAP;
+static char *heap_lo;       /* first byte of the region */
+static char *heap_brk;      /* first byte past the heap */
+static char *heap_granted;  /* first byte past the read/write pages */
+static size_t page_size;
+static uint64_t garbage_state;
+static bool limit_reached;
+
+static void mem_error(const char *what)
+{
+    fflush(stdout);
+    fprintf(stderr, "ERROR: %s\n", what);
+}
+
+static size_t round_up_to_page(size_t n)
+{
+    return (n + page_size - 1) / page_size * page_size;
+}
+
+/* The next word of garbage (xorshift64*). */
+static uint64_t next_garbage(void)
+{
+    garbage_state ^= garbage_state >> 12;
+    garbage_state ^= garbage_state << 25;
+    garbage_state ^= garbage_state >> 27;
+    return garbage_state * 0x2545f4914f6cdd1du;
+}
+
+static void fill_garbage(char *p, size_t n)
+{
+    while (n >= sizeof(uint64_t)) {
+        uint64_t w = next_garbage();
+        memcpy(p, &w, sizeof w);
+        p += sizeof w;
+        n -= sizeof w;
+    }
+    if (n > 0) {
+        uint64_t w = next_garbage();
+        memcpy(p, &w, n);
+    }
+}
+
+bool mem_set_max_heap(size_t bytes)
+{
+    if (bytes == 0 || bytes > MEM_LIMIT_CEILING)
+        return false;
+    max_heap = bytes;
+    return true;
+}
+
+size_t mem_max_heap(void) { return max_heap; }
+
+bool mem_init(void)
+{
+    page_size = (size_t)sysconf(_SC_PAGESIZE);
+    size_t reserve = round_up_to_page(max_heap) + page_size; /* + guard */
+    void *p = mmap(NULL, reserve, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        mem_error("mem_init: could not reserve the simulated heap");
+        return false;
+    }
+    heap_lo = p;
+    heap_granted = heap_lo;
+    mem_reset_brk();
+    return true;
+}
+
+void mem_deinit(void)
+{
+    if (heap_lo == NULL)
+        return;
+    munmap(heap_lo, round_up_to_page(max_heap) + page_size);
+    heap_lo = heap_brk = heap_granted = NULL;
+}
+
+void mem_reset_brk(void)
+{
+    if (heap_granted > heap_lo)
+        mprotect(heap_lo, (size_t)(heap_granted - heap_lo), PROT_NONE);
+    heap_brk = heap_granted = heap_lo;
+    garbage_state = MEM_GARBAGE_SEED;
+    limit_reached = false;
+    mem_vg_noaccess(heap_lo, round_up_to_page(max_heap));
+}
+
+/* Gives read/write access to the pages up to new_brk. */
+static bool grant_pages(char *new_brk)
+{
+    if (new_brk <= heap_granted)
+        return true;
+    char *end = heap_lo + round_up_to_page((size_t)(new_brk - heap_lo));
+    if (mprotect(heap_granted, (size_t)(end - heap_granted),
+                 PROT_READ | PROT_WRITE) != 0)
+        return false;
+    heap_granted = end;
+    return true;
+}
+
+void *mem_sbrk(intptr_t incr)
+{
+    char msg[160];
+    if (heap_lo == NULL) {
+        mem_error("mem_sbrk: called before mem_init");
+        return (void *)-1;
+    }
+    if (incr < 0) {
+        snprintf(msg, sizeof msg,
+                 "mem_sbrk failed: negative increment %ld (the heap "
+                 "cannot shrink)", (long)incr);
+        mem_error(msg);
+        return (void *)-1;
+    }
+    size_t used = (size_t)(heap_brk - heap_lo);
+    if ((size_t)incr > max_heap - used) {
+        limit_reached = true;
+        snprintf(msg, sizeof msg,
+                 "mem_sbrk failed: ran out of memory: %zu + %ld bytes is "
+                 "past the heap limit of %zu bytes",
+                 used, (long)incr, max_heap);
+        mem_error(msg);
+        return (void *)-1;
+    }
+    char *old_brk = heap_brk;
+    if (!grant_pages(old_brk + incr)) {
+        mem_error("mem_sbrk failed: mprotect refused to grow the heap");
+        return (void *)-1;
+    }
+    fill_garbage(old_brk, (size_t)incr);
+    mem_vg_undefined(old_brk, (size_t)incr);
+    heap_brk = old_brk + incr;
+    return old_brk;
+}
+
+void *mem_heap_lo(void) { return heap_lo; }
+void *mem_heap_hi(void) { return heap_brk - 1; }
+size_t mem_heapsize(void) { return (size_t)(heap_brk - heap_lo); }
+size_t mem_pagesize(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+bool mem_limit_reached(void) { return limit_reached; }
