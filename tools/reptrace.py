@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""reptrace: the one parser, validator and writer of `.rep` traces.
+
+Every Python tool of the kit reads and writes traces through this module
+(docs/CONTRACTS.md sections 3 and 5); the grammar is the one mdriver reads.
+
+    import reptrace
+    trace = reptrace.parse("traces/short1-bal.rep")   # raises TraceError
+    problems = reptrace.validate(trace, balanced=True) # [] when valid
+    reptrace.write(trace, "copy.rep")                  # header recomputed
+
+Two steps, one verdict:
+  parse()     the syntax: a four-line header (dialect A or B), then exactly
+              header-line-3 ops, each `a ID SIZE`, `r ID SIZE`,
+              `c ID NMEMB SIZE` or `f ID`, ids inside 0 .. ids-1 (`f -1`
+              is free(NULL)), sizes 0 .. 2^30, NMEMB * SIZE <= 2^30.
+  validate()  the meaning: ids allocated before use (`a`/`c` need a dead id,
+              `f` a live one, `r` an id allocated at least once), header
+              counts right, and, when asked, balanced (nothing live at end).
+A file is a valid trace when parse() succeeds and validate() returns [].
+Error messages read `path:line: what was expected`.
+
+Command line:
+    python3 tools/reptrace.py check [--balanced] FILE...
+prints one `file:line: message` per problem and exits 1 if there was any
+(0 when every file is valid). Files named `*-bal.rep` must be balanced;
+--balanced requires it of every file.
+"""
+import collections
+import io
+import os
+import re
+import sys
+
+MAX_SIZE = 1 << 30  # largest request a trace may make (1 GiB)
+MAX_WEIGHT = 100  # header line 4 (A) or 1 (B) above this is not a weight
+MAX_COUNT = (1 << 31) - 1  # largest id count / op count in a header
+KINDS = ("a", "r", "c", "f")
+HEADER_NAMES = ("line 1", "line 2 (number of ids)", "line 3 (number of ops)",
+                "line 4")
+OP_SYNTAX = "expected 'a ID SIZE', 'r ID SIZE', 'c ID NMEMB SIZE' or 'f ID'"
+_DECIMAL = re.compile(r"[0-9]+\Z")
+_SIGNED = re.compile(r"-?[0-9]+\Z")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+class TraceError(Exception):
+    """A malformed trace; str(e) is `path:line: message`."""
+
+    def __init__(self, path, line, message):
+        super().__init__("%s:%d: %s" % (path, line, message))
+        self.path, self.line, self.message = path, line, message
+
+
+class Op(collections.namedtuple("Op", "kind id size nmemb line")):
+    """One operation. kind is a, r, c or f; id is -1 only for `f -1`.
+
+    size is the request (the element size for `c`, 0 for `f`); nmemb is the
+    element count of `c` and 1 otherwise; line is the line in the source
+    file (0 for an op made in memory).
+    """
+    __slots__ = ()
+
+    def __new__(cls, kind, id, size=0, nmemb=1, line=0):
+        return super().__new__(cls, kind, id, size, nmemb, line)
+
+    @property
+    def bytes(self):
+        """Bytes requested: size, or nmemb * size for calloc."""
+        return self.size * self.nmemb
+
+    def text(self):
+        """The op as it is written in a .rep file."""
+        if self.kind == "f":
+            return "f %d" % self.id
+        if self.kind == "c":
+            return "c %d %d %d" % (self.id, self.nmemb, self.size)
+        return "%s %d %d" % (self.kind, self.id, self.size)
+
+
+class Trace:
+    """A parsed trace.
+
+    ids     number of ids (ids are 0 .. ids-1), header line 2
+    weight  0 .. 100; 0 means replayed and checked but not scored
+    header  the four header numbers as read (dialect A or B), or None
+    ops     list of Op
+    path    where it came from (used in messages)
+    comments  comment lines (without the leading '# ') written by write()
+    """
+
+    def __init__(self, ids, weight, header, ops, path="<trace>",
+                 comments=None):
+        self.ids, self.weight, self.header, self.ops = ids, weight, header, ops
+        self.path = path
+        self.comments = list(comments or [])
+
+    @property
+    def name(self):
+        return os.path.basename(self.path)
+
+    def __repr__(self):
+        return "Trace(%r, ids=%d, weight=%d, %d ops)" % (
+            self.path, self.ids, self.weight, len(self.ops))
+
+
+# ---------------------------------------------------------------- parsing
+
+def _lines(data):
+    """Yields (line number, text) of the meaningful lines of a file."""
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        text = raw.decode("utf-8", errors="replace")
+        if text.endswith("\r"):
+            text = text[:-1]
+        stripped = text.strip(" \t")
+        if stripped == "" or stripped.startswith("#"):
+            continue
+        yield number, stripped
+
+
+def _last_line(data):
+    return max(1, data.count(b"\n") + (0 if data.endswith(b"\n") else 1))
+
+
+def _shown(text):
+    """A line quoted in a message: printable and not too long."""
+    text = "".join(ch if ch.isprintable() and ch < "\x7f" else "?"
+                   for ch in text)
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+def _header(path, lines, data):
+    """Reads the four header numbers; returns (ids, weight, header)."""
+    header = []
+    for index in range(4):
+        item = next(lines, None)
+        if item is None:
+            raise TraceError(path, _last_line(data),
+                             "truncated header: expected 4 numbers (heap size "
+                             "or weight, ids, ops, weight or max bytes), "
+                             "found %d" % index)
+        number, text = item
+        if not _DECIMAL.match(text) or int(text) > (1 << 62):
+            raise TraceError(path, number,
+                             "header %s: expected a non-negative decimal "
+                             "number, found %s" % (HEADER_NAMES[index],
+                                                   _shown(text)))
+        header.append((number, int(text)))
+    return _dialect(path, header)
+
+
+def _dialect(path, header):
+    (_, first), (ids_line, ids), (ops_line, nops), (_, fourth) = header
+    if fourth <= MAX_WEIGHT:
+        weight = fourth
+    elif first <= MAX_WEIGHT:
+        weight = first
+    else:
+        raise TraceError(path, header[0][0],
+                         "header: no weight: line 4 (dialect A) or line 1 "
+                         "(dialect B) must be <= %d, found %d and %d" % (
+                             MAX_WEIGHT, fourth, first))
+    if ids > MAX_COUNT:
+        raise TraceError(path, ids_line, "header line 2: number of ids %d "
+                         "is absurd (at most %d)" % (ids, MAX_COUNT))
+    if nops > MAX_COUNT:
+        raise TraceError(path, ops_line, "header line 3: number of ops %d "
+                         "is absurd (at most %d)" % (nops, MAX_COUNT))
+    return ids, weight, tuple(value for _, value in header)
+
+
+def _number(path, line, text, what, low, high):
+    if not _SIGNED.match(text):
+        raise TraceError(path, line, "%s: expected a decimal number, found %s"
+                         % (what, _shown(text)))
+    value = int(text)
+    if value < low or value > high:
+        raise TraceError(path, line, "%s %s out of range (expected %d .. %d)"
+                         % (what, text, low, high))
+    return value
+
+
+def _op(path, number, text, ids):
+    """Parses one op line against a trace of `ids` ids."""
+    fields = _BLANKS.split(text)
+    kind = fields[0]
+    arity = {"a": 3, "r": 3, "c": 4, "f": 2}.get(kind)
+    if arity is None or len(fields) != arity:
+        raise TraceError(path, number, "bad op %s: %s" % (_shown(text),
+                                                          OP_SYNTAX))
+    if ids == 0 and not (kind == "f" and fields[1] == "-1"):
+        raise TraceError(path, number, "id %s out of range: the header "
+                         "declares 0 ids" % fields[1])
+    low = -1 if kind == "f" else 0
+    oid = _number(path, number, fields[1], "id", low, ids - 1)
+    if kind == "f":
+        return Op("f", oid, 0, 1, number)
+    size = _number(path, number, fields[-1], "size", 0, MAX_SIZE)
+    if kind != "c":
+        return Op(kind, oid, size, 1, number)
+    nmemb = _number(path, number, fields[2], "nmemb", 0, MAX_SIZE)
+    if nmemb * size > MAX_SIZE:
+        raise TraceError(path, number, "calloc of %d * %d bytes is absurd "
+                         "(at most %d)" % (nmemb, size, MAX_SIZE))
+    return Op("c", oid, size, nmemb, number)
+
+
+def parse_bytes(data, path="<trace>"):
+    """Parses the bytes of a .rep file; see parse()."""
+    lines = _lines(data)
+    ids, weight, header = _header(path, lines, data)
+    nops = header[2]
+    ops = []
+    for number, text in lines:
+        if len(ops) == nops:
+            raise TraceError(path, number, "op count mismatch: the header "
+                             "(line 3) declares %d ops, found more" % nops)
+        ops.append(_op(path, number, text, ids))
+    if len(ops) != nops:
+        raise TraceError(path, _last_line(data), "op count mismatch: the "
+                         "header (line 3) declares %d ops, found %d "
+                         "(truncated?)" % (nops, len(ops)))
+    return Trace(ids, weight, header, ops, path=path)
+
+
+def parse_text(text, path="<trace>"):
+    """Parses a .rep file given as a string; see parse()."""
+    return parse_bytes(text.encode("utf-8"), path)
+
+
+def parse(path):
+    """Reads and parses a .rep file. Raises TraceError on a syntax error
+    (including an unreadable file); validate() then checks its meaning."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceError(path, 0, "cannot read: %s" % e.strerror) from None
+    return parse_bytes(data, path)
+
+
+# ------------------------------------------------------------- validating
+
+def op_line(trace, index):
+    """The line of op `index`: its source line, or where write() puts it."""
+    line = trace.ops[index].line
+    return line if line else len(trace.comments) + 4 + index + 1
+
+
+def _check_op(op, live, seen):
+    """The problem with op given the live and ever-allocated ids, or None.
+    Updates live and seen."""
+    if op.kind in ("a", "c"):
+        if op.id in live:
+            return "%s %d: id %d is already live (free it first)" % (
+                op.kind, op.id, op.id)
+        live.add(op.id)
+        seen.add(op.id)
+    elif op.kind == "f":
+        if op.id == -1:
+            return None
+        if op.id not in live:
+            what = "already freed" if op.id in seen else "never allocated"
+            return "f %d: free of dead id %d (%s)" % (op.id, op.id, what)
+        live.discard(op.id)
+    else:  # r: realloc of a live id, or realloc(NULL, size) of a dead one
+        if op.id not in seen:
+            return "r %d: realloc of never-allocated id %d" % (op.id, op.id)
+        if op.size == 0:
+            live.discard(op.id)
+        else:
+            live.add(op.id)
+    return None
+
+
+def _check_header(trace):
+    problems = []
+    if trace.header is not None and trace.header[2] != len(trace.ops):
+        problems.append("op count mismatch: header says %d ops, the trace "
+                        "has %d" % (trace.header[2], len(trace.ops)))
+    if not 0 <= trace.weight <= MAX_WEIGHT:
+        problems.append("weight %d out of range (0 .. %d)" % (trace.weight,
+                                                              MAX_WEIGHT))
+    return problems
+
+
+def validate(trace, balanced=False):
+    """Checks a trace's meaning; returns a list of `path:line: message`
+    (empty when valid). With balanced=True, every block must be freed by
+    the end of the trace."""
+    problems = ["%s:%d: %s" % (trace.path, 1, p) for p in _check_header(trace)]
+    live, seen = set(), set()
+    for index, op in enumerate(trace.ops):
+        line = op_line(trace, index)
+        if op.kind not in KINDS or not (-1 <= op.id < trace.ids):
+            problems.append("%s:%d: bad op %r (ids are 0 .. %d)" % (
+                trace.path, line, op, trace.ids - 1))
+            continue
+        if op.id == -1 and op.kind != "f":
+            problems.append("%s:%d: id -1 is only for 'f -1'" % (trace.path,
+                                                                 line))
+            continue
+        problem = _check_op(op, live, seen)
+        if problem:
+            problems.append("%s:%d: %s" % (trace.path, line, problem))
+    if balanced and live:
+        last = op_line(trace, len(trace.ops) - 1) if trace.ops else 1
+        shown = " ".join(str(i) for i in sorted(live)[:8])
+        problems.append("%s:%d: not balanced: %d block(s) still live at the "
+                        "end (ids %s%s)" % (trace.path, last, len(live), shown,
+                                            " ..." if len(live) > 8 else ""))
+    return problems
+
+
+def check_file(path, balanced=None):
+    """All problems of one file, as `path:line: message` strings. balanced
+    None means: required when the name ends with -bal.rep."""
+    if balanced is None:
+        balanced = path.endswith("-bal.rep")
+    try:
+        trace = parse(path)
+    except TraceError as e:
+        return [str(e)]
+    return validate(trace, balanced=balanced)
+
+
+# ---------------------------------------------------------------- writing
+
+def ideal_block(size):
+    """Bytes of the smallest block holding `size` payload bytes with an
+    8-byte header and 16-byte alignment (16 at least). The ideal
+    utilization bound (tools/tracestats.py) is defined with it."""
+    return max(16, (size + 8 + 15) // 16 * 16)
+
+
+def suggested_heap(trace):
+    """Header line 1 of dialect A: peak of the live ideal block bytes."""
+    live, total, peak = {}, 0, 0
+    for op in trace.ops:
+        if op.kind == "f" or (op.kind == "r" and op.size == 0):
+            total -= live.pop(op.id, 0)
+            continue
+        total += ideal_block(op.bytes) - live.pop(op.id, 0)
+        live[op.id] = ideal_block(op.bytes)
+        peak = max(peak, total)
+    return peak
+
+
+def write(trace, file):
+    """Writes trace (dialect A) to a path or a text file object. The header
+    counts are recomputed from the ops: suggested heap size, ids (max id
+    + 1), number of ops; then the weight."""
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "w", newline="\n") as f:
+            return write(trace, f)
+    ids = max([op.id for op in trace.ops] + [-1]) + 1
+    out = io.StringIO()
+    for comment in trace.comments:
+        out.write(("# " + comment).rstrip() + "\n")
+    out.write("%d\n%d\n%d\n%d\n" % (suggested_heap(trace), ids,
+                                    len(trace.ops), trace.weight))
+    out.write("".join(op.text() + "\n" for op in trace.ops))
+    file.write(out.getvalue())
+    return None
+
+
+def renumbered(trace, ops=None):
+    """A copy of trace with `ops` (default: its own) in memory, header and
+    line numbers cleared so validate() and write() compute them."""
+    ops = trace.ops if ops is None else ops
+    fresh = [op._replace(line=0) for op in ops]
+    ids = max([op.id for op in fresh] + [-1]) + 1
+    return Trace(ids, trace.weight, None, fresh, path=trace.path,
+                 comments=trace.comments)
+
+
+# ----------------------------------------------------------- command line
+
+def main(argv):
+    usage = "usage: reptrace.py check [--balanced] FILE..."
+    if len(argv) < 1 or argv[0] != "check":
+        print(usage, file=sys.stderr)
+        return 2
+    args = argv[1:]
+    balanced = None
+    if "--balanced" in args:
+        balanced = True
+        args = [a for a in args if a != "--balanced"]
+    if not args:
+        print(usage, file=sys.stderr)
+        return 2
+    bad = 0
+    for path in args:
+        problems = check_file(path, balanced)
+        bad += bool(problems)
+        for problem in problems:
+            print(problem)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
