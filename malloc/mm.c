@@ -1,51 +1,666 @@
 /*
- * mm.c - PLACEHOLDER: a bump allocator that is correct but never reuses
- * memory. The reference allocator replaces it (issue 3).
+ * mm.c - the kit's reference allocator: segregated explicit free lists with
+ * boundary tags, 16-byte aligned payloads, 8-byte headers, no footer in
+ * allocated blocks, and 16-byte "mini" free blocks. docs/design.md explains
+ * every choice and the numbers behind it.
+ *
+ * ALLOCATED BLOCK (size >= 16; the payload is 16-byte aligned)
+ *
+ *     +--------------------------------+ <- block_t *b (address = 8 mod 16)
+ *     | header: size | bits            |  8 bytes
+ *     +--------------------------------+ <- payload (address = 0 mod 16)
+ *     | payload (size - 8 bytes)       |
+ *     | ... (no footer)                |
+ *     +--------------------------------+ <- next block's header
+ *
+ * FREE BLOCK (size >= 32)                FREE MINI BLOCK (size == 16)
+ *
+ *     +-------------------------+            +-------------------------+
+ *     | header: size | bits     |            | header: 16 | bits       |
+ *     +------------+------------+            +------------+------------+
+ *     | next (u32) | prev (u32) |            | next (u32) | prev (u32) |
+ *     +------------+------------+            +------------+------------+
+ *     | (unused)                |            (no room for a footer: the
+ *     +-------------------------+             next block's header says
+ *     | footer == header        |             PREV_MINI instead)
+ *     +-------------------------+
+ *
+ * next/prev are offsets of the neighbouring list nodes from the heap base
+ * in 16-byte units (0 is null): 32 bits cover a 64 GiB heap.
+ *
+ * HEADER WORD (64 bits)
+ *
+ *     63      48 47                        4  3   2   1   0
+ *     +---------+---------------------------+---+---+---+---+
+ *     | arena=0 |   size / 16               | 0 | M | P | A |
+ *     +---------+---------------------------+---+---+---+---+
+ *     A = this block is allocated      P = the previous block is allocated
+ *     M = the previous block is a free mini block (so it has no footer)
+ *     arena = reserved for the per-CPU arena mode (always 0 here)
+ *
+ * THE HEAP
+ *
+ *     heap_base (16-aligned)                                     break
+ *     v                                                              v
+ *     +--------+---------+---------+-- ... --+---------+-------------+
+ *     | [pad]  | prolog. | block 1 |         | block n | epilogue    |
+ *     | 0 or 8 | 0|A     |         |         |         | hdr 0|A     |
+ *     +--------+---------+---------+-- ... --+---------+-------------+
+ *     The prologue is a header-only word (size 0, allocated) that puts the
+ *     first header at 8 mod 16; the epilogue is a header (size 0,
+ *     allocated) that is always the last word before the break.
+ *
+ * INVARIANTS (mm_checkheap reports them by number)
+ *   1. A free block of 32 bytes or more has a footer equal to its header.
+ *   2. Every payload is 16-byte aligned (every header is at 8 mod 16).
+ *   3. Every block's size is at least 16 and a multiple of 16.
+ *   4. The blocks tile the heap: from the prologue, stepping by size, the
+ *      walk lands exactly on the epilogue.
+ *   5. The epilogue (size 0, allocated) is the last word before the break.
+ *   6. Each block's P and M bits tell the truth about the previous block.
+ *   7. No two free blocks are adjacent (unless built with MM_NO_COALESCE).
+ *   8. Every free-list node lies inside the heap and is a free block.
+ *   9. In each list, next->prev == self (and the head's prev is null).
+ *  10. No list has a cycle (every walk is bounded by the number of blocks).
+ *  11. Every free block is in the list of its size class.
+ *  12. The heap walk and the free lists count the same free blocks.
+ *
+ * BUILD SWITCHES (the one place they are documented)
+ *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
+ *               poisoning of freed and fresh payloads; 2 = also a full
+ *               mm_checkheap on entry and exit of every public call.
+ *   MM_FIT=MM_FIT_FIRST | MM_FIT_NEXT | MM_FIT_BEST (default)
+ *   MM_NO_COALESCE   never merge free blocks (the lab's phase 3)
+ *   MM_ALLOC_FOOTER  allocated blocks keep a footer (the textbook layout),
+ *                    to measure what dropping it buys
  */
 #include "mm.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "memlib.h"
 
-static const size_t ALIGNMENT = 16;
+#define MM_FIT_FIRST 1
+#define MM_FIT_NEXT  2
+#define MM_FIT_BEST  3
+#ifndef MM_FIT
+#define MM_FIT MM_FIT_BEST
+#endif
+#ifndef MM_DEBUG
+#define MM_DEBUG 0
+#endif
+#ifdef MM_NO_COALESCE
+enum { COALESCE = 0 };
+#else
+enum { COALESCE = 1 };
+#endif
+#ifdef MM_ALLOC_FOOTER
+enum { ALLOC_FOOTER = 1 };
+#else
+enum { ALLOC_FOOTER = 0 };
+#endif
 
-static size_t round_up(size_t n) { return (n + ALIGNMENT - 1) & ~(ALIGNMENT - 1); }
+/* ---- Debug contracts: they type-check even when compiled out ---------- */
 
-/* Each block: 16 bytes holding the payload size, then the payload. */
-static size_t *header_of(void *payload) { return (size_t *)payload - 2; }
+#if MM_DEBUG >= 1
+static void contract_failed(const char *expr, const char *func, int line)
+{
+    fflush(stdout);
+    fprintf(stderr, "mm.c:%d: %s: contract broken: %s\n", line, func, expr);
+    abort();
+}
 
-bool mm_init(void) { return true; }
+#define dbg_requires(expr)                                                     \
+    ((expr) ? (void)0 : contract_failed(#expr, __func__, __LINE__))
+#else
+#define dbg_requires(expr) ((void)sizeof(expr))
+#endif
+#define dbg_assert(expr) dbg_requires(expr)
+
+/* ---- Types and constants ----------------------------------------------- */
+
+typedef uint64_t word_t;
+
+typedef struct block {
+    word_t header;
+    union {
+        struct {
+            uint32_t next;
+            uint32_t prev;
+        } links;
+        unsigned char payload[0];
+    };
+} block_t;
+
+enum {
+    WSIZE = sizeof(word_t), /* header, footer, prologue, epilogue */
+    ALIGNMENT = 16,
+    MIN_BLOCK = 16,    /* header + two 32-bit links */
+    SMALL_CLASSES = 8, /* one class per size 16, 32, ..., 128 */
+    SMALL_CLASS_LOG2 = 7,
+    NUM_CLASSES = 22, /* then (2^k, 2^(k+1)] up to > 1 MiB */
+    SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
+    BEST_FIT_SCAN = 16, /* nodes examined after the first fit */
+    ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
+    DEBUG_POISON_FREE = 0xdb,
+    DEBUG_POISON_FRESH = 0xab,
+};
+
+static const word_t ALLOC_BIT = 0x1;
+static const word_t PREV_ALLOC_BIT = 0x2;
+static const word_t PREV_MINI_BIT = 0x4;
+static const word_t SIZE_MASK = 0x0000fffffffffff0;
+static const size_t MAX_REQUEST = (size_t)1 << 36; /* 64 GiB of offsets */
+
+/* ---- The allocator's state (static data is limited to 256 bytes) ------- */
+
+static char *heap_base;   /* the prologue word: list offsets count here */
+static block_t *epilogue; /* invariant 5: last word before the break */
+static uint32_t rover;    /* next fit: where the next search starts */
+static uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
+
+/* ---- Header words --------------------------------------------------------*/
+
+static inline word_t pack(size_t size, bool alloc, bool prev_alloc,
+                          bool prev_mini)
+{
+    word_t w = (word_t)size;
+    if (alloc)
+        w |= ALLOC_BIT;
+    if (prev_alloc)
+        w |= PREV_ALLOC_BIT;
+    if (prev_mini)
+        w |= PREV_MINI_BIT;
+    return w;
+}
+
+static inline size_t extract_size(word_t w)
+{
+    return (size_t)(w & SIZE_MASK);
+}
+static inline bool extract_alloc(word_t w)
+{
+    return (w & ALLOC_BIT) != 0;
+}
+static inline size_t get_size(const block_t *b)
+{
+    return extract_size(b->header);
+}
+static inline bool get_alloc(const block_t *b)
+{
+    return extract_alloc(b->header);
+}
+static inline bool get_prev_alloc(const block_t *b)
+{
+    return (b->header & PREV_ALLOC_BIT) != 0;
+}
+static inline bool get_prev_mini(const block_t *b)
+{
+    return (b->header & PREV_MINI_BIT) != 0;
+}
+
+/* A block carries a footer when it is free and not mini (or, with
+ * MM_ALLOC_FOOTER, allocated and not mini). */
+static inline bool has_footer(word_t w)
+{
+    size_t size = extract_size(w);
+    return size > MIN_BLOCK && (!extract_alloc(w) || ALLOC_FOOTER);
+}
+
+static inline size_t round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
+/* The block size that holds a request of `size` payload bytes. */
+static inline size_t adjust_size(size_t size)
+{
+    size_t asize = round_up(size + ALLOC_OVERHEAD, ALIGNMENT);
+    return asize < MIN_BLOCK ? MIN_BLOCK : asize;
+}
+
+/* ---- Navigation ---------------------------------------------------------*/
+
+static inline block_t *payload_to_header(void *bp)
+{
+    return (block_t *)((char *)bp - offsetof(block_t, payload));
+}
+
+static inline void *header_to_payload(block_t *b)
+{
+    return b->payload;
+}
+
+static inline word_t *header_to_footer(block_t *b)
+{
+    dbg_requires(get_size(b) > MIN_BLOCK && "a mini block has no footer");
+    return (word_t *)((char *)b + get_size(b) - WSIZE);
+}
+
+static inline block_t *find_next(block_t *b)
+{
+    dbg_requires(get_size(b) != 0 && "the epilogue has no successor");
+    return (block_t *)((char *)b + get_size(b));
+}
+
+/* The previous block; only defined when it is free (P bit clear). */
+static inline block_t *find_prev(block_t *b)
+{
+    dbg_requires(!get_prev_alloc(b) && "an allocated block has no footer");
+    if (get_prev_mini(b))
+        return (block_t *)((char *)b - MIN_BLOCK);
+    word_t *footer = (word_t *)b - 1;
+    return (block_t *)((char *)b - extract_size(*footer));
+}
+
+static inline block_t *first_block(void)
+{
+    return (block_t *)(heap_base + WSIZE);
+}
+
+/* ---- Writing blocks -----------------------------------------------------*/
+
+/* Writes b's header, and its footer when it has one. */
+static void write_block(block_t *b, size_t size, bool alloc, bool prev_alloc,
+                        bool prev_mini)
+{
+    dbg_requires(size % ALIGNMENT == 0);
+    b->header = pack(size, alloc, prev_alloc, prev_mini);
+    if (has_footer(b->header))
+        *header_to_footer(b) = b->header;
+}
+
+/* Tells the block after b what b now is (invariant 6). */
+static void sync_next(block_t *b)
+{
+    block_t *next = find_next(b);
+    bool mini_free = !get_alloc(b) && get_size(b) == MIN_BLOCK;
+    write_block(next, get_size(next), get_alloc(next), get_alloc(b), mini_free);
+}
+
+/* Writes the epilogue at b: the last word before the break. */
+static void write_epilogue(block_t *b, bool prev_alloc, bool prev_mini)
+{
+    b->header = pack(0, true, prev_alloc, prev_mini);
+    epilogue = b;
+}
+
+/* ---- Free lists ---------------------------------------------------------*/
+
+static inline uint32_t to_offset(const block_t *b)
+{
+    return b == NULL
+               ? 0
+               : (uint32_t)(((const char *)b - heap_base + WSIZE) / ALIGNMENT);
+}
+
+static inline block_t *from_offset(uint32_t off)
+{
+    if (off == 0)
+        return NULL;
+    return (block_t *)(heap_base + (size_t)off * ALIGNMENT - WSIZE);
+}
+
+static inline size_t size_class(size_t size)
+{
+    if (size <= SMALL_CLASS_MAX)
+        return size / ALIGNMENT - 1;
+    size_t log2 = (size_t)(63 - __builtin_clzll((unsigned long long)size - 1));
+    size_t c = SMALL_CLASSES + log2 - SMALL_CLASS_LOG2;
+    return c < NUM_CLASSES ? c : NUM_CLASSES - 1;
+}
+
+/* Pushes free block b on the front of its class's list. */
+static void insert_free(block_t *b)
+{
+    dbg_requires(!get_alloc(b));
+    size_t c = size_class(get_size(b));
+    uint32_t self = to_offset(b);
+    b->links.next = free_heads[c];
+    b->links.prev = 0;
+    if (free_heads[c] != 0)
+        from_offset(free_heads[c])->links.prev = self;
+    free_heads[c] = self;
+}
+
+static void remove_free(block_t *b)
+{
+    dbg_requires(!get_alloc(b));
+    uint32_t next = b->links.next, prev = b->links.prev;
+    if (prev != 0)
+        from_offset(prev)->links.next = next;
+    else
+        free_heads[size_class(get_size(b))] = next;
+    if (next != 0)
+        from_offset(next)->links.prev = prev;
+    if (rover == to_offset(b))
+        rover = next;
+}
+
+/* ---- Placement policies -------------------------------------------------*/
+
+/* The first node from `from` up to `stop` (exclusive; 0 = end) that fits. */
+static block_t *scan_first(uint32_t from, uint32_t stop, size_t asize)
+{
+    for (uint32_t o = from; o != 0 && o != stop;) {
+        block_t *b = from_offset(o);
+        if (get_size(b) >= asize)
+            return b;
+        o = b->links.next;
+    }
+    return NULL;
+}
+
+/* The smallest fitting node among the first BEST_FIT_SCAN after a fit. */
+static block_t *scan_best(uint32_t from, size_t asize)
+{
+    block_t *best = NULL;
+    size_t best_size = SIZE_MAX;
+    int budget = BEST_FIT_SCAN;
+    for (uint32_t o = from; o != 0 && budget > 0;) {
+        block_t *b = from_offset(o);
+        size_t size = get_size(b);
+        if (size >= asize && size < best_size) {
+            best = b;
+            best_size = size;
+            if (size == asize)
+                break;
+        }
+        if (best != NULL)
+            budget--;
+        o = b->links.next;
+    }
+    return best;
+}
+
+/* Next fit in the request's own class: from the rover to the end, then from
+ * the head up to the rover. */
+static block_t *scan_next(size_t c, size_t asize)
+{
+    block_t *r = from_offset(rover);
+    if (r == NULL || get_alloc(r) || size_class(get_size(r)) != c)
+        return scan_first(free_heads[c], 0, asize);
+    block_t *b = scan_first(rover, 0, asize);
+    return b != NULL ? b : scan_first(free_heads[c], rover, asize);
+}
+
+static block_t *find_fit(size_t asize)
+{
+    for (size_t c = size_class(asize); c < NUM_CLASSES; c++) {
+        if (free_heads[c] == 0)
+            continue;
+        block_t *b;
+        if (MM_FIT == MM_FIT_BEST)
+            b = scan_best(free_heads[c], asize);
+        else if (MM_FIT == MM_FIT_NEXT)
+            b = scan_next(c, asize);
+        else
+            b = scan_first(free_heads[c], 0, asize);
+        if (b != NULL) {
+            rover = to_offset(b);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* ---- Coalescing, splitting, growing -------------------------------------*/
+
+/* Merges free block b (not in a list) with its free neighbours, puts the
+ * result in its list and returns it. The four cases: neither neighbour
+ * free, only the next, only the previous, both. */
+static block_t *coalesce(block_t *b)
+{
+    dbg_requires(!get_alloc(b));
+    size_t size = get_size(b);
+    block_t *next = find_next(b);
+    if (COALESCE && !get_alloc(next)) {
+        remove_free(next);
+        size += get_size(next);
+    }
+    if (COALESCE && !get_prev_alloc(b)) {
+        b = find_prev(b);
+        remove_free(b);
+        size += get_size(b);
+    }
+    write_block(b, size, false, get_prev_alloc(b), get_prev_mini(b));
+    sync_next(b);
+    insert_free(b);
+    return b;
+}
+
+/* Marks allocated block b free and coalesces it. */
+static block_t *free_block(block_t *b)
+{
+    dbg_requires(get_alloc(b));
+    write_block(b, get_size(b), false, get_prev_alloc(b), get_prev_mini(b));
+    if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
+        memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
+               get_size(b) - MIN_BLOCK - WSIZE);
+    return coalesce(b);
+}
+
+/* Marks b (out of any list) allocated with exactly `size` bytes; the rest,
+ * if it can hold a block, becomes a free block (coalesced with the next). */
+static void split_block(block_t *b, size_t size)
+{
+    size_t total = get_size(b);
+    dbg_requires(size <= total && size % ALIGNMENT == 0);
+    if (total - size < MIN_BLOCK)
+        size = total;
+    write_block(b, size, true, get_prev_alloc(b), get_prev_mini(b));
+    if (size == total) {
+        sync_next(b);
+        return;
+    }
+    block_t *rest = find_next(b);
+    write_block(rest, total - size, false, true, false);
+    coalesce(rest);
+}
+
+/* Grows the heap by `bytes` and returns the new free block (coalesced with
+ * a free block at the end of the heap), or NULL. */
+static block_t *extend_heap(size_t bytes)
+{
+    dbg_requires(bytes % ALIGNMENT == 0 && bytes >= MIN_BLOCK);
+    if (bytes > MAX_REQUEST || mem_sbrk((intptr_t)bytes) == (void *)-1)
+        return NULL;
+    block_t *b = epilogue; /* the old epilogue becomes the new header */
+    write_block(b, bytes, false, get_prev_alloc(b), get_prev_mini(b));
+    write_epilogue(find_next(b), false, bytes == MIN_BLOCK);
+    return coalesce(b);
+}
+
+/* The free block at the end of the heap, or NULL. */
+static block_t *last_free_block(void)
+{
+    if (!COALESCE || get_prev_alloc(epilogue))
+        return NULL;
+    return find_prev(epilogue);
+}
+
+/* A free block of at least asize bytes, out of its list, or NULL. */
+static block_t *take_free_block(size_t asize)
+{
+    block_t *b = find_fit(asize);
+    if (b == NULL) {
+        block_t *last = last_free_block();
+        size_t have = last != NULL ? get_size(last) : 0;
+        b = extend_heap(asize - have);
+        if (b == NULL)
+            return NULL;
+    }
+    remove_free(b);
+    return b;
+}
+
+/* ---- Checking arguments (on in every build: one path to failure) --------*/
+
+static void fail_pointer(const char *func, const void *p, const char *why)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s(%p): invalid pointer: %s\n", func, p, why);
+    abort();
+}
+
+/* The block of payload p, after checking that p is one we handed out and
+ * that it is still allocated. */
+static block_t *checked_block(const char *func, void *p)
+{
+    char *cp = p;
+    if ((uintptr_t)cp % ALIGNMENT != 0)
+        fail_pointer(func, p, "not 16-byte aligned");
+    if (heap_base == NULL || cp <= (char *)first_block() ||
+        cp > (char *)epilogue)
+        fail_pointer(func, p, "not inside the heap");
+    block_t *b = payload_to_header(p);
+    if (!get_alloc(b))
+        fail_pointer(func, p, "not allocated (double free?)");
+    return b;
+}
+
+#if MM_DEBUG >= 2
+static void debug_checkheap(int line)
+{
+    if (!mm_checkheap(line))
+        abort();
+}
+#else
+static void debug_checkheap(int line)
+{
+    (void)line;
+}
+#endif
+
+/* ---- The public interface -----------------------------------------------*/
+
+bool mm_init(void)
+{
+    char *brk = mem_sbrk(0);
+    if (brk == (void *)-1)
+        return false;
+    size_t pad = round_up((uintptr_t)brk, ALIGNMENT) - (uintptr_t)brk;
+    if (mem_sbrk((intptr_t)(pad + 2 * WSIZE)) == (void *)-1)
+        return false;
+    heap_base = brk + pad;
+    *(word_t *)heap_base = pack(0, true, true, false); /* the prologue */
+    write_epilogue(first_block(), true, false);
+    memset(free_heads, 0, sizeof free_heads);
+    rover = 0;
+    debug_checkheap(__LINE__);
+    return true;
+}
 
 void *mm_malloc(size_t size)
 {
-    if (size > SIZE_MAX - 2 * ALIGNMENT)
+    debug_checkheap(__LINE__);
+    if (size == 0 || size > MAX_REQUEST)
         return NULL;
-    char *p = mem_sbrk((intptr_t)(round_up(size) + ALIGNMENT));
-    if (p == (void *)-1)
+    size_t asize = adjust_size(size);
+    block_t *b = take_free_block(asize);
+    if (b == NULL)
         return NULL;
-    *(size_t *)p = size;
-    return p + ALIGNMENT;
+    split_block(b, asize);
+    if (MM_DEBUG >= 1)
+        memset(b->payload, DEBUG_POISON_FRESH, size);
+    debug_checkheap(__LINE__);
+    return header_to_payload(b);
 }
 
-void mm_free(void *ptr) { (void)ptr; }
+void mm_free(void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    debug_checkheap(__LINE__);
+    free_block(checked_block("mm_free", ptr));
+    debug_checkheap(__LINE__);
+}
+
+/* Grows b in place to asize using a free next block and/or the end of the
+ * heap. Returns false (changing nothing) when it cannot. */
+static bool grow_forward(block_t *b, size_t asize)
+{
+    block_t *next = find_next(b);
+    size_t avail = get_size(b);
+    if (!get_alloc(next))
+        avail += get_size(next);
+    bool at_end =
+        next == epilogue || (!get_alloc(next) && find_next(next) == epilogue);
+    if (avail < asize && !at_end)
+        return false;
+    if (avail < asize && (asize > MAX_REQUEST ||
+                          mem_sbrk((intptr_t)(asize - avail)) == (void *)-1))
+        return false;
+    if (!get_alloc(next))
+        remove_free(next);
+    size_t total = avail < asize ? asize : avail;
+    write_block(b, total, true, get_prev_alloc(b), get_prev_mini(b));
+    if (avail < asize)
+        write_epilogue(find_next(b), true, false);
+    split_block(b, asize);
+    return true;
+}
+
+/* Grows b to asize by sliding it down into a free previous block (and a
+ * free next block). Returns the moved block, or NULL when it cannot. */
+static block_t *grow_backward(block_t *b, size_t asize)
+{
+    if (!COALESCE || get_prev_alloc(b))
+        return NULL;
+    block_t *prev = find_prev(b), *next = find_next(b);
+    size_t avail = get_size(prev) + get_size(b);
+    if (!get_alloc(next))
+        avail += get_size(next);
+    if (avail < asize)
+        return NULL;
+    size_t keep = get_size(b) - ALLOC_OVERHEAD;
+    remove_free(prev);
+    if (!get_alloc(next))
+        remove_free(next);
+    write_block(prev, avail, true, get_prev_alloc(prev), get_prev_mini(prev));
+    memmove(prev->payload, b->payload, keep);
+    split_block(prev, asize);
+    return prev;
+}
+
+static void *realloc_block(block_t *b, size_t size)
+{
+    size_t asize = adjust_size(size);
+    if (asize <= get_size(b)) {
+        split_block(b, asize);
+        return header_to_payload(b);
+    }
+    if (grow_forward(b, asize))
+        return header_to_payload(b);
+    block_t *moved = grow_backward(b, asize);
+    if (moved != NULL)
+        return header_to_payload(moved);
+    void *fresh = mm_malloc(size);
+    if (fresh == NULL)
+        return NULL;
+    memcpy(fresh, b->payload, get_size(b) - ALLOC_OVERHEAD);
+    free_block(b);
+    return fresh;
+}
 
 void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
         return mm_malloc(size);
+    block_t *b = checked_block("mm_realloc", ptr);
     if (size == 0) {
         mm_free(ptr);
         return NULL;
     }
-    void *q = mm_malloc(size);
-    if (q == NULL)
+    if (size > MAX_REQUEST)
         return NULL;
-    size_t old = *header_of(ptr);
-    memcpy(q, ptr, old < size ? old : size);
-    mm_free(ptr);
-    return q;
+    debug_checkheap(__LINE__);
+    void *p = realloc_block(b, size);
+    debug_checkheap(__LINE__);
+    return p;
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
@@ -58,8 +673,156 @@ void *mm_calloc(size_t nmemb, size_t size)
     return p;
 }
 
+/* ---- The heap checker ---------------------------------------------------*/
+
+/* The one reporting path: one line per violation. Returns false. */
+static bool report(int line, int invariant, const char *what, const void *at)
+{
+    printf("mm_checkheap (called from line %d): invariant %d broken: %s at "
+           "block %p\n",
+           line, invariant, what, at);
+    fflush(stdout);
+    return false;
+}
+
+static bool check_footer(int line, block_t *b)
+{
+    if (!has_footer(b->header) || *header_to_footer(b) == b->header)
+        return true;
+    return report(line, 1, "footer differs from header", b);
+}
+
+static bool check_alignment(int line, block_t *b)
+{
+    if ((uintptr_t)header_to_payload(b) % ALIGNMENT == 0)
+        return true;
+    return report(line, 2, "payload not 16-byte aligned", b);
+}
+
+static bool check_size(int line, block_t *b)
+{
+    size_t size = get_size(b);
+    if (size >= MIN_BLOCK && size % ALIGNMENT == 0)
+        return true;
+    return report(line, 3, "size below 16 or not a multiple of 16", b);
+}
+
+/* P and M of b against the block before it (NULL: the prologue). */
+static bool check_prev_bits(int line, block_t *prev, block_t *b)
+{
+    bool alloc = prev == NULL || get_alloc(prev);
+    bool mini = !alloc && get_size(prev) == MIN_BLOCK;
+    if (get_prev_alloc(b) != alloc)
+        return report(line, 6, "prev-allocated bit disagrees", b);
+    if (get_prev_mini(b) != mini)
+        return report(line, 6, "prev-mini bit disagrees", b);
+    return true;
+}
+
+static bool check_coalesced(int line, block_t *prev, block_t *b)
+{
+    if (!COALESCE || prev == NULL || get_alloc(prev) || get_alloc(b))
+        return true;
+    return report(line, 7, "two adjacent free blocks", prev);
+}
+
+static bool check_markers(int line, block_t *end)
+{
+    bool ok = true;
+    if (*(word_t *)heap_base != pack(0, true, true, false))
+        ok = report(line, 4, "prologue overwritten", heap_base);
+    if (epilogue != end || get_size(end) != 0 || !get_alloc(end))
+        ok =
+            report(line, 5, "epilogue not the last word before the break", end);
+    return ok;
+}
+
+/* What the heap walk counted. */
+typedef struct heap_counts {
+    size_t blocks;
+    size_t free;
+} heap_counts_t;
+
+/* Walks the heap block by block (each step moves at least 16 bytes, so the
+ * walk is bounded) and counts blocks. Returns false if anything is broken. */
+static bool check_blocks(int line, block_t *end, heap_counts_t *counts)
+{
+    bool ok = true;
+    block_t *prev = NULL, *b = first_block();
+    for (; b < end; prev = b, b = find_next(b)) {
+        ok &= check_alignment(line, b);
+        ok &= check_prev_bits(line, prev, b);
+        if (!check_size(line, b) && get_size(b) < MIN_BLOCK)
+            return false; /* cannot step: the walk stops here */
+        if ((char *)b + get_size(b) > (char *)end)
+            return report(line, 4, "block runs past the epilogue", b);
+        ok &= check_footer(line, b);
+        ok &= check_coalesced(line, prev, b);
+        counts->blocks++;
+        if (!get_alloc(b))
+            counts->free++;
+    }
+    if (b != end)
+        return report(line, 4, "heap walk missed the epilogue", b);
+    return check_prev_bits(line, prev, b) && ok;
+}
+
+static bool node_in_heap(uint32_t off, block_t *end)
+{
+    block_t *b = from_offset(off);
+    return b >= first_block() && b < end;
+}
+
+/* Walks list c, at most `bound` nodes; adds the nodes to *count. */
+static bool check_list(int line, size_t c, block_t *end, size_t bound,
+                       size_t *count)
+{
+    bool ok = true;
+    uint32_t prev = 0;
+    for (uint32_t o = free_heads[c]; o != 0;) {
+        if (++*count > bound)
+            return report(line, 10, "free list has a cycle", from_offset(o));
+        if (!node_in_heap(o, end))
+            return report(line, 8, "list node outside the heap",
+                          from_offset(o));
+        block_t *b = from_offset(o);
+        if (get_alloc(b))
+            ok = report(line, 8, "list node is not free", b);
+        if (b->links.prev != prev)
+            ok = report(line, 9, "next->prev != self (prev link is wrong)", b);
+        if (size_class(get_size(b)) != c)
+            ok = report(line, 11, "free block in the wrong size class", b);
+        prev = o;
+        o = b->links.next;
+    }
+    return ok;
+}
+
+static bool check_lists(int line, block_t *end, heap_counts_t counts,
+                        bool walk_ok)
+{
+    bool ok = true;
+    size_t listed = 0;
+    size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
+    for (size_t c = 0; c < NUM_CLASSES; c++)
+        ok &= check_list(line, c, end, bound, &listed);
+    if (ok && walk_ok && listed != counts.free)
+        ok = report(line, 12, "free lists and heap count different blocks",
+                    heap_base);
+    if (rover != 0 &&
+        (!node_in_heap(rover, end) || get_alloc(from_offset(rover))))
+        ok = report(line, 8, "next-fit rover not on a free block",
+                    from_offset(rover));
+    return ok;
+}
+
 bool mm_checkheap(int line)
 {
-    (void)line;
-    return true;
+    if (heap_base == NULL)
+        return report(line, 5, "heap not initialized", NULL);
+    block_t *end = (block_t *)((char *)mem_heap_hi() + 1 - WSIZE);
+    bool ok = check_markers(line, end);
+    heap_counts_t counts = {0, 0};
+    bool walk_ok = ok && check_blocks(line, end, &counts);
+    return check_lists(line, end, counts, walk_ok) && ok && walk_ok;
 }
