@@ -563,12 +563,30 @@ static void assemble_trace(void)
 }
 
 /* Frees every live block in the trace, then writes the whole file. */
-static void finish_trace(void)
+/* Emits `f ID` (kind 'f') or `a ID SIZE` (kind 'a') for every live block,
+ * in id order so that a re-recording gives the same file. */
+static void emit_live_blocks(char kind)
 {
+    size_t bytes = (size_t)rec.next_id * sizeof(uint32_t) + 1;
+    uint32_t *slot_of_id = map_zeroed(bytes); /* slot + 1; 0: dead id */
+    if (slot_of_id == NULL) {
+        give_up("no memory to list the live blocks");
+        return;
+    }
     for (size_t i = 0; i < table_cap(); i++) {
         if (rec.table[i].addr != 0)
-            emit_op('f', rec.table[i].id, NULL, 0);
+            slot_of_id[rec.table[i].id] = (uint32_t)i + 1;
     }
+    for (uint32_t id = 0; id < rec.next_id; id++) {
+        if (slot_of_id[id] != 0)
+            emit_op(kind, id, &rec.table[slot_of_id[id] - 1].size, kind == 'a');
+    }
+    munmap(slot_of_id, bytes);
+}
+
+static void finish_trace(void)
+{
+    emit_live_blocks('f');
     flush_ops();
     if (rec.state == REC_ON)
         assemble_trace();
@@ -601,10 +619,7 @@ static void restart_in_child(void)
         rec.peak_ideal = rec.live_ideal;
         if (pattern_has_pid() && open_part()) {
             rec.state = REC_ON;
-            for (size_t i = 0; i < table_cap(); i++) {
-                if (rec.table[i].addr != 0)
-                    emit_op('a', rec.table[i].id, &rec.table[i].size, 1);
-            }
+            emit_live_blocks('a');
         }
     }
     pthread_mutex_unlock(&rec_lock);
