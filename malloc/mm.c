@@ -53,7 +53,8 @@
  * INVARIANTS (mm_checkheap reports them by number)
  *   1. A free block of 32 bytes or more has a footer equal to its header.
  *   2. Every payload is 16-byte aligned (every header is at 8 mod 16).
- *   3. Every block's size is at least 16 and a multiple of 16.
+ *   3. Every block's size is at least 16 and a multiple of 16 (bit 3 of
+ *      the header is 0).
  *   4. The blocks tile the heap: from the prologue, stepping by size, the
  *      walk lands exactly on the epilogue.
  *   5. The epilogue (size 0, allocated) is the last word before the break.
@@ -152,6 +153,7 @@ enum {
 static const word_t ALLOC_BIT = 0x1;
 static const word_t PREV_ALLOC_BIT = 0x2;
 static const word_t PREV_MINI_BIT = 0x4;
+static const word_t RESERVED_BIT = 0x8;
 static const word_t SIZE_MASK = 0x0000fffffffffff0;
 static const size_t MAX_REQUEST = (size_t)1 << 36; /* 64 GiB of offsets */
 
@@ -699,10 +701,12 @@ static bool check_alignment(int line, block_t *b)
     return report(line, 2, "payload not 16-byte aligned", b);
 }
 
+/* The header holds size/16 above four bits, so a size written without
+ * rounding to 16 shows up as bit 3 set (or as a wrong flag). */
 static bool check_size(int line, block_t *b)
 {
     size_t size = get_size(b);
-    if (size >= MIN_BLOCK && size % ALIGNMENT == 0)
+    if (size >= MIN_BLOCK && (b->header & RESERVED_BIT) == 0)
         return true;
     return report(line, 3, "size below 16 or not a multiple of 16", b);
 }
@@ -752,7 +756,9 @@ static bool check_blocks(int line, block_t *end, heap_counts_t *counts)
     for (; b < end; prev = b, b = find_next(b)) {
         ok &= check_alignment(line, b);
         ok &= check_prev_bits(line, prev, b);
-        if (!check_size(line, b) && get_size(b) < MIN_BLOCK)
+        bool size_ok = check_size(line, b);
+        ok &= size_ok;
+        if (!size_ok && get_size(b) < MIN_BLOCK)
             return false; /* cannot step: the walk stops here */
         if ((char *)b + get_size(b) > (char *)end)
             return report(line, 4, "block runs past the epilogue", b);
@@ -773,19 +779,38 @@ static bool node_in_heap(uint32_t off, block_t *end)
     return b >= first_block() && b < end;
 }
 
-/* Walks list c, at most `bound` nodes; adds the nodes to *count. */
-static bool check_list(int line, size_t c, block_t *end, size_t bound,
-                       size_t *count)
+/* The offset after node o, or 0 when o is null or outside the heap. */
+static uint32_t next_node(uint32_t o, block_t *end)
+{
+    return o != 0 && node_in_heap(o, end) ? from_offset(o)->links.next : 0;
+}
+
+/* Floyd's tortoise and hare on list c, at most `bound` steps. */
+static bool check_acyclic(int line, size_t c, block_t *end, size_t bound)
+{
+    uint32_t slow = free_heads[c], fast = free_heads[c];
+    for (size_t steps = 0; steps < bound; steps++) {
+        fast = next_node(next_node(fast, end), end);
+        slow = next_node(slow, end);
+        if (fast == 0)
+            return true;
+        if (fast == slow)
+            return report(line, 10, "free list has a cycle", from_offset(slow));
+    }
+    return report(line, 10, "free list longer than the heap", NULL);
+}
+
+/* Walks list c (known to end), adding its nodes to *count. */
+static bool check_list(int line, size_t c, block_t *end, size_t *count)
 {
     bool ok = true;
     uint32_t prev = 0;
-    for (uint32_t o = free_heads[c]; o != 0;) {
-        if (++*count > bound)
-            return report(line, 10, "free list has a cycle", from_offset(o));
+    for (uint32_t o = free_heads[c]; o != 0; o = from_offset(o)->links.next) {
         if (!node_in_heap(o, end))
             return report(line, 8, "list node outside the heap",
                           from_offset(o));
         block_t *b = from_offset(o);
+        (*count)++;
         if (get_alloc(b))
             ok = report(line, 8, "list node is not free", b);
         if (b->links.prev != prev)
@@ -793,7 +818,6 @@ static bool check_list(int line, size_t c, block_t *end, size_t bound,
         if (size_class(get_size(b)) != c)
             ok = report(line, 11, "free block in the wrong size class", b);
         prev = o;
-        o = b->links.next;
     }
     return ok;
 }
@@ -804,8 +828,12 @@ static bool check_lists(int line, block_t *end, heap_counts_t counts,
     bool ok = true;
     size_t listed = 0;
     size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
-    for (size_t c = 0; c < NUM_CLASSES; c++)
-        ok &= check_list(line, c, end, bound, &listed);
+    for (size_t c = 0; c < NUM_CLASSES; c++) {
+        if (check_acyclic(line, c, end, bound))
+            ok &= check_list(line, c, end, &listed);
+        else
+            ok = false;
+    }
     if (ok && walk_ok && listed != counts.free)
         ok = report(line, 12, "free lists and heap count different blocks",
                     heap_base);
@@ -823,6 +851,6 @@ bool mm_checkheap(int line)
     block_t *end = (block_t *)((char *)mem_heap_hi() + 1 - WSIZE);
     bool ok = check_markers(line, end);
     heap_counts_t counts = {0, 0};
-    bool walk_ok = ok && check_blocks(line, end, &counts);
+    bool walk_ok = check_blocks(line, end, &counts);
     return check_lists(line, end, counts, walk_ok) && ok && walk_ok;
 }

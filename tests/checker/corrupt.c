@@ -1,0 +1,126 @@
+/*
+ * corrupt.c - negative tests of mm_checkheap: builds a live heap through the
+ * public API, corrupts it in exactly one way, and runs the checker.
+ *
+ * Usage: corrupt NAME      (NAME = none, or one of the corruptions below)
+ * Prints the checker's output, then "checkheap(line L) returned true|false"
+ * and exits 0; exits 2 on bad usage. tests/test_allocator.py requires each
+ * corruption to be reported with its invariant's number, and `none` to be
+ * silent and true.
+ *
+ * It includes mm.c itself to reach the static helpers and the free lists.
+ */
+#include "../../malloc/mm.c"
+
+/* The heap every corruption starts from (block sizes in parentheses):
+ *   a[0..3]  40-byte payloads (48): a[1], a[3] freed, same list (a[3] first)
+ *   a[4..7]   8-byte payloads (16): a[5] freed, a free mini block
+ *   a[8..11] 300-byte payloads (320): a[9] freed
+ *   a[12]    the last block before the epilogue, allocated
+ */
+enum { NBLOCKS = 13 };
+static block_t *blk[NBLOCKS];
+
+static void build_heap(void)
+{
+    static const size_t sizes[NBLOCKS] = {40, 40,  40,  40,  8,   8, 8,
+                                          8,  300, 300, 300, 300, 64};
+    void *p[NBLOCKS];
+    for (int i = 0; i < NBLOCKS; i++) {
+        p[i] = mm_malloc(sizes[i]);
+        if (p[i] == NULL) {
+            printf("corrupt: mm_malloc failed\n");
+            exit(2);
+        }
+        blk[i] = payload_to_header(p[i]);
+    }
+    mm_free(p[1]);
+    mm_free(p[3]);
+    mm_free(p[5]);
+    mm_free(p[9]);
+}
+
+static void set_header(block_t *b, word_t h)
+{
+    b->header = h;
+}
+
+/* Pushes b on list c without any check (used to misfile a block). */
+static void push_list(block_t *b, size_t c)
+{
+    uint32_t self = to_offset(b);
+    b->links.next = free_heads[c];
+    b->links.prev = 0;
+    if (free_heads[c] != 0)
+        from_offset(free_heads[c])->links.prev = self;
+    free_heads[c] = self;
+}
+
+static bool corrupt(const char *name)
+{
+    if (strcmp(name, "none") == 0)
+        return true;
+    if (strcmp(name, "footer") == 0) /* 1 */
+        *header_to_footer(blk[1]) += ALIGNMENT;
+    else if (strcmp(name, "alignment") == 0) /* 2: the base decides it */
+        heap_base += WSIZE;
+    else if (strcmp(name, "size-odd") == 0) /* 3: size 56 written raw */
+        set_header(blk[0], blk[0]->header + WSIZE);
+    else if (strcmp(name, "size") == 0) /* 3 */
+        set_header(blk[2], blk[2]->header & ~SIZE_MASK);
+    else if (strcmp(name, "tiling") == 0) /* 4 */
+        set_header(blk[12], blk[12]->header + 2 * ALIGNMENT);
+    else if (strcmp(name, "prologue") == 0) /* 4 */
+        *(word_t *)heap_base = pack(ALIGNMENT, true, true, false);
+    else if (strcmp(name, "epilogue") == 0) /* 5 */
+        set_header(epilogue, pack(ALIGNMENT, false, true, false));
+    else if (strcmp(name, "prev-alloc") == 0) /* 6 */
+        set_header(blk[8], blk[8]->header & ~PREV_ALLOC_BIT);
+    else if (strcmp(name, "prev-mini") == 0) /* 6 */
+        set_header(blk[6], blk[6]->header & ~PREV_MINI_BIT);
+    else if (strcmp(name, "adjacent-free") == 0) { /* 7 */
+        write_block(blk[4], MIN_BLOCK, false, get_prev_alloc(blk[4]),
+                    get_prev_mini(blk[4]));
+        sync_next(blk[4]);
+        insert_free(blk[4]);
+    } else if (strcmp(name, "node-outside") == 0) /* 8 */
+        blk[1]->links.next = UINT32_MAX - 1;
+    else if (strcmp(name, "node-allocated") == 0) { /* 8 */
+        set_header(blk[9], blk[9]->header | ALLOC_BIT);
+        sync_next(blk[9]);
+    } else if (strcmp(name, "prev-link") == 0) /* 9 */
+        blk[1]->links.prev = 0;
+    else if (strcmp(name, "cycle") == 0) /* 10 */
+        blk[1]->links.next = to_offset(blk[3]);
+    else if (strcmp(name, "wrong-class") == 0) { /* 11 */
+        remove_free(blk[9]);
+        push_list(blk[9], 0);
+    } else if (strcmp(name, "unlisted") == 0) /* 12 */
+        remove_free(blk[9]);
+    else
+        return false;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: corrupt NAME\n");
+        return 2;
+    }
+    if (!mem_init() || !mm_init())
+        return 2;
+    build_heap();
+    if (!mm_checkheap(__LINE__)) {
+        printf("corrupt: the heap was broken before the corruption\n");
+        return 2;
+    }
+    if (!corrupt(argv[1])) {
+        fprintf(stderr, "corrupt: unknown corruption '%s'\n", argv[1]);
+        return 2;
+    }
+    int line = __LINE__ + 1;
+    bool ok = mm_checkheap(line);
+    printf("checkheap(line %d) returned %s\n", line, ok ? "true" : "false");
+    return 0;
+}
