@@ -190,25 +190,26 @@ class Builder:
 
 def family_frag_alt(b, rng, short):
     """Fragmentation by alternating sizes: blocks of two sizes alternate,
-    one kind is freed, then slightly larger blocks are requested: the holes
-    are too small, so a poor fit policy grows the heap and a first fit
-    walks every useless hole."""
-    rounds, pairs = (2, 3) if short else (5, 260)
+    one kind is freed, then slightly larger blocks (one 16-byte unit or
+    more) are requested: the holes are too small, so a poor fit policy
+    grows the heap and a single free list walks every useless hole."""
+    plan = [(3, 16, 64), (3, 96, 448)] if short else \
+        [(700, 16, 64), (300, 96, 448), (700, 16, 64), (300, 96, 448)]
     keep = []
-    for r in range(rounds):
+    for pairs, low, high in plan:
         small = rng.choice([16, 24, 32, 40, 48, 64])
-        large = rng.choice([96, 112, 128, 200, 448])
+        large = rng.between(low // 16, high // 16) * 16
         smalls, larges = [], []
         for _ in range(pairs):
             smalls.append(b.malloc(small))
             larges.append(b.malloc(large))
         for oid in smalls:
             b.free(oid)
-        bigger = [b.malloc(small + rng.between(8, 24)) for _ in range(pairs)]
+        bigger = [b.malloc(small + rng.between(16, 32)) for _ in range(pairs)]
         for oid in larges:  # the other kind goes too: its holes coalesce
             b.free(oid)
         keep.append(bigger)
-        if len(keep) > 2:
+        if len(keep) > 1:
             for oid in keep.pop(0):
                 b.free(oid)
     b.free_all()
