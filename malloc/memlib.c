@@ -23,8 +23,14 @@
 #endif
 
 #ifndef MEM_HAVE_VALGRIND
-static inline void mem_vg_noaccess(void *p, size_t n) { (void)p, (void)n; }
-static inline void mem_vg_undefined(void *p, size_t n) { (void)p, (void)n; }
+static inline void mem_vg_noaccess(void *p, size_t n)
+{
+    (void)p, (void)n;
+}
+static inline void mem_vg_undefined(void *p, size_t n)
+{
+    (void)p, (void)n;
+}
 #else
 static inline void mem_vg_noaccess(void *p, size_t n)
 {
@@ -41,12 +47,13 @@ static const size_t MEM_LIMIT_CEILING = (size_t)64 << 30;
 static const uint64_t MEM_GARBAGE_SEED = 0x9e3779b97f4a7c15u;
 
 static size_t max_heap = MEM_DEFAULT_MAX_HEAP;
-static char *heap_lo;       /* first byte of the region */
-static char *heap_brk;      /* first byte past the heap */
-static char *heap_granted;  /* first byte past the read/write pages */
+static char *heap_lo;      /* first byte of the region */
+static char *heap_brk;     /* first byte past the heap */
+static char *heap_granted; /* first byte past the read/write pages */
 static size_t page_size;
 static uint64_t garbage_state;
 static bool limit_reached;
+static bool timing_mode;
 
 static void mem_error(const char *what)
 {
@@ -90,7 +97,10 @@ bool mem_set_max_heap(size_t bytes)
     return true;
 }
 
-size_t mem_max_heap(void) { return max_heap; }
+size_t mem_max_heap(void)
+{
+    return max_heap;
+}
 
 bool mem_init(void)
 {
@@ -116,8 +126,18 @@ void mem_deinit(void)
     heap_lo = heap_brk = heap_granted = NULL;
 }
 
+void mem_set_timing_mode(bool on)
+{
+    timing_mode = on;
+}
+
 void mem_reset_brk(void)
 {
+    if (timing_mode) {
+        heap_brk = heap_lo;
+        limit_reached = false;
+        return;
+    }
     if (heap_granted > heap_lo)
         mprotect(heap_lo, (size_t)(heap_granted - heap_lo), PROT_NONE);
     heap_brk = heap_granted = heap_lo;
@@ -149,7 +169,8 @@ void *mem_sbrk(intptr_t incr)
     if (incr < 0) {
         snprintf(msg, sizeof msg,
                  "mem_sbrk failed: negative increment %ld (the heap "
-                 "cannot shrink)", (long)incr);
+                 "cannot shrink)",
+                 (long)incr);
         mem_error(msg);
         return (void *)-1;
     }
@@ -168,14 +189,30 @@ void *mem_sbrk(intptr_t incr)
         mem_error("mem_sbrk failed: mprotect refused to grow the heap");
         return (void *)-1;
     }
-    fill_garbage(old_brk, (size_t)incr);
+    if (!timing_mode)
+        fill_garbage(old_brk, (size_t)incr);
     mem_vg_undefined(old_brk, (size_t)incr);
     heap_brk = old_brk + incr;
     return old_brk;
 }
 
-void *mem_heap_lo(void) { return heap_lo; }
-void *mem_heap_hi(void) { return heap_brk - 1; }
-size_t mem_heapsize(void) { return (size_t)(heap_brk - heap_lo); }
-size_t mem_pagesize(void) { return (size_t)sysconf(_SC_PAGESIZE); }
-bool mem_limit_reached(void) { return limit_reached; }
+void *mem_heap_lo(void)
+{
+    return heap_lo;
+}
+void *mem_heap_hi(void)
+{
+    return heap_brk - 1;
+}
+size_t mem_heapsize(void)
+{
+    return (size_t)(heap_brk - heap_lo);
+}
+size_t mem_pagesize(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+bool mem_limit_reached(void)
+{
+    return limit_reached;
+}

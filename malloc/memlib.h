@@ -43,6 +43,13 @@ size_t mem_heapsize(void);
 /* The system's page size. */
 size_t mem_pagesize(void);
 
+/*
+ * For mdriver's timing replays only: when on, mem_reset_brk() keeps the
+ * pages it granted and mem_sbrk() skips the garbage fill, so that timing
+ * measures the allocator rather than mprotect and the fill.
+ */
+void mem_set_timing_mode(bool on);
+
 /* True when a mem_sbrk() was refused for the limit since the last reset. */
 bool mem_limit_reached(void);
 

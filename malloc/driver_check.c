@@ -1,0 +1,558 @@
+/*
+ * driver_check.c - the correctness engine: one checked replay of a trace.
+ *
+ * Every block the allocator returns is checked, in this order:
+ *   1. its address is a multiple of 16                       (misaligned)
+ *   2. [p, p + size) lies inside [mem_heap_lo, mem_heap_hi]  (outside heap)
+ *   3. it overlaps no live block                             (overlap)
+ * then its payload is filled with a pattern that depends only on the
+ * block's seed s and the offset i, never copied anywhere:
+ *
+ *     word k (bytes 8k .. 8k+7) of a block with seed s = s + k * GOLDEN
+ *
+ * so a realloc that grows a block only fills [old size, new size) with the
+ * same seed, and verification compares 64-bit words. Payloads are verified
+ * at free and realloc (payload corrupted), after realloc for the first
+ * min(old, new) bytes (realloc lost data); calloc'd blocks must read zero.
+ *
+ * Live blocks sit in a treap keyed by address (one node per trace id, so
+ * the nodes are one array, no allocation per block): the neighbours of a
+ * new block are found in O(log n), and a block overlaps a live block iff
+ * it overlaps one of its two neighbours, since live blocks are disjoint.
+ *
+ *            pred                  new                succ
+ *     ... [start, start+ext)   [p, p+ext)   [start, start+ext) ...
+ *     overlap iff pred.start + pred.ext > p  or  p + ext > succ.start
+ *
+ * ext is max(size, 1): a 0-byte block must still have an address of its
+ * own. The treap's priorities are a hash of the id.
+ */
+#include "driver.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memlib.h"
+#include "mm.h"
+
+static const uint64_t GOLDEN = 0x9e3779b97f4a7c15u;
+static const uintptr_t ALIGNMENT = 16;
+enum { NIL = -1 };
+
+typedef struct {
+    uintptr_t start; /* payload address; 0 when the id is dead */
+    uint32_t size;
+    uint32_t line; /* line of the op that made the block */
+    uint64_t seed;
+    int32_t left, right; /* treap children (ids) */
+    uint32_t prio;
+    int32_t live_pos; /* index in engine.live, NIL when dead */
+} block_rec;
+
+struct engine {
+    block_rec *b; /* one per id */
+    int32_t *live;
+    uint32_t nlive, max_live;
+    int32_t root;
+    uint64_t next_seed;
+    uint64_t live_bytes, peak_bytes;
+    uint32_t ids;
+    trace_result *r;
+    volatile child_status *st;
+    int64_t op_index;
+};
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9u;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
+static inline uintptr_t extent(const block_rec *b)
+{
+    return b->size > 0 ? b->size : 1;
+}
+
+/* ---- the payload pattern ---- */
+
+static void fill_pattern(unsigned char *p, uint64_t seed, size_t from,
+                         size_t to)
+{
+    size_t k = from / 8;
+    if (from % 8 != 0) {
+        uint64_t w = seed + k * GOLDEN;
+        unsigned char tmp[8];
+        memcpy(tmp, &w, 8);
+        size_t stop = to < (k + 1) * 8 ? to : (k + 1) * 8;
+        memcpy(p + from, tmp + from % 8, stop - from);
+        k++;
+    }
+    for (; (k + 1) * 8 <= to; k++) {
+        uint64_t w = seed + k * GOLDEN;
+        memcpy(p + k * 8, &w, 8);
+    }
+    if (k * 8 < to && k * 8 >= from) {
+        uint64_t w = seed + k * GOLDEN;
+        memcpy(p + k * 8, &w, to - k * 8);
+    }
+}
+
+/* Offset of the first byte in [0, n) that differs, or SIZE_MAX. */
+static size_t verify_pattern(const unsigned char *p, uint64_t seed, size_t n)
+{
+    size_t k = 0;
+    for (; (k + 1) * 8 <= n; k++) {
+        uint64_t got, want = seed + k * GOLDEN;
+        memcpy(&got, p + k * 8, 8);
+        if (got != want)
+            break;
+    }
+    for (size_t i = k * 8; i < n; i++) {
+        uint64_t w = seed + (i / 8) * GOLDEN;
+        unsigned char tmp[8];
+        memcpy(tmp, &w, 8);
+        if (p[i] != tmp[i % 8])
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+static unsigned expected_byte(uint64_t seed, size_t i)
+{
+    uint64_t w = seed + (i / 8) * GOLDEN;
+    unsigned char tmp[8];
+    memcpy(tmp, &w, 8);
+    return tmp[i % 8];
+}
+
+static size_t verify_zero(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w != 0)
+            break;
+    }
+    for (; i < n; i++)
+        if (p[i] != 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* ---- the treap of live blocks ---- */
+
+static int32_t rotate_right(block_rec *b, int32_t t)
+{
+    int32_t l = b[t].left;
+    b[t].left = b[l].right;
+    b[l].right = t;
+    return l;
+}
+
+static int32_t rotate_left(block_rec *b, int32_t t)
+{
+    int32_t r = b[t].right;
+    b[t].right = b[r].left;
+    b[r].left = t;
+    return r;
+}
+
+static int32_t treap_insert(block_rec *b, int32_t t, int32_t id)
+{
+    if (t == NIL)
+        return id;
+    if (b[id].start < b[t].start) {
+        b[t].left = treap_insert(b, b[t].left, id);
+        if (b[b[t].left].prio > b[t].prio)
+            t = rotate_right(b, t);
+    } else {
+        b[t].right = treap_insert(b, b[t].right, id);
+        if (b[b[t].right].prio > b[t].prio)
+            t = rotate_left(b, t);
+    }
+    return t;
+}
+
+static int32_t treap_merge(block_rec *b, int32_t l, int32_t r)
+{
+    if (l == NIL)
+        return r;
+    if (r == NIL)
+        return l;
+    if (b[l].prio > b[r].prio) {
+        b[l].right = treap_merge(b, b[l].right, r);
+        return l;
+    }
+    b[r].left = treap_merge(b, l, b[r].left);
+    return r;
+}
+
+static int32_t treap_remove(block_rec *b, int32_t t, int32_t id)
+{
+    if (t == id)
+        return treap_merge(b, b[t].left, b[t].right);
+    if (b[id].start < b[t].start)
+        b[t].left = treap_remove(b, b[t].left, id);
+    else
+        b[t].right = treap_remove(b, b[t].right, id);
+    return t;
+}
+
+/* The live block that overlaps [p, p + ext), or NIL. */
+static int32_t find_overlap(const engine *e, uintptr_t p, uintptr_t ext)
+{
+    const block_rec *b = e->b;
+    int32_t pred = NIL, succ = NIL;
+    for (int32_t t = e->root; t != NIL;) {
+        if (b[t].start <= p) {
+            pred = t;
+            t = b[t].right;
+        } else {
+            succ = t;
+            t = b[t].left;
+        }
+    }
+    if (pred != NIL && b[pred].start + extent(&b[pred]) > p)
+        return pred;
+    if (succ != NIL && p + ext > b[succ].start)
+        return succ;
+    return NIL;
+}
+
+/* ---- the engine ---- */
+
+engine *engine_new(const trace_t *t)
+{
+    engine *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    e->ids = t->ids;
+    e->b = calloc(t->ids + 1, sizeof *e->b);
+    e->live = calloc(t->ids + 1, sizeof *e->live);
+    if (e->b == NULL || e->live == NULL) {
+        engine_delete(e);
+        return NULL;
+    }
+    return e;
+}
+
+void engine_delete(engine *e)
+{
+    if (e == NULL)
+        return;
+    free(e->b);
+    free(e->live);
+    free(e);
+}
+
+uint64_t engine_max_live(const engine *e)
+{
+    return e->max_live;
+}
+
+static void engine_reset(engine *e)
+{
+    for (uint32_t i = 0; i < e->ids; i++) {
+        e->b[i] = (block_rec){.left = NIL, .right = NIL, .live_pos = NIL};
+        e->b[i].prio = (uint32_t)mix64(i + 1);
+    }
+    e->root = NIL;
+    e->nlive = e->max_live = 0;
+    e->live_bytes = e->peak_bytes = 0;
+    e->next_seed = 1;
+}
+
+static bool fail(engine *e, error_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool fail(engine *e, error_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[DETAILS_MAX];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    result_fail(e->r, kind, e->op_index, "%s", msg);
+    return false;
+}
+
+/* Checks 1-3 of the header comment for a block the allocator returned. */
+static bool check_new_block(engine *e, int32_t id, uintptr_t p, size_t size,
+                            const char *call)
+{
+    uintptr_t lo = (uintptr_t)mem_heap_lo(), hi = (uintptr_t)mem_heap_hi();
+    if (p % ALIGNMENT != 0)
+        return fail(e, KIND_MISALIGNED,
+                    "%s returned %p for id %d, which is not a multiple of "
+                    "%u",
+                    call, (void *)p, (int)id, (unsigned)ALIGNMENT);
+    if (p < lo || p + size > hi + 1 || p + size < p)
+        return fail(e, KIND_OUTSIDE_HEAP,
+                    "%s returned %p for id %d (%zu bytes), but the payload "
+                    "must lie inside the heap [%p, %p]",
+                    call, (void *)p, (int)id, size, (void *)lo, (void *)hi);
+    int32_t o = find_overlap(e, p, size > 0 ? size : 1);
+    if (o != NIL)
+        return fail(e, KIND_OVERLAP,
+                    "%s returned [%p, %p) for id %d, which overlaps the live "
+                    "block [%p, %p) of id %d (allocated on line %u)",
+                    call, (void *)p, (void *)(p + size), (int)id,
+                    (void *)e->b[o].start,
+                    (void *)(e->b[o].start + e->b[o].size), (int)o,
+                    (unsigned)e->b[o].line);
+    return true;
+}
+
+static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
+                      uint64_t seed, uint32_t line)
+{
+    block_rec *b = &e->b[id];
+    b->start = p;
+    b->size = (uint32_t)size;
+    b->seed = seed;
+    b->line = line;
+    b->left = b->right = NIL;
+    e->root = treap_insert(e->b, e->root, id);
+    b->live_pos = (int32_t)e->nlive;
+    e->live[e->nlive++] = id;
+    if (e->nlive > e->max_live)
+        e->max_live = e->nlive;
+    e->live_bytes += size;
+    if (e->live_bytes > e->peak_bytes)
+        e->peak_bytes = e->live_bytes;
+}
+
+static void remove_block(engine *e, int32_t id)
+{
+    block_rec *b = &e->b[id];
+    e->root = treap_remove(e->b, e->root, id);
+    int32_t last = e->live[--e->nlive];
+    e->live[b->live_pos] = last;
+    e->b[last].live_pos = b->live_pos;
+    b->live_pos = NIL;
+    e->live_bytes -= b->size;
+    b->start = 0;
+}
+
+/* Verifies the whole payload of a live block (payload corrupted). */
+static bool verify_block(engine *e, int32_t id, const char *when)
+{
+    const block_rec *b = &e->b[id];
+    size_t bad =
+        verify_pattern((const unsigned char *)b->start, b->seed, b->size);
+    if (bad == SIZE_MAX)
+        return true;
+    return fail(e, KIND_PAYLOAD_CORRUPTED,
+                "%s: byte %zu of id %d's payload (%u bytes at %p, allocated "
+                "on line %u) is 0x%02x, the driver wrote 0x%02x: something "
+                "wrote into this block while it was allocated",
+                when, bad, (int)id, (unsigned)b->size, (void *)b->start,
+                (unsigned)b->line, ((const unsigned char *)b->start)[bad],
+                expected_byte(b->seed, bad));
+}
+
+/* A NULL where a block was due: out of memory or a plain bug. */
+static bool fail_null(engine *e, const char *call, size_t size)
+{
+    if (mem_limit_reached())
+        return fail(e, KIND_OUT_OF_MEMORY,
+                    "%s(%zu) returned NULL after mem_sbrk refused to grow "
+                    "the heap past its limit of %zu bytes (heap size %zu, "
+                    "live payload %llu bytes)",
+                    call, size, mem_max_heap(), mem_heapsize(),
+                    (unsigned long long)e->live_bytes);
+    return fail(e, KIND_NULL_RETURN,
+                "%s(%zu) returned NULL, but the heap limit was not reached "
+                "(heap size %zu of at most %zu)",
+                call, size, mem_heapsize(), mem_max_heap());
+}
+
+static bool new_block(engine *e, const trace_op *op, void *p, size_t size,
+                      const char *call)
+{
+    if (p == NULL)
+        return size == 0 ? true : fail_null(e, call, size);
+    if (!check_new_block(e, op->id, (uintptr_t)p, size, call))
+        return false;
+    uint64_t seed = mix64(e->next_seed++);
+    fill_pattern(p, seed, 0, size);
+    add_block(e, op->id, (uintptr_t)p, size, seed, op->line);
+    return true;
+}
+
+static bool do_alloc(engine *e, const trace_op *op)
+{
+    return new_block(e, op, mm_malloc(op->size), op->size, "mm_malloc");
+}
+
+static bool do_calloc(engine *e, const trace_op *op)
+{
+    size_t n = op_bytes(op);
+    void *p = mm_calloc(op->nmemb, op->size);
+    if (p != NULL && !check_new_block(e, op->id, (uintptr_t)p, n, "mm_calloc"))
+        return false;
+    size_t bad = p ? verify_zero(p, n) : SIZE_MAX;
+    if (bad != SIZE_MAX)
+        return fail(e, KIND_CALLOC_NOT_ZEROED,
+                    "mm_calloc(%u, %u) returned %p whose byte %zu is 0x%02x, "
+                    "not 0",
+                    (unsigned)op->nmemb, (unsigned)op->size, p, bad,
+                    ((unsigned char *)p)[bad]);
+    return new_block(e, op, p, n, "mm_calloc");
+}
+
+static bool do_free(engine *e, const trace_op *op)
+{
+    if (op->id < 0) {
+        mm_free(NULL);
+        return true;
+    }
+    void *p = (void *)e->b[op->id].start;
+    if (p != NULL) {
+        if (!verify_block(e, op->id, "before mm_free"))
+            return false;
+        remove_block(e, op->id);
+    }
+    e->b[op->id].start = 0;
+    mm_free(p);
+    return true;
+}
+
+/* realloc(p, 0) must free the block and return NULL. */
+static bool do_realloc_zero(engine *e, const trace_op *op, void *old)
+{
+    if (old != NULL)
+        remove_block(e, op->id);
+    void *q = mm_realloc(old, 0);
+    if (old != NULL && q != NULL)
+        return fail(e, KIND_REALLOC0_NOT_FREED,
+                    "mm_realloc(%p, 0) returned %p; it must free the block "
+                    "and return NULL",
+                    old, q);
+    if (q != NULL) { /* realloc(NULL, 0): a unique pointer is allowed */
+        trace_op probe = *op;
+        if (!new_block(e, &probe, q, 0, "mm_realloc(NULL, 0)"))
+            return false;
+        remove_block(e, op->id);
+        mm_free(q);
+    }
+    return true;
+}
+
+static bool do_realloc(engine *e, const trace_op *op)
+{
+    block_rec *b = &e->b[op->id];
+    void *old = (void *)b->start;
+    if (old != NULL && !verify_block(e, op->id, "before mm_realloc"))
+        return false;
+    if (op->size == 0)
+        return do_realloc_zero(e, op, old);
+    if (old == NULL)
+        return new_block(e, op, mm_realloc(NULL, op->size), op->size,
+                         "mm_realloc(NULL, size)");
+    size_t old_size = b->size;
+    uint64_t seed = b->seed;
+    void *q = mm_realloc(old, op->size);
+    if (q == NULL)
+        return fail_null(e, "mm_realloc", op->size);
+    remove_block(e, op->id);
+    if (!check_new_block(e, op->id, (uintptr_t)q, op->size, "mm_realloc"))
+        return false;
+    size_t keep = old_size < op->size ? old_size : op->size;
+    size_t bad = verify_pattern(q, seed, keep);
+    if (bad != SIZE_MAX)
+        return fail(e, KIND_REALLOC_LOST_DATA,
+                    "mm_realloc(%p, %u) returned %p whose byte %zu is 0x%02x, "
+                    "but the old block's byte %zu was 0x%02x (the first %zu "
+                    "bytes must be kept)",
+                    old, (unsigned)op->size, q, bad, ((unsigned char *)q)[bad],
+                    bad, expected_byte(seed, bad), keep);
+    fill_pattern(q, seed, keep, op->size);
+    add_block(e, op->id, (uintptr_t)q, op->size, seed, op->line);
+    return true;
+}
+
+/* Runs mm_checkheap; a false result or any output fails the trace. */
+static bool run_checkheap(engine *e)
+{
+    e->st->where = WHERE_CHECKHEAP;
+    off_t before = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+    bool ok = mm_checkheap(__LINE__);
+    off_t after = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+    e->st->where = WHERE_OP;
+    if (ok && after == before)
+        return true;
+    fail(e, KIND_CHECKHEAP_FAILED,
+         "mm_checkheap returned %s and printed %lld bytes",
+         ok ? "true" : "false", (long long)(after - before));
+    e->r->out_from = before;
+    e->r->out_to = after;
+    return false;
+}
+
+/* -d 2: every live payload, after every op. */
+static bool verify_all(engine *e)
+{
+    for (uint32_t i = 0; i < e->nlive; i++)
+        if (!verify_block(e, e->live[i], "full payload sweep (-d 2)"))
+            return false;
+    return true;
+}
+
+static bool apply_op(engine *e, const trace_op *op)
+{
+    switch (op->kind) {
+    case OP_ALLOC:
+        return do_alloc(e, op);
+    case OP_CALLOC:
+        return do_calloc(e, op);
+    case OP_REALLOC:
+        return do_realloc(e, op);
+    default:
+        return do_free(e, op);
+    }
+}
+
+static bool start_replay(engine *e, int debug)
+{
+    e->op_index = -1;
+    e->st->op_index = -1;
+    e->st->where = WHERE_INIT;
+    mem_reset_brk();
+    bool ok = mm_init();
+    e->st->where = WHERE_OP;
+    if (!ok)
+        return fail(e, KIND_INIT_FAILED, "mm_init returned false");
+    return debug < 1 || run_checkheap(e);
+}
+
+bool engine_replay(engine *e, const trace_t *t, int debug,
+                   volatile child_status *st, trace_result *r)
+{
+    e->r = r;
+    e->st = st;
+    engine_reset(e);
+    if (!start_replay(e, debug))
+        return false;
+    for (uint32_t i = 0; i < t->nops; i++) {
+        e->op_index = i;
+        st->op_index = i;
+        if (!apply_op(e, &t->ops[i]))
+            return false;
+        if (debug >= 2 && (!run_checkheap(e) || !verify_all(e)))
+            return false;
+    }
+    if (debug == 1 && !run_checkheap(e))
+        return false;
+    r->heap_bytes = mem_heapsize();
+    r->peak_bytes = e->peak_bytes;
+    r->util = r->heap_bytes ? (double)e->peak_bytes / (double)r->heap_bytes
+                            : (e->peak_bytes ? 0.0 : 1.0);
+    return true;
+}

@@ -1,0 +1,427 @@
+/*
+ * driver_report.c - everything mdriver prints: ERROR reports with their
+ * context, the score table, the performance index (config.h) and JSON.
+ */
+#define _GNU_SOURCE
+#include "driver.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static const char *const KIND_NAMES[KIND_COUNT] = {
+    [KIND_NONE] = "none",
+    [KIND_MISALIGNED] = "misaligned",
+    [KIND_OUTSIDE_HEAP] = "outside heap",
+    [KIND_OVERLAP] = "overlap",
+    [KIND_PAYLOAD_CORRUPTED] = "payload corrupted",
+    [KIND_REALLOC_LOST_DATA] = "realloc lost data",
+    [KIND_CALLOC_NOT_ZEROED] = "calloc not zeroed",
+    [KIND_NULL_RETURN] = "null return",
+    [KIND_OUT_OF_MEMORY] = "out of memory",
+    [KIND_REALLOC0_NOT_FREED] = "realloc 0 not freed",
+    [KIND_CHECKHEAP_FAILED] = "checkheap failed",
+    [KIND_INIT_FAILED] = "mm_init failed",
+    [KIND_CRASHED] = "crashed",
+    [KIND_TIMEOUT] = "timeout",
+};
+
+const char *kind_name(error_kind kind)
+{
+    return kind >= 0 && kind < KIND_COUNT ? KIND_NAMES[kind] : "unknown";
+}
+
+static const char *phase_text(int phase)
+{
+    switch (phase) {
+    case PHASE_REPLAY1:
+        return "replay 1 of 2 (checked)";
+    case PHASE_REPLAY2:
+        return "replay 2 of 2 (checked; replay 1 passed, so does mm_init "
+               "reset all of the allocator's state?)";
+    case PHASE_TIMING:
+        return "the timing replay of mm.c (unchecked)";
+    case PHASE_GLIBC:
+        return "the timing replay of glibc's malloc";
+    default:
+        return "the --overhead replays";
+    }
+}
+
+static const char *call_name(const trace_t *t, const trace_result *r)
+{
+    static const char *const CALLS[4] = {"mm_malloc", "mm_realloc", "mm_calloc",
+                                         "mm_free"};
+    if (r->where == WHERE_INIT || r->op_index < 0)
+        return "mm_init";
+    if (r->where == WHERE_CHECKHEAP)
+        return "mm_checkheap";
+    return CALLS[t->ops[r->op_index].kind];
+}
+
+/* The line and text of the failing op ("mm_init" before the first op). */
+static uint32_t error_line(const trace_t *t, const trace_result *r, char *op,
+                           size_t n)
+{
+    if (r->op_index < 0 || (uint64_t)r->op_index >= t->nops) {
+        snprintf(op, n, "mm_init");
+        return t->init_line;
+    }
+    op_format(&t->ops[r->op_index], op, n);
+    return t->ops[r->op_index].line;
+}
+
+static void print_context_ops(FILE *out, const trace_t *t, int64_t idx)
+{
+    char op[64];
+    if (idx < 0)
+        return;
+    fprintf(out, "    the ops before it:\n");
+    int64_t from = idx - CONTEXT_OPS > 0 ? idx - CONTEXT_OPS : 0;
+    for (int64_t i = from; i <= idx && (uint64_t)i < t->nops; i++) {
+        op_format(&t->ops[i], op, sizeof op);
+        fprintf(out, "    %s line %u: %s\n", i == idx ? ">" : " ",
+                (unsigned)t->ops[i].line, op);
+    }
+}
+
+/* Prints bytes [from, to) of the capture, indented: the first ones. */
+static void print_capture(FILE *out, int fd, off_t from, off_t to,
+                          const char *title)
+{
+    char buf[4096];
+    off_t want =
+        to - from > CONTEXT_OUTPUT_BYTES ? CONTEXT_OUTPUT_BYTES : to - from;
+    ssize_t n = want > 0 ? pread(fd, buf, (size_t)want, from) : 0;
+    if (n <= 0)
+        return;
+    fprintf(out, "    %s:\n        | ", title);
+    for (ssize_t i = 0; i < n; i++) {
+        fputc(buf[i], out);
+        if (buf[i] == '\n' && i + 1 < n)
+            fputs("        | ", out);
+    }
+    if (buf[n - 1] != '\n')
+        fputc('\n', out);
+    if (to - from > n)
+        fprintf(out, "        (%lld more bytes not shown)\n",
+                (long long)(to - from - n));
+}
+
+static off_t capture_size(int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 ? sb.st_size : 0;
+}
+
+void report_error(FILE *out, const trace_t *t, const trace_result *r,
+                  int capture_fd)
+{
+    char op[64];
+    uint32_t line = error_line(t, r, op, sizeof op);
+    fprintf(out, "ERROR [trace %s, line %u, op \"%s\"]: %s: %s\n", t->name,
+            (unsigned)line, op, kind_name(r->kind), r->details);
+    fprintf(out, "    during %s", phase_text(r->phase));
+    if (r->kind == KIND_CRASHED || r->kind == KIND_TIMEOUT)
+        fprintf(out, ", in %s", call_name(t, r));
+    fputc('\n', out);
+    print_context_ops(out, t, r->op_index);
+    if (r->kind == KIND_CHECKHEAP_FAILED)
+        print_capture(out, capture_fd, (off_t)r->out_from, (off_t)r->out_to,
+                      "what mm_checkheap printed");
+    else
+        print_capture(out, capture_fd, 0, capture_size(capture_fd),
+                      "what mm.c printed (stdout and stderr)");
+    fflush(out);
+}
+
+void report_output(FILE *out, const trace_t *t, int capture_fd)
+{
+    off_t n = capture_size(capture_fd);
+    if (n == 0)
+        return;
+    fprintf(out, "note [trace %s]: mm.c printed %lld bytes\n", t->name,
+            (long long)n);
+    print_capture(out, capture_fd, 0, n, "the last of it");
+    fflush(out);
+}
+
+/* ---- scores ---- */
+
+static double weight_of(const trace_t *t, bool all_zero)
+{
+    return all_zero ? 1.0 : (double)t->weight;
+}
+
+score_t compute_score(const trace_t *ts, const trace_result *rs, int n)
+{
+    score_t s = {0};
+    bool all_zero = true;
+    for (int i = 0; i < n; i++)
+        all_zero = all_zero && ts[i].weight == 0;
+    double wsum = 0, ops = 0, secs = 0, gsecs = 0;
+    s.timed = n > 0;
+    for (int i = 0; i < n; i++) {
+        double w = weight_of(&ts[i], all_zero);
+        bool ok = rs[i].kind == KIND_NONE;
+        s.failed += !ok;
+        s.timed = s.timed && ok && rs[i].timed;
+        wsum += w;
+        s.util += ok ? w * rs[i].util : 0;
+        ops += w * ts[i].nops;
+        secs += w * rs[i].secs;
+        gsecs += w * rs[i].glibc_secs;
+    }
+    s.util = wsum > 0 ? s.util / wsum : 0;
+    s.kops = secs > 0 ? ops / secs / 1000 : 0;
+    s.glibc_kops = gsecs > 0 ? ops / gsecs / 1000 : 0;
+    s.util_part = 100 * UTIL_WEIGHT * fmin(1.0, s.util / UTIL_FULL);
+    double ratio = s.glibc_kops > 0 ? s.kops / s.glibc_kops : 0;
+    s.tput_part = 100 * (1 - UTIL_WEIGHT) * fmin(1.0, ratio / TPUT_FULL_RATIO);
+    s.index = s.failed ? 0 : s.util_part + s.tput_part;
+    return s;
+}
+
+/* ---- the table ---- */
+
+static void print_row(FILE *out, const trace_t *t, const trace_result *r,
+                      bool glibc)
+{
+    bool ok = r->kind == KIND_NONE;
+    double secs = glibc ? r->glibc_secs : r->secs;
+    char util[16] = "-", tsecs[24] = "-", kops[24] = "-";
+    if (ok && !glibc)
+        snprintf(util, sizeof util, "%.1f%%", 100 * r->util);
+    if (ok && r->timed && secs > 0) {
+        snprintf(tsecs, sizeof tsecs, "%.3g", secs);
+        snprintf(kops, sizeof kops, "%.0f", t->nops / secs / 1000);
+    }
+    fprintf(out, "%-24s %3d  %-5s %7s %10u %10s %10s\n", t->name, t->weight,
+            glibc || ok ? "yes" : "no", util, (unsigned)t->nops, tsecs, kops);
+}
+
+static void print_table(FILE *out, const trace_t *ts, const trace_result *rs,
+                        int n, bool glibc, const score_t *s)
+{
+    fprintf(out, "\nResults for %s:\n", glibc ? "glibc malloc" : "mm malloc");
+    fprintf(out, "%-24s %3s  %-5s %7s %10s %10s %10s\n", "trace", "w", "valid",
+            "util", "ops", "secs", "Kops");
+    double ops = 0, secs = 0;
+    for (int i = 0; i < n; i++) {
+        print_row(out, &ts[i], &rs[i], glibc);
+        ops += ts[i].nops;
+        secs += glibc ? rs[i].glibc_secs : rs[i].secs;
+    }
+    char util[16] = "-", tsecs[24] = "-", kops[24] = "-";
+    if (!glibc)
+        snprintf(util, sizeof util, "%.1f%%", 100 * s->util);
+    if (s->timed) {
+        snprintf(tsecs, sizeof tsecs, "%.3g", secs);
+        snprintf(kops, sizeof kops, "%.0f", glibc ? s->glibc_kops : s->kops);
+    }
+    fprintf(out, "%-24s %3s  %-5s %7s %10.0f %10s %10s\n", "Total (weighted)",
+            "", "", util, ops, tsecs, kops);
+}
+
+static void print_index(FILE *out, const score_t *s, int n)
+{
+    if (s->failed) {
+        fprintf(out,
+                "\nPerf index = 0/100: %d of %d traces failed (the "
+                "index is 0 when any trace fails)\n",
+                s->failed, n);
+        return;
+    }
+    if (!s->timed) {
+        fprintf(out,
+                "\nPerf index: not computed (-n: no timing); util "
+                "%.1f%% = %.1f of %.0f util points\n",
+                100 * s->util, s->util_part, 100 * UTIL_WEIGHT);
+        return;
+    }
+    fprintf(out, "\nPerf index = %.1f (util) + %.1f (thru) = %.1f/100\n",
+            s->util_part, s->tput_part, s->index);
+    fprintf(out,
+            "    util %.1f%% (full credit at %.0f%%); throughput %.0f "
+            "Kops = %.2f x glibc's %.0f Kops (full credit at %.2f x)\n",
+            100 * s->util, 100 * UTIL_FULL, s->kops,
+            s->glibc_kops > 0 ? s->kops / s->glibc_kops : 0, s->glibc_kops,
+            TPUT_FULL_RATIO);
+}
+
+void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
+                  const driver_opts *o)
+{
+    score_t s = compute_score(ts, rs, n);
+    if (o->glibc_rows && s.timed)
+        print_table(out, ts, rs, n, true, &s);
+    print_table(out, ts, rs, n, false, &s);
+    if (o->verbose > 0)
+        for (int i = 0; i < n; i++)
+            fprintf(out,
+                    "  %s: %s, dialect %c, %u ids, heap %llu bytes, "
+                    "peak live %llu bytes, timing samples %d + %d\n",
+                    ts[i].name, ts[i].path, ts[i].dialect, (unsigned)ts[i].ids,
+                    (unsigned long long)rs[i].heap_bytes,
+                    (unsigned long long)rs[i].peak_bytes, rs[i].samples,
+                    rs[i].glibc_samples);
+    print_index(out, &s, n);
+}
+
+void report_overhead(FILE *out, const trace_t *ts, const trace_result *rs,
+                     int n)
+{
+    fprintf(out, "%-28s %9s %9s %11s %11s %9s %9s %6s\n", "trace", "ops",
+            "max live", "unchecked s", "checked s", "ns/op u", "ns/op c",
+            "ratio");
+    for (int i = 0; i < n; i++) {
+        const trace_result *r = &rs[i];
+        if (r->kind != KIND_NONE || !r->timed) {
+            fprintf(out, "%-28s failed: %s\n", ts[i].name, kind_name(r->kind));
+            continue;
+        }
+        double ops = ts[i].nops ? ts[i].nops : 1;
+        fprintf(out, "%-28s %9u %9llu %11.4f %11.4f %9.1f %9.1f %6.2f\n",
+                ts[i].name, (unsigned)ts[i].nops,
+                (unsigned long long)r->max_live, r->secs, r->checked_secs,
+                1e9 * r->secs / ops, 1e9 * r->checked_secs / ops,
+                r->secs > 0 ? r->checked_secs / r->secs : 0);
+    }
+}
+
+/* ---- JSON ---- */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* A number, or null when it is not a finite figure. */
+static void json_number(FILE *f, double x, bool known)
+{
+    if (known && isfinite(x))
+        fprintf(f, "%.6g", x);
+    else
+        fputs("null", f);
+}
+
+static void json_error(FILE *f, const trace_t *t, const trace_result *r)
+{
+    char op[64];
+    if (r->kind == KIND_NONE) {
+        fputs("null", f);
+        return;
+    }
+    uint32_t line = error_line(t, r, op, sizeof op);
+    fputs("{\"kind\": ", f);
+    json_string(f, kind_name(r->kind));
+    fprintf(f, ", \"line\": %u, \"op\": ", (unsigned)line);
+    json_string(f, op);
+    fputs(", \"phase\": ", f);
+    json_string(f, phase_text(r->phase));
+    fputs(", \"message\": ", f);
+    json_string(f, r->details);
+    fputc('}', f);
+}
+
+static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
+{
+    bool ok = r->kind == KIND_NONE, timed = ok && r->timed;
+    fputs("{\"name\": ", f);
+    json_string(f, t->name);
+    fputs(", \"path\": ", f);
+    json_string(f, t->path);
+    fprintf(f, ", \"weight\": %d, \"valid\": %s, \"error\": ", t->weight,
+            ok ? "true" : "false");
+    json_error(f, t, r);
+    fputs(", \"util\": ", f);
+    json_number(f, r->util, ok);
+    fprintf(f, ", \"heap_bytes\": %llu, \"peak_bytes\": %llu, \"ops\": %u",
+            (unsigned long long)r->heap_bytes,
+            (unsigned long long)r->peak_bytes, (unsigned)t->nops);
+    fputs(", \"secs\": ", f);
+    json_number(f, r->secs, timed);
+    fputs(", \"kops\": ", f);
+    json_number(f, t->nops / r->secs / 1000, timed && r->secs > 0);
+    fputs(", \"glibc_secs\": ", f);
+    json_number(f, r->glibc_secs, timed);
+    fputs(", \"glibc_kops\": ", f);
+    json_number(f, t->nops / r->glibc_secs / 1000, timed && r->glibc_secs > 0);
+    fputc('}', f);
+}
+
+static void json_index(FILE *f, const score_t *s)
+{
+    fputs("{\"total\": ", f);
+    json_number(f, s->index, s->timed || s->failed);
+    fputs(", \"util_part\": ", f);
+    json_number(f, s->util_part, true);
+    fputs(", \"tput_part\": ", f);
+    json_number(f, s->tput_part, s->timed);
+    fprintf(f,
+            ", \"util_weight\": %g, \"util_full\": %g, "
+            "\"tput_full_ratio\": %g}",
+            UTIL_WEIGHT, UTIL_FULL, TPUT_FULL_RATIO);
+}
+
+bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
+                 int n, const driver_opts *o)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "ERROR [%s]: cannot write the JSON file: %m\n", path);
+        return false;
+    }
+    score_t s = compute_score(ts, rs, n);
+    fprintf(f,
+            "{\"version\": 1, \"valid\": %s, \"failed\": %d, \"debug\": "
+            "%d, \"timed\": %s, \"traces\": [",
+            s.failed ? "false" : "true", s.failed, o->debug,
+            s.timed ? "true" : "false");
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ",\n  " : "\n  ", f);
+        json_trace(f, &ts[i], &rs[i]);
+    }
+    fputs("],\n \"util\": ", f);
+    json_number(f, s.util, true);
+    fputs(", \"kops\": ", f);
+    json_number(f, s.kops, s.timed);
+    fputs(", \"glibc_kops\": ", f);
+    json_number(f, s.glibc_kops, s.timed);
+    fputs(", \"index\": ", f);
+    json_index(f, &s);
+    fputs("}\n", f);
+    return f == stdout ? fflush(f) == 0 : fclose(f) == 0;
+}
+
+void report_grade(FILE *out, const trace_t *ts, const trace_result *rs, int n,
+                  const driver_opts *o)
+{
+    (void)o;
+    score_t s = compute_score(ts, rs, n);
+    fprintf(out,
+            "{\"correct\": %d, \"traces\": %d, \"valid\": %s, "
+            "\"util\": ",
+            n - s.failed, n, s.failed ? "false" : "true");
+    json_number(out, s.util, true);
+    fputs(", \"kops\": ", out);
+    json_number(out, s.kops, s.timed);
+    fputs(", \"glibc_kops\": ", out);
+    json_number(out, s.glibc_kops, s.timed);
+    fputs(", \"perfidx\": ", out);
+    json_number(out, s.index, s.timed || s.failed);
+    fputs("}\n", out);
+}

@@ -1,0 +1,386 @@
+/*
+ * driver_run.c - replays one trace in a child process.
+ *
+ *   parent                                   child (fork)
+ *   ------                                   -----------
+ *   memfd for the child's output  ------->   stdout, stderr = that memfd
+ *   shared status page (mmap)     <-------   op index + phase, one store/op
+ *   poll(pipe, -s timeout)        <-------   trace_result (write, _exit 0)
+ *   kill + report on timeout/signal          replay 1, replay 2 (checked),
+ *                                            timing of mm.c, then of glibc
+ *
+ * The parent already knows every op's text and line, so whatever kills the
+ * child (a signal, a timeout, an exit() inside mm.c) is reported at the op
+ * the child published last.
+ */
+#define _GNU_SOURCE
+#include "driver.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "memlib.h"
+#include "mm.h"
+
+static volatile child_status *status_page;
+
+bool run_setup(void)
+{
+    void *p = mmap(NULL, sizeof(child_status), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("ERROR: mdriver: mmap of the status page");
+        return false;
+    }
+    status_page = p;
+    return true;
+}
+
+void result_fail(trace_result *r, error_kind kind, int64_t op_index,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    r->kind = kind;
+    r->op_index = op_index;
+    r->phase = status_page ? status_page->phase : PHASE_REPLAY1;
+    r->where = status_page ? status_page->where : WHERE_OP;
+    va_start(ap, fmt);
+    vsnprintf(r->details, sizeof r->details, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- unchecked replays, for timing ---- */
+
+typedef struct {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*realloc)(void *, size_t);
+    void *(*calloc)(size_t, size_t);
+    bool is_mm;
+} alloc_api;
+
+static const alloc_api MM_API = {mm_malloc, mm_free, mm_realloc, mm_calloc,
+                                 true};
+static const alloc_api LIBC_API = {malloc, free, realloc, calloc, false};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void replay_ops(const trace_t *t, const alloc_api *api, void **ptr)
+{
+    volatile child_status *st = status_page;
+    for (uint32_t i = 0; i < t->nops; i++) {
+        const trace_op *op = &t->ops[i];
+        st->op_index = i;
+        switch (op->kind) {
+        case OP_ALLOC:
+            ptr[op->id] = api->malloc(op->size);
+            break;
+        case OP_REALLOC:
+            ptr[op->id] = api->realloc(ptr[op->id], op->size);
+            break;
+        case OP_CALLOC:
+            ptr[op->id] = api->calloc(op->nmemb, op->size);
+            break;
+        default:
+            if (op->id >= 0) {
+                api->free(ptr[op->id]);
+                ptr[op->id] = NULL;
+            } else {
+                api->free(NULL);
+            }
+        }
+    }
+}
+
+/* Seconds of one unchecked replay (mm_init included for mm.c). */
+static double time_replay(const trace_t *t, const alloc_api *api, void **ptr)
+{
+    memset(ptr, 0, t->ids * sizeof *ptr);
+    double start = now();
+    if (api->is_mm) {
+        mem_reset_brk();
+        mm_init();
+    }
+    replay_ops(t, api, ptr);
+    double secs = now() - start;
+    if (!api->is_mm)
+        for (uint32_t i = 0; i < t->ids; i++)
+            free(ptr[i]);
+    return secs;
+}
+
+/* The seconds of one sample: replays until TIMING_MIN_SAMPLE_SECS. */
+static double sample(double (*once)(void *), void *arg)
+{
+    double total = 0;
+    int reps = 0;
+    do {
+        total += once(arg);
+        reps++;
+    } while (total < TIMING_MIN_SAMPLE_SECS);
+    return total / reps;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Best of TIMING_K samples within TIMING_EPSILON (the fcyc scheme). */
+static double time_best(double (*once)(void *), void *arg, int *nsamples)
+{
+    double s[64];
+    int n = 0;
+    while (n < TIMING_MAX_SAMPLES && n < 64) {
+        s[n++] = sample(once, arg);
+        qsort(s, (size_t)n, sizeof s[0], cmp_double);
+        if (n >= TIMING_K && s[TIMING_K - 1] <= (1 + TIMING_EPSILON) * s[0])
+            break;
+    }
+    *nsamples = n;
+    return s[0];
+}
+
+typedef struct {
+    const trace_t *t;
+    const alloc_api *api;
+    void **ptr;
+    engine *e;
+    trace_result *scratch;
+} timing_ctx;
+
+static double once_unchecked(void *arg)
+{
+    timing_ctx *c = arg;
+    return time_replay(c->t, c->api, c->ptr);
+}
+
+static double once_checked(void *arg)
+{
+    timing_ctx *c = arg;
+    double start = now();
+    engine_replay(c->e, c->t, 0, status_page, c->scratch);
+    return now() - start;
+}
+
+/* ---- the child ---- */
+
+static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
+                       trace_result *r)
+{
+    void **ptr = calloc(t->ids + 1, sizeof *ptr);
+    trace_result scratch = {0};
+    timing_ctx c = {t, &MM_API, ptr, e, &scratch};
+    if (ptr == NULL)
+        return;
+    mem_set_timing_mode(true);
+    status_page->phase = o->overhead ? PHASE_OVERHEAD : PHASE_TIMING;
+    r->secs = time_best(once_unchecked, &c, &r->samples);
+    if (o->overhead) {
+        r->checked_secs = time_best(once_checked, &c, &r->glibc_samples);
+        r->max_live = engine_max_live(e);
+    } else {
+        status_page->phase = PHASE_GLIBC;
+        c.api = &LIBC_API;
+        r->glibc_secs = time_best(once_unchecked, &c, &r->glibc_samples);
+    }
+    mem_set_timing_mode(false);
+    r->timed = true;
+    free(ptr);
+}
+
+static void child_replays(const trace_t *t, const driver_opts *o,
+                          trace_result *r)
+{
+    engine *e = engine_new(t);
+    if (e == NULL) {
+        result_fail(r, KIND_NULL_RETURN, -1, "mdriver: out of memory");
+        return;
+    }
+    status_page->phase = PHASE_REPLAY1;
+    if (engine_replay(e, t, o->debug, status_page, r)) {
+        trace_result first = *r;
+        status_page->phase = PHASE_REPLAY2;
+        if (engine_replay(e, t, o->debug, status_page, r)) {
+            *r = first;
+            if (o->timing || o->overhead)
+                time_trace(t, o, e, r);
+        }
+    }
+    engine_delete(e);
+}
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void child_main(const trace_t *t, const driver_opts *o, int out_fd,
+                       int pipe_fd)
+{
+    static const rlim_t OUTPUT_LIMIT = (rlim_t)64 << 20;
+    struct rlimit lim = {OUTPUT_LIMIT, OUTPUT_LIMIT};
+    trace_result r;
+    memset(&r, 0, sizeof r);
+    setrlimit(RLIMIT_FSIZE, &lim);
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(out_fd, STDERR_FILENO);
+    setvbuf(stdout, NULL, _IONBF, 0);
+    child_replays(t, o, &r);
+    write_all(pipe_fd, &r, sizeof r);
+    _exit(0);
+}
+
+/* ---- the parent ---- */
+
+/* Reads the result until EOF; false on timeout. *got: bytes read. */
+static bool read_result(int fd, trace_result *r, double timeout, size_t *got)
+{
+    double deadline = now() + timeout;
+    char *p = (char *)r;
+    *got = 0;
+    for (;;) {
+        int ms = -1;
+        if (timeout > 0) {
+            double left = deadline - now();
+            if (left <= 0)
+                return false;
+            ms = (int)(left * 1000) + 1;
+        }
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int n = poll(&pfd, 1, ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            continue;
+        char sink[256];
+        size_t room = sizeof *r - *got;
+        ssize_t k =
+            room ? read(fd, p + *got, room) : read(fd, sink, sizeof sink);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return true;
+        if (room)
+            *got += (size_t)k;
+    }
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGBUS:
+        return "SIGBUS";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGFPE:
+        return "SIGFPE";
+    case SIGILL:
+        return "SIGILL";
+    case SIGTRAP:
+        return "SIGTRAP";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGXFSZ:
+        return "SIGXFSZ";
+    default:
+        return "signal";
+    }
+}
+
+/* Turns how the child ended into r's error, if it failed. */
+static void judge_child(pid_t pid, bool finished, size_t got,
+                        const driver_opts *o, trace_result *r)
+{
+    int ws = 0;
+    if (!finished) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &ws, 0);
+        result_fail(r, KIND_TIMEOUT, status_page->op_index,
+                    "no result after %g seconds (-s %g): an infinite loop?",
+                    o->timeout, o->timeout);
+        return;
+    }
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(ws)) {
+        int sig = WTERMSIG(ws);
+        result_fail(r, KIND_CRASHED, status_page->op_index, "%s (%s)%s",
+                    signal_name(sig), strsignal(sig),
+                    sig == SIGXFSZ ? ": mm.c printed more than 64 MiB" : "");
+    } else if (got != sizeof *r) {
+        result_fail(r, KIND_CRASHED, status_page->op_index,
+                    "the process exited with status %d before the end of "
+                    "the trace (does mm.c call exit()?)",
+                    WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+    }
+}
+
+static int open_capture(void)
+{
+    int fd = memfd_create("mdriver-output", 0);
+    if (fd >= 0)
+        return fd;
+    FILE *f = tmpfile();
+    return f ? dup(fileno(f)) : -1;
+}
+
+void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
+{
+    int out_fd = open_capture(), pfd[2];
+    memset(r, 0, sizeof *r);
+    if (out_fd < 0 || pipe(pfd) != 0) {
+        result_fail(r, KIND_CRASHED, -1, "mdriver: no memfd or pipe: %s",
+                    strerror(errno));
+        return;
+    }
+    *status_page = (child_status){.op_index = -1};
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        child_main(t, o, out_fd, pfd[1]);
+    }
+    close(pfd[1]);
+    size_t got = 0;
+    bool finished = pid > 0 && read_result(pfd[0], r, o->timeout, &got);
+    if (pid < 0)
+        result_fail(r, KIND_CRASHED, -1, "mdriver: fork failed: %s",
+                    strerror(errno));
+    else
+        judge_child(pid, finished, got, o, r);
+    close(pfd[0]);
+    if (r->kind != KIND_NONE)
+        report_error(o->report, t, r, out_fd);
+    else
+        report_output(o->report, t, out_fd);
+    close(out_fd);
+}

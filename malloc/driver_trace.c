@@ -1,0 +1,364 @@
+/*
+ * driver_trace.c - reads a .rep trace (docs/CONTRACTS.md section 3).
+ *
+ * The whole file is read into memory, then scanned line by line. Blank
+ * lines and lines whose first non-blank character is '#' are skipped. A
+ * CRLF line ending is accepted (the '\r' is dropped); any other control
+ * byte (binary junk, NUL) is an error. The first problem is reported as
+ * `ERROR [path:line]: what was expected` and parsing stops.
+ */
+#include "driver.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { MAX_TOKENS = 6, ID_NEVER = 0, ID_LIVE = 1, ID_DEAD = 2 };
+
+static const char *const HEADER_WHAT[4] = {
+    "header line 1 (suggested heap size, or weight)",
+    "header line 2 (number of ids)",
+    "header line 3 (number of ops)",
+    "header line 4 (weight, or max bytes)",
+};
+
+typedef struct {
+    const char *path;
+    uint32_t line;
+    char *tok[MAX_TOKENS];
+    int ntok;
+    unsigned long header[4];
+    int nheader;
+    uint8_t *id_state;
+    trace_t *t;
+    size_t cap;
+} parser;
+
+/* The one error path of the parser. */
+__attribute__((format(printf, 2, 3))) static bool
+parse_error(const parser *p, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "ERROR [%s:%u]: ", p->path, (unsigned)p->line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return false;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat sb;
+    if (f == NULL)
+        return NULL;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        errno = EISDIR;
+        return NULL;
+    }
+    char *buf = malloc((size_t)sb.st_size + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)sb.st_size, f) : 0;
+    fclose(f);
+    if (buf == NULL)
+        return NULL;
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Splits the line into blank-separated tokens; checks for binary bytes. */
+static bool tokenize(parser *p, char *s, char *end)
+{
+    if (end > s && end[-1] == '\r')
+        *--end = '\0';
+    p->ntok = 0;
+    for (char *c = s; c < end; c++) {
+        unsigned char b = (unsigned char)*c;
+        if (b < 0x20 && b != '\t')
+            return parse_error(p,
+                               "expected a line of text, found the control "
+                               "byte 0x%02x (is this a binary file?)",
+                               b);
+    }
+    char *save = NULL;
+    for (char *w = strtok_r(s, " \t", &save); w != NULL;
+         w = strtok_r(NULL, " \t", &save)) {
+        if (p->ntok == MAX_TOKENS)
+            break;
+        p->tok[p->ntok++] = w;
+    }
+    return true;
+}
+
+/* A decimal number in [0, max], or -1 when allow_minus_one. */
+static bool parse_number(parser *p, const char *tok, unsigned long max,
+                         const char *what, bool allow_minus_one, long *out)
+{
+    if (allow_minus_one && strcmp(tok, "-1") == 0) {
+        *out = -1;
+        return true;
+    }
+    if (tok[0] == '-' && tok[1] >= '0' && tok[1] <= '9')
+        return parse_error(p,
+                           "expected %s (a non-negative decimal), found "
+                           "the negative number '%s'",
+                           what, tok);
+    unsigned long long v = 0;
+    bool too_big = false;
+    for (const char *c = tok; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return parse_error(p, "expected %s (a decimal number), found '%s'",
+                               what, tok);
+        v = too_big ? v : v * 10 + (unsigned long long)(*c - '0');
+        too_big = too_big || v > max;
+    }
+    if (too_big)
+        return parse_error(p, "expected %s of at most %lu, found '%s'", what,
+                           max, tok);
+    *out = (long)v;
+    return true;
+}
+
+static bool parse_header_line(parser *p)
+{
+    static const unsigned long limits[4] = {(unsigned long)1 << 40,
+                                            TRACE_MAX_IDS, TRACE_MAX_OPS,
+                                            (unsigned long)1 << 40};
+    const char *what = HEADER_WHAT[p->nheader];
+    if (p->ntok != 1)
+        return parse_error(p, "expected %s: one number alone on its line",
+                           what);
+    long v;
+    if (!parse_number(p, p->tok[0], limits[p->nheader], what, false, &v))
+        return false;
+    p->header[p->nheader++] = (unsigned long)v;
+    return true;
+}
+
+/* After the fourth header number: sizes the arrays, picks the dialect. */
+static bool finish_header(parser *p, size_t file_len)
+{
+    trace_t *t = p->t;
+    if (p->header[3] <= 100) {
+        t->dialect = 'A';
+        t->weight = (int)p->header[3];
+    } else if (p->header[0] <= 100) {
+        t->dialect = 'B';
+        t->weight = (int)p->header[0];
+    } else {
+        return parse_error(p,
+                           "expected a weight (0..100) on header line 4 "
+                           "(dialect A) or line 1 (dialect B), found %lu "
+                           "and %lu",
+                           p->header[3], p->header[0]);
+    }
+    t->ids = (uint32_t)p->header[1];
+    t->init_line = p->line;
+    p->cap = p->header[2] < file_len / 4 + 1 ? p->header[2] : file_len / 4 + 1;
+    t->ops = malloc((p->cap + 1) * sizeof *t->ops);
+    p->id_state = calloc(t->ids + 1, 1);
+    if (t->ops == NULL || p->id_state == NULL)
+        return parse_error(p, "out of memory for %lu ops", p->header[2]);
+    return true;
+}
+
+static bool check_token_count(parser *p, int want, const char *form)
+{
+    if (p->ntok < want)
+        return parse_error(p, "expected '%s', found too few fields", form);
+    if (p->ntok > want)
+        return parse_error(p, "expected '%s' and nothing after it, found '%s'",
+                           form, p->tok[want]);
+    return true;
+}
+
+/* Applies the op to the id states (an id is live, dead or never used). */
+static bool track_id(parser *p, trace_op *op)
+{
+    if (op->id < 0)
+        return true;
+    uint8_t *s = &p->id_state[op->id];
+    if (op->kind == OP_ALLOC || op->kind == OP_CALLOC) {
+        if (*s == ID_LIVE)
+            return parse_error(p,
+                               "expected a free id: id %d is still live "
+                               "(free it before allocating it again)",
+                               op->id);
+        *s = ID_LIVE;
+    } else if (op->kind == OP_FREE) {
+        if (*s != ID_LIVE)
+            return parse_error(p, "expected a live id: id %d %s", op->id,
+                               *s == ID_NEVER
+                                   ? "was never allocated"
+                                   : "is already free (double free)");
+        *s = ID_DEAD;
+    } else {
+        if (*s == ID_NEVER)
+            return parse_error(p,
+                               "expected an allocated id: realloc of id "
+                               "%d, which was never allocated",
+                               op->id);
+        if (*s == ID_LIVE && op->size == 0)
+            *s = ID_DEAD;
+        else if (op->size > 0)
+            *s = ID_LIVE;
+    }
+    return true;
+}
+
+static bool parse_op_fields(parser *p, trace_op *op)
+{
+    static const char *const FORMS[4] = {"a ID SIZE", "r ID SIZE",
+                                         "c ID NMEMB SIZE", "f ID"};
+    static const int NFIELDS[4] = {3, 3, 4, 2};
+    long id, v;
+    if (!check_token_count(p, NFIELDS[op->kind], FORMS[op->kind]))
+        return false;
+    if (p->t->ids == 0)
+        return parse_error(p, "expected no ops: the header says 0 ids");
+    char what[64];
+    snprintf(what, sizeof what, "an id (0..%u%s)", (unsigned)p->t->ids - 1,
+             op->kind == OP_FREE ? ", or -1" : "");
+    if (!parse_number(p, p->tok[1], p->t->ids - 1, what, op->kind == OP_FREE,
+                      &id))
+        return false;
+    op->id = (int32_t)id;
+    if (op->kind == OP_FREE)
+        return true;
+    if (!parse_number(p, p->tok[2], TRACE_MAX_SIZE,
+                      op->kind == OP_CALLOC ? "a member count" : "a size",
+                      false, &v))
+        return false;
+    op->size = (uint32_t)v;
+    if (op->kind != OP_CALLOC)
+        return true;
+    op->nmemb = op->size;
+    if (!parse_number(p, p->tok[3], TRACE_MAX_SIZE, "a member size", false, &v))
+        return false;
+    op->size = (uint32_t)v;
+    if ((uint64_t)op->nmemb * op->size > TRACE_MAX_SIZE)
+        return parse_error(p, "expected NMEMB * SIZE <= %u, found %u * %u",
+                           (unsigned)TRACE_MAX_SIZE, (unsigned)op->nmemb,
+                           (unsigned)op->size);
+    return true;
+}
+
+static bool parse_op_line(parser *p)
+{
+    trace_t *t = p->t;
+    const char *letters = "arcf";
+    const char *k = strchr(letters, p->tok[0][0]);
+    if (p->tok[0][1] != '\0' || k == NULL || *k == '\0')
+        return parse_error(p,
+                           "expected an op 'a', 'r', 'c' or 'f', found "
+                           "'%s'",
+                           p->tok[0]);
+    if (t->nops == p->header[2])
+        return parse_error(p,
+                           "expected at most %lu ops (header line 3), "
+                           "found more",
+                           p->header[2]);
+    if (t->nops == p->cap) {
+        p->cap = p->cap * 2 + 16;
+        trace_op *ops = realloc(t->ops, p->cap * sizeof *ops);
+        if (ops == NULL)
+            return parse_error(p, "out of memory");
+        t->ops = ops;
+    }
+    trace_op *op = &t->ops[t->nops];
+    memset(op, 0, sizeof *op);
+    op->kind = (uint8_t)(k - letters);
+    op->line = p->line;
+    if (!parse_op_fields(p, op) || !track_id(p, op))
+        return false;
+    t->nops++;
+    return true;
+}
+
+static bool parse_line(parser *p, char *s, char *end, size_t file_len)
+{
+    if (!tokenize(p, s, end))
+        return false;
+    if (p->ntok == 0 || p->tok[0][0] == '#')
+        return true;
+    if (p->nheader < 4) {
+        if (!parse_header_line(p))
+            return false;
+        return p->nheader < 4 || finish_header(p, file_len);
+    }
+    return parse_op_line(p);
+}
+
+static bool parse_buffer(parser *p, char *buf, size_t len)
+{
+    char *s = buf, *end = buf + len;
+    while (s < end) {
+        char *nl = memchr(s, '\n', (size_t)(end - s));
+        char *eol = nl ? nl : end;
+        p->line++;
+        *eol = '\0';
+        if (strlen(s) != (size_t)(eol - s))
+            return parse_error(p, "expected a line of text, found a NUL byte "
+                                  "(is this a binary file?)");
+        if (!parse_line(p, s, eol, len))
+            return false;
+        s = eol + 1;
+    }
+    if (p->line == 0)
+        p->line = 1;
+    if (p->nheader < 4)
+        return parse_error(p, "expected %s, found the end of the file%s",
+                           HEADER_WHAT[p->nheader],
+                           len == 0 ? " (the file is empty)" : "");
+    if (p->t->nops < p->header[2])
+        return parse_error(p,
+                           "expected %lu ops (header line 3), found only "
+                           "%u before the end of the file",
+                           p->header[2], (unsigned)p->t->nops);
+    return true;
+}
+
+bool trace_load(const char *name, const char *path, trace_t *t)
+{
+    parser p = {.path = path, .t = t};
+    size_t len = 0;
+    memset(t, 0, sizeof *t);
+    char *buf = read_file(path, &len);
+    if (buf == NULL)
+        return parse_error(&p, "expected a readable trace file: %s",
+                           strerror(errno));
+    t->name = strdup(name);
+    t->path = strdup(path);
+    bool ok = parse_buffer(&p, buf, len);
+    free(buf);
+    free(p.id_state);
+    if (!ok)
+        trace_free(t);
+    return ok;
+}
+
+void trace_free(trace_t *t)
+{
+    free(t->name);
+    free(t->path);
+    free(t->ops);
+    memset(t, 0, sizeof *t);
+}
+
+void op_format(const trace_op *op, char *buf, size_t n)
+{
+    static const char LETTER[4] = {'a', 'r', 'c', 'f'};
+    char k = LETTER[op->kind];
+    if (op->kind == OP_FREE)
+        snprintf(buf, n, "f %d", (int)op->id);
+    else if (op->kind == OP_CALLOC)
+        snprintf(buf, n, "c %d %u %u", (int)op->id, (unsigned)op->nmemb,
+                 (unsigned)op->size);
+    else
+        snprintf(buf, n, "%c %d %u", k, (int)op->id, (unsigned)op->size);
+}

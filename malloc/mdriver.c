@@ -1,0 +1,325 @@
+/*
+ * mdriver.c - the malloc lab's trace driver: main parses the command line,
+ * finds the traces, and dispatches; the work is in driver_*.c (driver.h).
+ *
+ *   ./mdriver                  the default suite (<trace dir>/suite.txt)
+ *   ./mdriver -f short1-bal.rep
+ *
+ * Exit status: 0 every trace valid; 1 some trace failed; 2 bad usage or a
+ * malformed trace. See docs/driver.md for every option and message.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "driver.h"
+#include "memlib.h"
+
+enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, MAX_TRACES = 1024 };
+
+static const char USAGE[] =
+    "Usage: mdriver [-hlnvVg] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
+    "               [-m BYTES] [-j FILE] [--overhead]\n"
+    "  -f FILE   replay this trace (the path as given, else <trace "
+    "dir>/FILE);\n"
+    "            may be repeated; default: the names in <trace dir>/suite.txt\n"
+    "  -t DIR    the trace dir (default: the kit's traces/, found from the\n"
+    "            executable's location)\n"
+    "  -l        also show glibc malloc's rows (always measured)\n"
+    "  -n        no timing: correctness and utilization only\n"
+    "  -d LEVEL  0 engine only; 1 (default) + mm_checkheap after mm_init and\n"
+    "            at the end; 2 mm_checkheap and a full payload check after\n"
+    "            every op\n"
+    "  -s SECS   per-trace time limit (default 60; 0: none)\n"
+    "  -m BYTES  heap limit, suffixes K, M, G (default 100M)\n"
+    "  -g        print one line of JSON for an autograder\n"
+    "  -j FILE   write every figure as JSON to FILE ('-': stdout)\n"
+    "  -v, -V    more detail (-V: progress as each trace runs)\n"
+    "  --overhead  measure the checking overhead (checked / unchecked time)\n"
+    "  -h        this help\n"
+    "Exit status: 0 all traces valid, 1 a trace failed, 2 bad usage or a\n"
+    "malformed trace.\n";
+
+typedef struct {
+    const char *names[MAX_TRACES];
+    int n;
+    bool from_suite;
+} trace_list;
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+                                                             ...)
+{
+    va_list ap;
+    fprintf(stderr, "mdriver: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(mdriver -h lists the options)\n");
+    return EXIT_USAGE;
+}
+
+/* "64M" -> 67108864; false on junk. */
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || s[0] == '-')
+        return false;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift != 0)
+        end++;
+    if (*end != '\0' || v > (SIZE_MAX >> shift))
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v >= 0) || v > 1e6)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* One option letter; returns -1 to go on, else the exit status. */
+static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
+{
+    switch (c) {
+    case 'f':
+        if (l->n == MAX_TRACES)
+            return usage_error("too many -f (at most %d)", MAX_TRACES);
+        l->names[l->n++] = arg;
+        return -1;
+    case 't':
+        o->tracedir = arg;
+        return -1;
+    case 'd':
+        if (strlen(arg) != 1 || arg[0] < '0' || arg[0] > '2')
+            return usage_error("-d takes 0, 1 or 2, not '%s'", arg);
+        o->debug = arg[0] - '0';
+        return -1;
+    case 's':
+        return parse_seconds(arg, &o->timeout)
+                   ? -1
+                   : usage_error("-s takes seconds (0: none), not '%s'", arg);
+    case 'm':
+        return parse_size(arg, &o->max_heap) && mem_set_max_heap(o->max_heap)
+                   ? -1
+                   : usage_error("-m takes a heap size such as 100M (at most "
+                                 "64G), not '%s'",
+                                 arg);
+    case 'l':
+        o->glibc_rows = true;
+        return -1;
+    case 'n':
+        o->timing = false;
+        return -1;
+    case 'v':
+    case 'V':
+        o->verbose = c == 'v' ? 1 : 2;
+        return -1;
+    case 'g':
+        o->grade = true;
+        return -1;
+    case 'j':
+        o->json = arg;
+        return -1;
+    case 'O':
+        o->overhead = true;
+        return -1;
+    case 'h':
+        fputs(USAGE, stdout);
+        return EXIT_VALID;
+    default:
+        return usage_error("unknown option");
+    }
+}
+
+static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
+{
+    static const struct option LONG[] = {{"overhead", no_argument, NULL, 'O'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:lnvVgh", LONG, NULL)) !=
+           -1) {
+        if (c == ':')
+            return usage_error("option -%c needs an argument", optopt);
+        if (c == '?')
+            return optopt ? usage_error("unknown option -%c", optopt)
+                          : usage_error("unknown option %s", argv[optind - 1]);
+        int status = apply_option(c, optarg, o, l);
+        if (status >= 0)
+            return status;
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    o->report =
+        o->grade || (o->json && strcmp(o->json, "-") == 0) ? stderr : stdout;
+    return -1;
+}
+
+/* The kit's traces/: <exe dir>/../traces, then <exe dir>/traces. */
+static char *find_tracedir(void)
+{
+    char exe[PATH_MAX], dir[PATH_MAX + 16];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    const char *d = dirname(exe);
+    static const char *const TRIES[2] = {"%s/../traces", "%s/traces"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(dir, sizeof dir, TRIES[i], d);
+        if (access(dir, R_OK | X_OK) == 0)
+            return realpath(dir, NULL);
+    }
+    return NULL;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Reads the names of <dir>/suite.txt into l (the strings are kept). */
+static bool read_suite(const char *dir, trace_list *l)
+{
+    char *path = join_path(dir, "suite.txt"), line[PATH_MAX];
+    FILE *f = path ? fopen(path, "r") : NULL;
+    unsigned lineno = 0;
+    if (f == NULL) {
+        fprintf(stderr, "ERROR [%s]: cannot read the default suite: %s\n",
+                path ? path : "suite.txt", strerror(errno));
+        free(path);
+        return false;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        char *s = line + strspn(line, " \t");
+        s[strcspn(s, "#\r\n")] = '\0';
+        for (char *e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t');)
+            *--e = '\0';
+        if (*s == '\0')
+            continue;
+        if (l->n == MAX_TRACES) {
+            fprintf(stderr, "ERROR [%s:%u]: expected at most %d traces\n", path,
+                    lineno, MAX_TRACES);
+            break;
+        }
+        l->names[l->n++] = strdup(s);
+    }
+    bool ok = l->n < MAX_TRACES || feof(f);
+    fclose(f);
+    free(path);
+    return ok;
+}
+
+/* -f NAME: the path as given if it exists, else <dir>/NAME. */
+static char *resolve_trace(const char *name, const char *dir, bool from_suite)
+{
+    if (!from_suite && access(name, F_OK) == 0)
+        return strdup(name);
+    char *p = dir ? join_path(dir, name) : NULL;
+    if (p != NULL && access(p, F_OK) == 0)
+        return p;
+    fprintf(stderr, "ERROR [%s]: no such trace file (looked for %s%s%s)\n",
+            name, from_suite ? "" : name, from_suite || !p ? "" : " and ",
+            p ? p : "");
+    free(p);
+    return NULL;
+}
+
+static bool load_traces(const trace_list *l, const char *dir, trace_t *ts)
+{
+    for (int i = 0; i < l->n; i++) {
+        char *path = resolve_trace(l->names[i], dir, l->from_suite);
+        bool ok = path != NULL && trace_load(l->names[i], path, &ts[i]);
+        free(path);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int run_all(const trace_t *ts, int n, const driver_opts *o)
+{
+    trace_result *rs = calloc((size_t)n + 1, sizeof *rs);
+    int failed = 0;
+    if (rs == NULL || !mem_init() || !run_setup())
+        return EXIT_USAGE;
+    for (int i = 0; i < n; i++) {
+        if (o->verbose > 1)
+            fprintf(o->report, "trace %s: %u ops, %u ids, weight %d\n",
+                    ts[i].name, (unsigned)ts[i].nops, (unsigned)ts[i].ids,
+                    ts[i].weight);
+        run_trace(&ts[i], o, &rs[i]);
+        failed += rs[i].kind != KIND_NONE;
+    }
+    bool json_ok = true;
+    if (o->overhead)
+        report_overhead(stdout, ts, rs, n);
+    else if (!o->grade && !(o->json && strcmp(o->json, "-") == 0))
+        report_table(stdout, ts, rs, n, o);
+    if (o->grade)
+        report_grade(stdout, ts, rs, n, o);
+    if (o->json)
+        json_ok = report_json(o->json, ts, rs, n, o);
+    free(rs);
+    mem_deinit();
+    return !json_ok ? EXIT_USAGE : failed ? EXIT_FAILED : EXIT_VALID;
+}
+
+int main(int argc, char **argv)
+{
+    driver_opts o = {.debug = 1,
+                     .timeout = DEFAULT_TIMEOUT_SECS,
+                     .max_heap = MEM_DEFAULT_MAX_HEAP,
+                     .timing = true};
+    static trace_list l;
+    int status = parse_options(argc, argv, &o, &l);
+    if (status >= 0)
+        return status;
+    char *dir = o.tracedir ? realpath(o.tracedir, NULL) : find_tracedir();
+    if (o.tracedir && dir == NULL)
+        return usage_error("-t %s: %s", o.tracedir, strerror(errno));
+    if (l.n == 0) {
+        if (dir == NULL)
+            return usage_error("cannot find the kit's traces/ directory next "
+                               "to the executable: give -t DIR or -f FILE");
+        l.from_suite = true;
+        if (!read_suite(dir, &l))
+            return EXIT_USAGE;
+    }
+    trace_t *ts = calloc((size_t)l.n + 1, sizeof *ts);
+    if (ts == NULL || !load_traces(&l, dir, ts))
+        return EXIT_USAGE;
+    status = run_all(ts, l.n, &o);
+    for (int i = 0; i < l.n; i++)
+        trace_free(&ts[i]);
+    free(ts);
+    free(dir);
+    return status;
+}
