@@ -34,7 +34,8 @@ import sys
 
 MAX_SIZE = 1 << 30  # largest request a trace may make (1 GiB)
 MAX_WEIGHT = 100  # header line 4 (A) or 1 (B) above this is not a weight
-MAX_COUNT = (1 << 31) - 1  # largest id count / op count in a header
+# Largest header numbers mdriver accepts (malloc/driver.h, driver_trace.c).
+HEADER_LIMITS = (1 << 40, 1 << 26, 1 << 30, 1 << 40)
 KINDS = ("a", "r", "c", "f")
 HEADER_NAMES = ("line 1", "line 2 (number of ids)", "line 3 (number of ops)",
                 "line 4")
@@ -42,6 +43,7 @@ OP_SYNTAX = "expected 'a ID SIZE', 'r ID SIZE', 'c ID NMEMB SIZE' or 'f ID'"
 _DECIMAL = re.compile(r"[0-9]+\Z")
 _SIGNED = re.compile(r"-?[0-9]+\Z")
 _BLANKS = re.compile(r"[ \t]+")
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f]")
 
 
 class TraceError(Exception):
@@ -106,13 +108,22 @@ class Trace:
 
 # ---------------------------------------------------------------- parsing
 
-def _lines(data):
-    """Yields (line number, text) of the meaningful lines of a file."""
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        text = raw.decode("utf-8", errors="replace")
-        if text.endswith("\r"):
-            text = text[:-1]
-        stripped = text.strip(" \t")
+def _lines(path, data):
+    """Yields (line number, text) of the meaningful lines of a file.
+    A CRLF ending is accepted; any other control byte (but tab) is an
+    error, in comments too, as in mdriver."""
+    raws = data.split(b"\n")
+    if raws and raws[-1] == b"":
+        raws.pop()
+    for number, raw in enumerate(raws, 1):
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        junk = _CONTROL.search(raw)
+        if junk:
+            raise TraceError(path, number, "expected a line of text, found "
+                             "the control byte 0x%02x (is this a binary "
+                             "file?)" % junk.group()[0])
+        stripped = raw.decode("utf-8", errors="replace").strip(" \t")
         if stripped == "" or stripped.startswith("#"):
             continue
         yield number, stripped
@@ -140,43 +151,47 @@ def _header(path, lines, data):
                              "or weight, ids, ops, weight or max bytes), "
                              "found %d" % index)
         number, text = item
-        if not _DECIMAL.match(text) or int(text) > (1 << 62):
+        if not _DECIMAL.match(text):
             raise TraceError(path, number,
                              "header %s: expected a non-negative decimal "
-                             "number, found %s" % (HEADER_NAMES[index],
-                                                   _shown(text)))
+                             "number alone on its line, found %s" % (
+                                 HEADER_NAMES[index], _shown(text)))
+        if int(text) > HEADER_LIMITS[index]:
+            raise TraceError(path, number, "header %s: %s is absurd (at "
+                             "most %d)" % (HEADER_NAMES[index], text,
+                                           HEADER_LIMITS[index]))
         header.append((number, int(text)))
     return _dialect(path, header)
 
 
 def _dialect(path, header):
-    (_, first), (ids_line, ids), (ops_line, nops), (_, fourth) = header
+    (_, first), (_, ids), (_, nops), (_, fourth) = header
     if fourth <= MAX_WEIGHT:
         weight = fourth
     elif first <= MAX_WEIGHT:
         weight = first
     else:
-        raise TraceError(path, header[0][0],
+        raise TraceError(path, header[3][0],
                          "header: no weight: line 4 (dialect A) or line 1 "
                          "(dialect B) must be <= %d, found %d and %d" % (
                              MAX_WEIGHT, fourth, first))
-    if ids > MAX_COUNT:
-        raise TraceError(path, ids_line, "header line 2: number of ids %d "
-                         "is absurd (at most %d)" % (ids, MAX_COUNT))
-    if nops > MAX_COUNT:
-        raise TraceError(path, ops_line, "header line 3: number of ops %d "
-                         "is absurd (at most %d)" % (nops, MAX_COUNT))
     return ids, weight, tuple(value for _, value in header)
 
 
 def _number(path, line, text, what, low, high):
-    if not _SIGNED.match(text):
+    """A decimal in low .. high; low may be -1 (then only "-1" itself)."""
+    if low < 0 and text == "-1":
+        return -1
+    if _SIGNED.match(text) and text.startswith("-"):
+        raise TraceError(path, line, "%s: expected a non-negative decimal, "
+                         "found the negative number %s" % (what, text))
+    if not _DECIMAL.match(text):
         raise TraceError(path, line, "%s: expected a decimal number, found %s"
                          % (what, _shown(text)))
     value = int(text)
-    if value < low or value > high:
+    if value > high:
         raise TraceError(path, line, "%s %s out of range (expected %d .. %d)"
-                         % (what, text, low, high))
+                         % (what, text, max(low, 0), high))
     return value
 
 
@@ -188,9 +203,9 @@ def _op(path, number, text, ids):
     if arity is None or len(fields) != arity:
         raise TraceError(path, number, "bad op %s: %s" % (_shown(text),
                                                           OP_SYNTAX))
-    if ids == 0 and not (kind == "f" and fields[1] == "-1"):
-        raise TraceError(path, number, "id %s out of range: the header "
-                         "declares 0 ids" % fields[1])
+    if ids == 0:
+        raise TraceError(path, number, "expected no ops: the header "
+                         "declares 0 ids")
     low = -1 if kind == "f" else 0
     oid = _number(path, number, fields[1], "id", low, ids - 1)
     if kind == "f":
@@ -207,7 +222,7 @@ def _op(path, number, text, ids):
 
 def parse_bytes(data, path="<trace>"):
     """Parses the bytes of a .rep file; see parse()."""
-    lines = _lines(data)
+    lines = _lines(path, data)
     ids, weight, header = _header(path, lines, data)
     nops = header[2]
     ops = []
