@@ -111,6 +111,8 @@ typedef struct {
     double checked_secs;     /* --overhead: engine replay */
     uint64_t max_live;       /* --overhead: most blocks live at once */
     int samples, glibc_samples;
+    int32_t child_exit; /* non-zero exit status after a complete result,
+                           e.g. valgrind --error-exitcode */
 } trace_result;
 
 typedef struct {

@@ -335,6 +335,8 @@ static void judge_child(pid_t pid, bool finished, size_t got,
         result_fail(r, KIND_CRASHED, status_page->op_index, "%s (%s)%s",
                     signal_name(sig), strsignal(sig),
                     sig == SIGXFSZ ? ": mm.c printed more than 64 MiB" : "");
+    } else if (got == sizeof *r && WIFEXITED(ws) && WEXITSTATUS(ws) != 0) {
+        r->child_exit = WEXITSTATUS(ws); /* a tool such as Valgrind */
     } else if (got != sizeof *r) {
         result_fail(r, KIND_CRASHED, status_page->op_index,
                     "the process exited with status %d before the end of "
@@ -382,5 +384,11 @@ void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
         report_error(o->report, t, r, out_fd);
     else
         report_output(o->report, t, out_fd);
+    if (r->child_exit != 0)
+        fprintf(o->report,
+                "note [trace %s]: the replay process exited with status %d "
+                "after a complete replay (a tool such as Valgrind reported "
+                "errors); mdriver exits with that status\n",
+                t->name, (int)r->child_exit);
     close(out_fd);
 }

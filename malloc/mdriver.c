@@ -245,9 +245,14 @@ static char *resolve_trace(const char *name, const char *dir, bool from_suite)
     char *p = dir ? join_path(dir, name) : NULL;
     if (p != NULL && access(p, F_OK) == 0)
         return p;
-    fprintf(stderr, "ERROR [%s]: no such trace file (looked for %s%s%s)\n",
-            name, from_suite ? "" : name, from_suite || !p ? "" : " and ",
-            p ? p : "");
+    if (p != NULL)
+        fprintf(stderr, "ERROR [%s]: no such trace file (looked for %s%s)\n",
+                name, from_suite ? "" : "it here and for ", p);
+    else
+        fprintf(stderr,
+                "ERROR [%s]: no such trace file (and no trace dir "
+                "next to the executable: give -t DIR)\n",
+                name);
     free(p);
     return NULL;
 }
@@ -267,7 +272,7 @@ static bool load_traces(const trace_list *l, const char *dir, trace_t *ts)
 static int run_all(const trace_t *ts, int n, const driver_opts *o)
 {
     trace_result *rs = calloc((size_t)n + 1, sizeof *rs);
-    int failed = 0;
+    int failed = 0, child_exit = 0;
     if (rs == NULL || !mem_init() || !run_setup())
         return EXIT_USAGE;
     for (int i = 0; i < n; i++) {
@@ -277,6 +282,7 @@ static int run_all(const trace_t *ts, int n, const driver_opts *o)
                     ts[i].weight);
         run_trace(&ts[i], o, &rs[i]);
         failed += rs[i].kind != KIND_NONE;
+        child_exit = rs[i].child_exit ? rs[i].child_exit : child_exit;
     }
     bool json_ok = true;
     if (o->overhead)
@@ -289,6 +295,8 @@ static int run_all(const trace_t *ts, int n, const driver_opts *o)
         json_ok = report_json(o->json, ts, rs, n, o);
     free(rs);
     mem_deinit();
+    if (child_exit != 0)
+        return child_exit;
     return !json_ok ? EXIT_USAGE : failed ? EXIT_FAILED : EXIT_VALID;
 }
 

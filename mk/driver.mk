@@ -1,0 +1,37 @@
+# mk/driver.mk - build rules of the trace driver's tests and benchmark.
+#   make test-deps   builds build/broken/mdriver-<name> for every allocator of
+#                    tests/broken/ (the driver's objects are compiled once)
+#                    and the ASan+UBSan driver malloc/mdriver-debug
+#   make bench       runs bench-driver: the checking overhead (docs/bench-driver.md)
+
+DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report memlib
+DRIVER_OBJS := $(DRIVER_SRC_NAMES:%=build/driver-obj/%.o)
+DRIVER_HDRS := $(wildcard malloc/*.h)
+DRIVER_TEST_CFLAGS := -Imalloc -std=gnu99 -Wall -Wextra -Werror -O2 -g
+BROKEN_NAMES := $(basename $(notdir $(wildcard tests/broken/*.c)))
+BROKEN_BINS := $(BROKEN_NAMES:%=build/broken/mdriver-%)
+
+TEST_DEPS += driver-test-deps
+BENCHES += bench-driver
+
+driver-test-deps: $(BROKEN_BINS)
+	$(MAKE) -C malloc mdriver-debug
+
+build/driver-obj/%.o: malloc/%.c $(DRIVER_HDRS)
+	@mkdir -p build/driver-obj
+	$(CC) $(DRIVER_TEST_CFLAGS) -c -o $@ $<
+
+build/broken/mdriver-%: tests/broken/%.c tests/broken/base.h $(DRIVER_OBJS)
+	@mkdir -p build/broken
+	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< $(DRIVER_OBJS) -lm
+
+# The overhead benchmark: big traces generated into build/, then
+# mdriver --overhead (checked / unchecked replay time, side by side).
+BENCH_DRIVER_TRACES := build/bench-traces/big-10k-live.rep build/bench-traces/big-1m-live.rep
+
+$(BENCH_DRIVER_TRACES):
+	$(PYTHON) tools/gen_traces.py --big build/bench-traces
+
+bench-driver: $(BENCH_DRIVER_TRACES)
+	$(MAKE) -C malloc
+	malloc/mdriver --overhead -m 4G -s 600 $(BENCH_DRIVER_TRACES:%=-f %)

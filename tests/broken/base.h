@@ -1,0 +1,77 @@
+/*
+ * base.h - the tiny correct allocator every broken allocator starts from.
+ *
+ * A bump allocator: each block is a 16-byte header holding the payload
+ * size, then the payload; nothing is ever reused. Correct, never fast.
+ * Each tests/broken/<name>.c implements mm.h with these helpers and breaks
+ * exactly one thing, most of them only for a request of TRIGGER_SIZE bytes
+ * so that a test knows which trace line must fail.
+ */
+#ifndef BROKEN_BASE_H
+#define BROKEN_BASE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "memlib.h"
+#include "mm.h"
+
+static const size_t TRIGGER_SIZE = 777;
+static const size_t BASE_ALIGN = 16;
+
+static inline size_t base_round(size_t n)
+{
+    return (n + BASE_ALIGN - 1) & ~(BASE_ALIGN - 1);
+}
+
+static inline void *base_malloc(size_t size)
+{
+    if (size > ((size_t)1 << 40))
+        return NULL;
+    char *p = mem_sbrk((intptr_t)(base_round(size) + BASE_ALIGN));
+    if (p == (void *)-1)
+        return NULL;
+    memcpy(p, &size, sizeof size);
+    return p + BASE_ALIGN;
+}
+
+static inline size_t base_size(const void *payload)
+{
+    size_t size;
+    memcpy(&size, (const char *)payload - BASE_ALIGN, sizeof size);
+    return size;
+}
+
+static inline void base_free(void *ptr)
+{
+    (void)ptr;
+}
+
+static inline void *base_realloc(void *ptr, size_t size)
+{
+    if (ptr == NULL)
+        return base_malloc(size);
+    if (size == 0) {
+        base_free(ptr);
+        return NULL;
+    }
+    void *q = base_malloc(size);
+    if (q == NULL)
+        return NULL;
+    size_t old = base_size(ptr);
+    memcpy(q, ptr, old < size ? old : size);
+    base_free(ptr);
+    return q;
+}
+
+static inline void *base_calloc(size_t nmemb, size_t size)
+{
+    if (size != 0 && nmemb > SIZE_MAX / size)
+        return NULL;
+    void *p = base_malloc(nmemb * size);
+    if (p != NULL)
+        memset(p, 0, nmemb * size);
+    return p;
+}
+
+#endif /* BROKEN_BASE_H */

@@ -1,0 +1,46 @@
+/*
+ * checker.c - once a block of TRIGGER_SIZE bytes was allocated, the
+ * heap checker prints a complaint and returns false. mdriver: KIND
+ * checkheap failed, with the complaint in the report.
+ */
+#include "base.h"
+
+#include <stdio.h>
+
+static bool saw_trigger;
+
+bool mm_init(void)
+{
+    saw_trigger = false;
+    return true;
+}
+
+void *mm_malloc(size_t size)
+{
+    saw_trigger = saw_trigger || size == TRIGGER_SIZE;
+    return base_malloc(size);
+}
+
+void mm_free(void *ptr)
+{
+    base_free(ptr);
+}
+
+void *mm_realloc(void *ptr, size_t size)
+{
+    return base_realloc(ptr, size);
+}
+
+void *mm_calloc(size_t nmemb, size_t size)
+{
+    return base_calloc(nmemb, size);
+}
+
+bool mm_checkheap(int line)
+{
+    if (!saw_trigger)
+        return true;
+    printf("checkheap (line %d): invariant 7 broken: block of 777 bytes\n",
+           line);
+    return false;
+}
