@@ -405,6 +405,51 @@ def family_giant(b, rng, short):
     b.free_all()
 
 
+def family_sawtooth(b, rng, short):
+    """Ramps: build up hundreds of blocks of one size range, free them all
+    (in allocation order, reversed or at random), then ramp again with
+    other sizes: the freed region must coalesce and be reused by the next
+    ramp, or the heap grows by a whole ramp each time."""
+    ramps, height = (3, 5) if short else (10, 500)
+    for r in range(ramps):
+        low = rng.choice([8, 16, 40, 100, 200])
+        ramp = [b.malloc(rng.between(low, 2 * low)) for _ in range(height)]
+        order = r % 3
+        if order == 1:
+            ramp.reverse()
+        elif order == 2:
+            rng.shuffle(ramp)
+        for oid in ramp:
+            b.free(oid)
+    b.free_all()
+
+
+def family_stack(b, rng, short):
+    """Stack discipline, as in recursive code: blocks are freed in the
+    reverse order of their allocation, the depth going up and down at
+    random: the last block freed borders the top of the heap or the
+    previous free, so immediate coalescing keeps the heap tiny."""
+    nops = 40 if short else 12000
+    stack = []
+    while len(b.ops) < nops:
+        if not stack or (len(stack) < 400 and rng.chance(55)):
+            stack.append(b.malloc(rng.heavy_size(4, 11)))
+        else:
+            b.free(stack.pop())
+    while stack:
+        b.free(stack.pop())
+
+
+def family_pow2(b, rng, short):
+    """Power-of-two sizes (8 .. 4096 bytes), as programs round buffers,
+    with random lifetimes: with an 8-byte header a 2^k request needs a
+    2^k + 8 byte block, so size classes cut at powers of two waste the
+    most here, and exact fits matter."""
+    nops, live = (50, 8) if short else (10000, 80)
+    _churn(b, rng, nops, live, lambda: 1 << rng.between(3, 12))
+    b.free_all(rng)
+
+
 # -------------------------------------------------------------- the set
 
 FAMILIES = [
@@ -418,6 +463,9 @@ FAMILIES = [
     ("calloc", family_calloc, 1),
     ("tiny", family_tiny, 1),
     ("giant", family_giant, 1),
+    ("sawtooth", family_sawtooth, 1),
+    ("stack", family_stack, 1),
+    ("pow2", family_pow2, 1),
 ]
 
 

@@ -1,0 +1,302 @@
+"""The trace suite: generator, validator (tools/reptrace.py), statistics,
+the default suite's size budget, and the comparison allocators."""
+import filecmp
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import kit
+
+sys.path.insert(0, kit.TOOLS)
+import gen_traces  # noqa: E402
+import reptrace  # noqa: E402
+import tracestats  # noqa: E402
+
+PY = sys.executable
+REPTRACE = os.path.join(kit.TOOLS, "reptrace.py")
+TRACESTATS = os.path.join(kit.TOOLS, "tracestats.py")
+GENERATED = [name + suffix + ".rep" for name, _, _ in gen_traces.FAMILIES
+             for suffix in ("", "-short")]
+
+HEADER = "100\n4\n%d\n1\n"
+
+# Malformed files: (name, text or bytes, line of the error, words of it).
+# The same kinds as mdriver's malformed corpus.
+MALFORMED = [
+    ("no-header", "a 0 5\nf 0\n", 1, "header line 1"),
+    ("short-header", "100\n4\n", 2, "truncated header"),
+    ("empty", "", 1, "truncated header"),
+    ("bad-op", HEADER % 2 + "a 0 5\nx 0\n", 6, "bad op"),
+    ("extra-field", HEADER % 2 + "a 0 5 7\nf 0\n", 5, "bad op"),
+    ("id-out-of-range", HEADER % 2 + "a 4 5\nf 4\n", 5, "id 4 out of range"),
+    ("negative-id", HEADER % 1 + "a -1 5\n", 5, "negative"),
+    ("free-dead-id", HEADER % 3 + "a 0 5\nf 0\nf 0\n", 7, "free of dead id"),
+    ("free-never", HEADER % 1 + "f 2\n", 5, "never allocated"),
+    ("realloc-never", HEADER % 2 + "a 0 5\nr 1 9\n", 6,
+     "realloc of never-allocated id 1"),
+    ("alloc-live", HEADER % 2 + "a 0 5\nc 0 1 1\n", 6, "already live"),
+    ("too-few-ops", HEADER % 3 + "a 0 5\nf 0\n", 6, "op count mismatch"),
+    ("too-many-ops", HEADER % 1 + "a 0 5\nf 0\n", 6, "op count mismatch"),
+    ("negative-size", HEADER % 1 + "a 0 -5\n", 5, "negative number -5"),
+    ("absurd-size", HEADER % 1 + "a 0 1073741825\n", 5, "out of range"),
+    ("absurd-calloc", HEADER % 1 + "c 0 65536 65536\n", 5, "absurd"),
+    ("non-numeric-size", HEADER % 1 + "a 0 ten\n", 5, "decimal number"),
+    ("no-weight", "1000\n4\n0\n5000\n", 4, "no weight"),
+    ("ops-without-ids", "100\n0\n1\n1\nf -1\n", 5, "0 ids"),
+    ("binary-junk", b"\x7fELF\x02\x01\x01\x00\x00junk\n", 1, "control byte"),
+    ("control-in-comment", HEADER % 0 + "# a \x07 bell\n", 5, "control byte"),
+]
+
+VALID = [
+    ("dialect-a", "20000\n3\n6\n1\na 0 10\nc 1 3 8\nr 0 100\nf 1\nf 0\n"
+     "f -1\n"),
+    ("dialect-b", "1\n2\n3\n5000\na 0 5\nr 0 0\nr 0 7\n"),
+    ("comments-and-blanks", "# lead\n\n  # indented\n10\n\n1\n# mid\n2\n1\n"
+     "\ta 0 0 \n\n# between\nf   0\n# tail\n"),
+    ("crlf", "10\r\n1\r\n2\r\n1\r\na 0 5\r\nf 0\r\n"),
+    ("id-reuse", HEADER % 4 + "a 0 5\nf 0\nc 0 2 2\nf 0\n"),
+    ("no-trailing-newline", HEADER % 2 + "a 0 5\nf 0"),
+]
+
+
+def _write_cases(cases):
+    folder = tempfile.mkdtemp(prefix="mmtest-traces-")
+    paths = []
+    for name, content, *_ in cases:
+        path = os.path.join(folder, name + ".rep")
+        with open(path, "wb") as f:
+            f.write(content if isinstance(content, bytes) else
+                    content.encode())
+        paths.append(path)
+    return folder, paths
+
+
+def test_generator_regenerates_committed_traces_byte_for_byte():
+    out = tempfile.mkdtemp(prefix="mmtest-gen-")
+    try:
+        proc = kit.run([PY, os.path.join(kit.TOOLS, "gen_traces.py"),
+                        "--out", out])
+        kit.expect(proc.returncode == 0, "gen_traces.py failed", proc)
+        kit.expect(sorted(os.listdir(out)) == sorted(GENERATED),
+                   "unexpected files: %s" % sorted(os.listdir(out)))
+        for name in GENERATED:
+            committed = os.path.join(kit.TRACES, name)
+            kit.expect(os.path.exists(committed), "%s is not committed" % name)
+            kit.expect(filecmp.cmp(os.path.join(out, name), committed,
+                                   shallow=False),
+                       "%s differs from its regeneration: run `make traces`"
+                       % name)
+    finally:
+        shutil.rmtree(out)
+
+
+def test_generator_seed_is_honoured():
+    trace = gen_traces.make_trace("tiny", gen_traces.family_tiny, 1, 1, True)
+    again = gen_traces.make_trace("tiny", gen_traces.family_tiny, 1, 1, True)
+    other = gen_traces.make_trace("tiny", gen_traces.family_tiny, 1, 2, True)
+    kit.expect(trace.ops == again.ops, "same seed, different ops")
+    kit.expect(trace.ops != other.ops, "seeds 1 and 2 gave the same ops")
+    rng = gen_traces.Rng(0)  # splitmix64's published first outputs
+    kit.expect([rng.next64(), rng.next64()] ==
+               [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4],
+               "splitmix64 is wrong: every trace would change")
+
+
+def test_validator_rejects_each_kind_of_malformed_file():
+    folder, paths = _write_cases(MALFORMED)
+    try:
+        for (name, _, line, words), path in zip(MALFORMED, paths):
+            proc = kit.run([PY, REPTRACE, "check", path])
+            kit.expect(proc.returncode == 1, "%s: check must exit 1" % name,
+                       proc)
+            first = proc.stdout.splitlines()[0] if proc.stdout else ""
+            kit.expect(first.startswith("%s:%d: " % (path, line)),
+                       "%s: expected a message at line %d, got %r" % (
+                           name, line, first))
+            kit.expect(words in first, "%s: %r not in %r" % (name, words,
+                                                             first))
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_validator_accepts_dialects_comments_and_blank_lines():
+    folder, paths = _write_cases(VALID)
+    try:
+        proc = kit.run([PY, REPTRACE, "check", "--balanced"] + paths[2:] +
+                       paths[:1])
+        kit.expect(proc.returncode == 0 and proc.stdout == "",
+                   "valid traces rejected", proc)
+        trace_b = reptrace.parse(paths[1])
+        kit.expect(trace_b.weight == 1 and trace_b.ids == 2 and
+                   len(trace_b.ops) == 3, "dialect B misread: %r" % trace_b)
+        proc = kit.run([PY, REPTRACE, "check", "--balanced", paths[1]])
+        kit.expect(proc.returncode == 1 and "not balanced" in proc.stdout,
+                   "a block live at the end must fail --balanced", proc)
+        ops = reptrace.parse(paths[2]).ops
+        kit.expect([(op.kind, op.id, op.size, op.line) for op in ops] ==
+                   [("a", 0, 0, 10), ("f", 0, 0, 13)],
+                   "comment/blank lines miscounted: %r" % ops)
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_every_committed_trace_validates():
+    names = sorted(n for n in os.listdir(kit.TRACES) if n.endswith(".rep"))
+    kit.expect(len(names) >= len(GENERATED) + 2, "traces missing: %s" % names)
+    paths = [os.path.join(kit.TRACES, n) for n in names]
+    proc = kit.run([PY, REPTRACE, "check"] + paths)
+    kit.expect(proc.returncode == 0 and proc.stdout == "",
+               "committed traces are invalid", proc)
+    for name in GENERATED:  # generated traces are balanced by construction
+        trace = reptrace.parse(os.path.join(kit.TRACES, name))
+        kit.expect(reptrace.validate(trace, balanced=True) == [],
+                   "%s is not balanced" % name)
+
+
+def test_write_recomputes_the_header():
+    trace = reptrace.parse_text(HEADER % 3 + "a 2 5\nr 2 40\nf 2\n", "t.rep")
+    del trace.ops[1]
+    out = tempfile.mktemp(suffix=".rep")
+    try:
+        reptrace.write(trace, out)
+        with open(out) as f:
+            text = f.read()
+        kit.expect(text == "16\n3\n2\n1\na 2 5\nf 2\n",
+                   "write() output: %r" % text)
+        again = reptrace.parse(out)
+        kit.expect([o.text() for o in again.ops] == ["a 2 5", "f 2"],
+                   "round trip lost ops")
+    finally:
+        os.unlink(out)
+
+
+# A hand-computed trace for tracestats. Ideal blocks (8-byte header,
+# 16-byte alignment, 16 least): 1 -> 16, 24 -> 32, 100 -> 112, 40 -> 48,
+# 30 (c 3 10) -> 48.
+#   op          live payload   live ideal
+#   a 0 1             1            16
+#   a 1 24           25            48
+#   f 0              24            32
+#   a 2 100         124           144   <- peak payload 124, peak ideal 144
+#   r 1 40          140           160   <- peak payload 140, peak ideal 160
+#   f 2              40            48
+#   c 0 3 10         70            96
+#   f 0, f 1          0             0
+# bound = 140 / 160 = 0.875
+STATS_TRACE = (HEADER % 9 + "a 0 1\na 1 24\nf 0\na 2 100\nr 1 40\nf 2\n"
+               "c 0 3 10\nf 0\nf 1\n")
+
+
+def test_tracestats_bound_is_right_on_a_hand_computed_trace():
+    s = tracestats.stats(reptrace.parse_text(STATS_TRACE, "hand.rep"))
+    kit.expect(s["bound"] == 0.875, "bound %r, expected 0.875" % s["bound"])
+    kit.expect((s["peak_live_bytes"], s["peak_ideal_heap"],
+                s["peak_live_blocks"]) == (140, 160, 2),
+               "peaks: %r" % ((s["peak_live_bytes"], s["peak_ideal_heap"],
+                               s["peak_live_blocks"]),))
+    kit.expect(s["kinds"] == {"a": 3, "c": 1, "r": 1, "f": 4, "free_null": 0},
+               "kinds: %r" % s["kinds"])
+    kit.expect(s["size_histogram"] == [["1", 1], ["17-32", 2],
+                                       ["33-64", 1], ["65-128", 1]],
+               "histogram: %r" % s["size_histogram"])
+    # lifetimes in ops: id0 0->2 = 2, id2 3->5 = 2, id0 6->7 = 1,
+    # id1 1->8 = 7 (the realloc continues its life)
+    kit.expect(s["lifetime"] == {"blocks": 4, "median": 2, "p90": 7,
+                                 "max": 7}, "lifetimes: %r" % s["lifetime"])
+    kit.expect(s["live_byte_ops"] == 1 + 25 + 24 + 124 + 140 + 40 + 70 + 40,
+               "live byte ops: %r" % s["live_byte_ops"])
+
+
+def test_tracestats_cli_bound_json_and_errors():
+    path = kit.write_temp(STATS_TRACE)
+    bad = kit.write_temp(HEADER % 1 + "f 0\n")
+    try:
+        proc = kit.run([PY, TRACESTATS, "--bound", path])
+        kit.expect(proc.returncode == 0 and proc.stdout ==
+                   "%s 0.8750\n" % os.path.basename(path), "--bound", proc)
+        proc = kit.run([PY, TRACESTATS, "--json", path])
+        kit.expect(json.loads(proc.stdout)[0]["bound"] == 0.875, "--json",
+                   proc)
+        proc = kit.run([PY, TRACESTATS, path, bad])
+        kit.expect(proc.returncode == 1 and "%s:5:" % bad in proc.stderr and
+                   "ideal utilization bound: 0.8750" in proc.stdout,
+                   "an invalid trace must be reported and fail", proc)
+    finally:
+        os.unlink(path)
+        os.unlink(bad)
+
+
+def _suite():
+    with open(os.path.join(kit.TRACES, "suite.txt")) as f:
+        return [line.split("#")[0].strip() for line in f
+                if line.split("#")[0].strip()]
+
+
+def test_suite_covers_every_family_within_the_size_budget():
+    names = _suite()
+    kit.expect(15 <= len(names) <= 25, "suite has %d traces" % len(names))
+    kit.expect(len(set(names)) == len(names), "a trace is listed twice")
+    for family, _, _ in gen_traces.FAMILIES:
+        kit.expect(family + ".rep" in names, "%s missing" % family)
+    real = sorted(n for n in os.listdir(kit.TRACES) if n.startswith("real-"))
+    for name in names:
+        path = os.path.join(kit.TRACES, name)
+        kit.expect(os.path.exists(path), "suite lists missing %s" % name)
+        s = tracestats.stats(reptrace.parse(path))
+        kit.expect(s["weight"] >= 1, "%s has weight 0" % name)
+        kit.expect(s["ops"] <= 25000, "%s: %d ops" % (name, s["ops"]))
+        kit.expect(s["live_byte_ops"] < 1e9, "%s: -d 2 would verify %d "
+                   "bytes" % (name, s["live_byte_ops"]))
+        limit = 16 << 20 if name.startswith("giant") else 2 << 20
+        kit.expect(s["peak_live_bytes"] <= limit, "%s: peak live %d" % (
+            name, s["peak_live_bytes"]))
+    if real:
+        kit.expect(any(n in names for n in real),
+                   "recorded traces exist but none is in the suite")
+
+
+def _mdriver(name):
+    if not os.path.exists(os.path.join(kit.MALLOC, "mdriver.c")):
+        raise kit.Skip("malloc/mdriver.c does not exist yet")
+    path = os.path.join(kit.BUILD, "mdriver-" + name)
+    kit.expect(os.path.exists(path), "%s missing: run `make test-deps`" % path)
+    return path
+
+
+def test_comparison_allocators_are_valid_on_the_short_traces():
+    shorts = sorted(n for n in os.listdir(kit.TRACES)
+                    if n.endswith("-short.rep") or n.startswith("short"))
+    for name in ("implicit", "explicit_ff"):
+        args = [_mdriver(name), "-n", "-d", "2", "-t", kit.TRACES]
+        for trace in shorts:
+            args += ["-f", trace]
+        proc = kit.run(args, timeout=120)
+        kit.expect(proc.returncode == 0, "%s fails a short trace" % name, proc)
+        kit.expect(proc.stdout.count(" yes ") >= len(shorts),
+                   "%s: not every trace reported valid" % name, proc)
+
+
+def test_validator_agrees_with_mdriver_on_malformed_files():
+    driver = os.path.join(kit.MALLOC, "mdriver")
+    if not os.path.exists(os.path.join(kit.MALLOC, "mdriver.c")):
+        raise kit.Skip("malloc/mdriver.c does not exist yet")
+    kit.expect(os.path.exists(driver), "malloc/mdriver is not built")
+    folder, paths = _write_cases(MALFORMED + VALID)
+    try:
+        for (name, _, *rest), path in zip(MALFORMED + VALID, paths):
+            ours = reptrace.check_file(path, balanced=False)
+            proc = kit.run([driver, "-n", "-d", "0", "-f", path])
+            if rest:
+                want = "ERROR [%s:%d]" % (path, rest[0])
+                kit.expect(proc.returncode == 2 and want in proc.stderr,
+                           "%s: mdriver should say %s" % (name, want), proc)
+                kit.expect(ours and ours[0].startswith("%s:%d:" % (
+                    path, rest[0])), "%s: reptrace says %r" % (name, ours))
+            else:
+                kit.expect(proc.returncode != 2 and not ours,
+                           "%s: valid, but mdriver or reptrace rejects it: "
+                           "%r" % (name, ours), proc)
+    finally:
+        shutil.rmtree(folder)
