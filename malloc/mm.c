@@ -581,9 +581,9 @@ void mm_free(void *ptr)
     debug_checkheap(__LINE__);
 }
 
-/* Grows b in place to asize using a free next block and/or the end of the
- * heap. Returns false (changing nothing) when it cannot. */
-static bool grow_forward(block_t *b, size_t asize)
+/* Grows b in place to asize using a free next block and, if extend, the end
+ * of the heap. Returns false (changing nothing) when it cannot. */
+static bool grow_forward(block_t *b, size_t asize, bool extend)
 {
     block_t *next = find_next(b);
     size_t avail = get_size(b);
@@ -591,7 +591,7 @@ static bool grow_forward(block_t *b, size_t asize)
         avail += get_size(next);
     bool at_end =
         next == epilogue || (!get_alloc(next) && find_next(next) == epilogue);
-    if (avail < asize && !at_end)
+    if (avail < asize && !(extend && at_end))
         return false;
     if (avail < asize && (asize > MAX_REQUEST ||
                           mem_sbrk((intptr_t)(asize - avail)) == (void *)-1))
@@ -628,24 +628,39 @@ static block_t *grow_backward(block_t *b, size_t asize)
     return prev;
 }
 
-static void *realloc_block(block_t *b, size_t size)
+/* Copies b's payload into the free block `to` (out of its list), sized
+ * asize, and frees b. */
+static block_t *move_block(block_t *b, block_t *to, size_t asize)
 {
-    size_t asize = adjust_size(size);
+    split_block(to, asize);
+    memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
+    free_block(b);
+    return to;
+}
+
+/* Realloc, cheapest for the heap first: in place without growing the heap,
+ * then a free block elsewhere, then growing the heap under b, then a new
+ * block at the end of the heap. */
+static block_t *realloc_block(block_t *b, size_t asize)
+{
     if (asize <= get_size(b)) {
         split_block(b, asize);
-        return header_to_payload(b);
+        return b;
     }
-    if (grow_forward(b, asize))
-        return header_to_payload(b);
-    block_t *moved = grow_backward(b, asize);
-    if (moved != NULL)
-        return header_to_payload(moved);
-    void *fresh = mm_malloc(size);
-    if (fresh == NULL)
-        return NULL;
-    memcpy(fresh, b->payload, get_size(b) - ALLOC_OVERHEAD);
-    free_block(b);
-    return fresh;
+    if (grow_forward(b, asize, false))
+        return b;
+    block_t *to = grow_backward(b, asize);
+    if (to != NULL)
+        return to;
+    to = find_fit(asize);
+    if (to != NULL) {
+        remove_free(to);
+        return move_block(b, to, asize);
+    }
+    if (grow_forward(b, asize, true))
+        return b;
+    to = take_free_block(asize);
+    return to != NULL ? move_block(b, to, asize) : NULL;
 }
 
 void *mm_realloc(void *ptr, size_t size)
@@ -660,9 +675,9 @@ void *mm_realloc(void *ptr, size_t size)
     if (size > MAX_REQUEST)
         return NULL;
     debug_checkheap(__LINE__);
-    void *p = realloc_block(b, size);
+    block_t *moved = realloc_block(b, adjust_size(size));
     debug_checkheap(__LINE__);
-    return p;
+    return moved != NULL ? header_to_payload(moved) : NULL;
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
@@ -785,19 +800,20 @@ static uint32_t next_node(uint32_t o, block_t *end)
     return o != 0 && node_in_heap(o, end) ? from_offset(o)->links.next : 0;
 }
 
-/* Floyd's tortoise and hare on list c, at most `bound` steps. */
+/* Floyd's tortoise and hare on list c: the hare moves two nodes per step,
+ * so a list that ends does so within `bound` steps. */
 static bool check_acyclic(int line, size_t c, block_t *end, size_t bound)
 {
     uint32_t slow = free_heads[c], fast = free_heads[c];
-    for (size_t steps = 0; steps < bound; steps++) {
+    for (size_t steps = 0; fast != 0; steps++) {
+        if (steps > bound)
+            return report(line, 10, "free list longer than the heap", NULL);
         fast = next_node(next_node(fast, end), end);
         slow = next_node(slow, end);
-        if (fast == 0)
-            return true;
-        if (fast == slow)
+        if (fast != 0 && fast == slow)
             return report(line, 10, "free list has a cycle", from_offset(slow));
     }
-    return report(line, 10, "free list longer than the heap", NULL);
+    return true;
 }
 
 /* Walks list c (known to end), adding its nodes to *count. */
