@@ -93,16 +93,15 @@ def random_trace(seed, nops, plant):
 
 
 def plant_block(size, free_at):
-    """Plants `a X size` now and its free `free_at` positions later."""
+    """Plants `a X size` at position free_at[0] and `f X` at free_at[1]
+    (kept out of `live`, so the random ops never touch it)."""
     state = {}
 
-    def alloc(live, dead):
+    def alloc(live, dead):  # not in live: the random ops leave it alone
         state["id"] = oid = 10000  # far from the random ids
-        live[oid] = size
         return [reptrace.Op("a", oid, size)]
 
     def free(live, dead):
-        del live[state["id"]]
         return [reptrace.Op("f", state["id"])]
     return {free_at[0]: alloc, free_at[1]: free}
 
@@ -224,3 +223,85 @@ def test_bad_input_is_a_clear_error():
                         os.path.join(folder, "nope"), bad, "-o", "x.rep"])
         kit.expect(proc.returncode == 2 and "no such executable" in
                    proc.stderr, "a missing driver must be a clear error", proc)
+
+
+# ------------------------------------------- on the real broken allocators
+
+def broken_driver(name):
+    """build/broken/mdriver-NAME (tests/broken/NAME.c, mk/driver.mk); a
+    missing one fails the test: `make test-deps` builds it."""
+    path = os.path.join(kit.BUILD, "broken", "mdriver-" + name)
+    kit.expect(os.access(path, os.X_OK), "%s is missing: run `make "
+               "test-deps` (tests/broken/%s.c, mk/driver.mk)" % (path, name))
+    return path
+
+
+def first_kind(driver, path):
+    """The KIND of the first ERROR line of `driver -n -f path`, or None."""
+    proc = kit.run([driver, "-n", "-s", "20", "-f", path])
+    for line in proc.stdout.splitlines() + proc.stderr.splitlines():
+        if line.startswith("ERROR [trace "):
+            return line.split("]: ", 1)[1].split(":", 1)[0]
+    return None
+
+
+def minimize_broken(name, trace, expected_kind):
+    """Minimizes a generated 1,000+ op trace with the broken allocator
+    `name`; checks the result is valid and fails with the same KIND;
+    returns its ops as text."""
+    driver = broken_driver(name)
+    with tempfile.TemporaryDirectory() as folder:
+        src, out = os.path.join(folder, "big.rep"), os.path.join(folder,
+                                                                "s.rep")
+        reptrace.write(renumber(trace), src)
+        kit.expect(len(trace.ops) >= 1000, "test trace too small")
+        kit.expect(first_kind(driver, src) == expected_kind, "the original "
+                   "does not fail with %r under %s" % (expected_kind, name))
+        proc = kit.run([sys.executable, MINIMIZE, "--driver", driver, src,
+                        "-o", out, "--timeout", "20"], timeout=300)
+        kit.expect(proc.returncode == 0, "minimize failed on %s" % name, proc)
+        kit.expect(reptrace.check_file(out) == [], "invalid result: %s"
+                   % reptrace.check_file(out)[:2], proc)
+        kit.expect(first_kind(driver, out) == expected_kind,
+                   "the result does not fail with %r" % expected_kind, proc)
+        return [op.text() for op in reptrace.parse(out).ops]
+
+
+def test_broken_overlap_shrinks_to_two_ops():
+    trace = random_trace(11, 1500, plant_block(777, (600, 1300)))
+    ops = minimize_broken("overlap", trace, "overlap")
+    kit.expect(len(ops) == 2 and ops[0].startswith("a 0 ") and
+               ops[1] == "a 1 777", "expected [a 0 N, a 1 777], got %s" % ops)
+
+
+def test_broken_overwrite_shrinks_to_a_handful():
+    def neighbours(live, dead):  # 96 bytes: its last word is the one hit
+        return [reptrace.Op("a", 10001, 96), reptrace.Op("a", 10002, 777)]
+
+    def free_them(live, dead):
+        return [reptrace.Op("f", 10002), reptrace.Op("f", 10001)]
+    trace = random_trace(12, 1500, {900: neighbours, 1400: free_them})
+    ops = minimize_broken("overwrite", trace, "payload corrupted")
+    kit.expect(2 <= len(ops) <= 5 and any(
+        op.startswith("a ") and op.endswith(" 777") for op in ops),
+        "expected a handful of ops with the 777 block, got %s" % ops)
+
+
+def test_broken_reallocloss_shrinks_to_a_growing_realloc():
+    ops = minimize_broken("reallocloss", random_trace(13, 1200, {}),
+                          "realloc lost data")
+    kit.expect(len(ops) == 2 and ops[1].startswith("r 0 ") and
+               int(ops[1].split()[2]) > int(ops[0].split()[-1]),
+               "expected [a 0 N, r 0 M] with M > N, got %s" % ops)
+
+
+def test_broken_realloc0_keeps_the_realloc_to_zero():
+    def realloc_to_zero(live, dead):
+        oid = sorted(live)[0]
+        del live[oid]
+        dead.append(oid)
+        return [reptrace.Op("r", oid, 0)]
+    ops = minimize_broken("realloc0", random_trace(14, 1200, {
+        800: realloc_to_zero}), "realloc 0 not freed")
+    kit.expect(len(ops) == 2 and ops[1] == "r 0 0",
+               "expected [a 0 N, r 0 0], got %s" % ops)
