@@ -192,3 +192,113 @@ def test_failed_trace_makes_index_zero_and_json_says_why():
                and err["op"] == "a 2 777", "JSON error: %r" % err)
     kit.expect(doc["traces"][0]["valid"] is True
                and doc["traces"][0]["error"] is None, "short1 valid: %r" % doc)
+
+
+# ---- the correct allocators pass; output modes ----
+
+def test_kit_mm_passes_short_traces_at_every_debug_level():
+    for level in ("0", "1", "2"):
+        proc = kit.run([MDRIVER, "-n", "-d", level, "-f", "short1-bal.rep",
+                        "-f", "short2-bal.rep"])
+        kit.expect(proc.returncode == 0 and "ERROR" not in kit.output(proc),
+                   "malloc/mdriver -d %s on the short traces" % level, proc)
+
+
+def test_f_name_found_from_another_directory():
+    proc = kit.run([MDRIVER, "-n", "-f", "short1-bal.rep"], cwd="/")
+    kit.expect(proc.returncode == 0 and re.search(
+        r"^short1-bal\.rep\s+1\s+yes", proc.stdout, re.M),
+        "the kit's traces/ is found from the executable", proc)
+
+
+def test_default_table_and_glibc_rows():
+    proc = kit.run([MDRIVER, "-l", "-f", "short1-bal.rep"])
+    out = proc.stdout
+    kit.expect(proc.returncode == 0, "exit 0", proc)
+    for words in ("Results for glibc malloc:", "Results for mm malloc:",
+                  "valid", "util", "Kops", "Perf index = "):
+        kit.expect(words in out, "missing %r" % words, proc)
+    m = re.search(r"Perf index = ([\d.]+) \(util\) \+ ([\d.]+) \(thru\) = "
+                  r"([\d.]+)/100", out)
+    kit.expect(m and abs(float(m.group(1)) + float(m.group(2))
+                         - float(m.group(3))) < 0.11, "index parts add up", proc)
+
+
+def test_autograder_line_is_json():
+    proc = kit.run([MDRIVER, "-g", "-f", "short1-bal.rep", "-f", "short2-bal.rep"])
+    lines = proc.stdout.splitlines()
+    kit.expect(proc.returncode == 0 and len(lines) == 1, "one line", proc)
+    doc = json.loads(lines[0])
+    kit.expect(doc["correct"] == 2 and doc["traces"] == 2 and doc["valid"]
+               and 0 < doc["perfidx"] <= 100 and 0 < doc["util"] <= 1
+               and doc["kops"] > 0 and doc["glibc_kops"] > 0, "fields: %r" % doc)
+
+
+def test_json_file_has_every_figure():
+    jpath = kit.write_temp("", suffix=".json")
+    proc = kit.run([MDRIVER, "-j", jpath, "-f", "short1-bal.rep"])
+    kit.expect(proc.returncode == 0 and "Results for mm malloc" in proc.stdout,
+               "-j FILE keeps the table on stdout", proc)
+    with open(jpath) as f:
+        doc = json.load(f)
+    t = doc["traces"][0]
+    for key in ("name", "path", "weight", "valid", "error", "util", "heap_bytes",
+                "peak_bytes", "ops", "secs", "kops", "glibc_secs", "glibc_kops"):
+        kit.expect(key in t, "trace field %r missing: %r" % (key, t))
+    kit.expect(t["name"] == "short1-bal.rep" and t["ops"] == 12 and t["valid"]
+               and t["peak_bytes"] > 0 and t["kops"] > 0, "values: %r" % t)
+    idx = doc["index"]
+    kit.expect(doc["valid"] and abs(idx["util_part"] + idx["tput_part"]
+                                    - idx["total"]) < 1e-6
+               and idx["util_weight"] == 0.6, "index: %r" % idx)
+
+
+def test_no_timing_json_has_null_speed():
+    proc = kit.run([MDRIVER, "-n", "-j", "-", "-f", "short1-bal.rep"])
+    doc = json.loads(proc.stdout)
+    kit.expect(doc["timed"] is False and doc["traces"][0]["kops"] is None
+               and doc["index"]["total"] is None, "no figures invented: %r" % doc)
+
+
+def test_usage_errors_exit_2():
+    for args in (["-d", "3"], ["-m", "lots"], ["-s", "-1"], ["-q"], ["-f"],
+                 ["stray"], ["-t", "/no/such/dir"]):
+        proc = kit.run([MDRIVER] + args)
+        kit.expect(proc.returncode == 2 and proc.stderr.startswith("mdriver: "),
+                   "mdriver %s: usage error" % " ".join(args), proc)
+    proc = kit.run([MDRIVER, "-h"])
+    kit.expect(proc.returncode == 0 and "--overhead" in proc.stdout, "-h", proc)
+
+
+# ---- sanitizers and Valgrind ----
+
+def test_debug_build_replays_short_traces_cleanly():
+    binary = os.path.join(kit.MALLOC, "mdriver-debug")
+    kit.expect(os.path.exists(binary), "run `make -C malloc mdriver-debug`")
+    proc = kit.run([binary, "-n", "-d", "2", "-f", "short1-bal.rep", "-f",
+                    "short2-bal.rep"], env={"ASAN_OPTIONS": "detect_leaks=0"})
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 0 and "runtime error" not in out
+               and "AddressSanitizer" not in out, "ASan+UBSan build", proc)
+
+
+def valgrind(binary, trace_args):
+    if not os.path.exists("/usr/bin/valgrind"):
+        raise AssertionError("valgrind is missing: tools/setup.sh --test installs it")
+    return kit.run(["valgrind", "-q", "--error-exitcode=99", binary, "-n",
+                    "-t", kit.TRACES] + trace_args, timeout=300)
+
+
+def test_valgrind_reports_reads_of_never_written_heap_bytes():
+    proc = valgrind(broken("uninit"), ["-f", "short1-bal.rep"])
+    kit.expect(proc.returncode == 99 and "uninitialised value" in proc.stderr
+               and "mm_malloc (uninit.c" in proc.stderr,
+               "memcheck must see the never-written word", proc)
+
+
+def test_valgrind_finds_nothing_in_correct_allocators():
+    short = ["-f", "short1-bal.rep", "-f", "short2-bal.rep"]
+    for binary in (broken("ok"), MDRIVER):
+        proc = valgrind(binary, short)
+        kit.expect(proc.returncode == 0 and "==" not in proc.stderr,
+                   "%s: zero Valgrind errors" % binary, proc)
