@@ -157,6 +157,9 @@ def test_records_every_function_exactly():
                    "%s" % (KNOWN_OPS, got), proc)
         kit.expect(trace.ids == 5, "header says %d ids, expected 5"
                    % trace.ids)
+        kit.expect(trace.header[0] == reptrace.suggested_heap(trace),
+                   "header line 1 is %d, reptrace.suggested_heap says %d"
+                   % (trace.header[0], reptrace.suggested_heap(trace)))
         with open(out) as f:
             head = f.read(2000)
         kit.expect("# made by: tools/record -o" in head and exe in head,
