@@ -122,6 +122,22 @@ int main(void)
 """
 
 
+# Ends by _exit (no destructor runs) or by abort (nothing can be written).
+ENDINGS = r"""
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    char *kept = malloc(4242);
+    free(malloc(99));
+    if (argc > 1 && strcmp(argv[1], "abort") == 0)
+        abort();
+    _exit(kept == NULL);
+}
+"""
+
+
 def compile_program(source, folder, name):
     """Compiles source at -O0 (so no call is optimized away)."""
     src = os.path.join(folder, name + ".c")
@@ -210,6 +226,21 @@ def test_fork_child_records_its_own_trace():
                        "live at fork (4321): %s" % s)
             kit.expect(reptrace.validate(t, balanced=True) == [],
                        "%s invalid" % t.path)
+
+
+def test_exit_without_destructor_still_writes_the_trace():
+    with tempfile.TemporaryDirectory() as folder:
+        exe = compile_program(ENDINGS, folder, "endings")
+        out = os.path.join(folder, "exit.rep")
+        trace = recorded_trace(out, record(["-o", out, "--", exe]))
+        got = [op.text() for op in trace.ops]
+        kit.expect(got == ["a 0 4242", "a 1 99", "f 1", "f 0"],
+                   "after _exit: expected the block freed at the end, got %s"
+                   % got)
+        proc = record(["-o", out + "2", "--", exe, "abort"])
+        kit.expect(proc.returncode == 1 and "ended without" in proc.stderr
+                   and not os.path.exists(out + "2"),
+                   "a crashed program has no trace: must say so", proc)
 
 
 def test_python_program_records_valid_trace():

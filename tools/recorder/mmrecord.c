@@ -67,7 +67,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* glibc's allocator under its exported internal names (no dlsym needed). */
@@ -640,6 +642,38 @@ __attribute__((destructor)) static void stop_recording(void)
     if (rec.state == REC_ON)
         finish_trace();
     pthread_mutex_unlock(&rec_lock);
+}
+
+/* _exit and _Exit skip the destructor: write the trace first. Only the
+ * process that owns the recorder does (a vfork child shares its memory but
+ * not its pid), and only if rec_lock can be had soon: _exit from a signal
+ * handler that interrupted a recorded call must not wait for itself. */
+static void finish_before_exit(void)
+{
+    static const int tries = 1000;
+    if (getpid() != rec.pid)
+        return;
+    for (int i = 0; i < tries; i++) {
+        if (pthread_mutex_trylock(&rec_lock) == 0) {
+            if (rec.state == REC_ON)
+                finish_trace();
+            pthread_mutex_unlock(&rec_lock);
+            return;
+        }
+        sched_yield();
+    }
+}
+
+void _exit(int status)
+{
+    finish_before_exit();
+    for (;;) /* what glibc's _exit does, without calling ourselves */
+        syscall(SYS_exit_group, status);
+}
+
+void _Exit(int status)
+{
+    _exit(status);
 }
 
 /* True, with rec_lock held, when this call is to be recorded. */
