@@ -241,17 +241,23 @@ def test_suite_covers_every_family_within_the_size_budget():
     for family, _, _ in gen_traces.FAMILIES:
         kit.expect(family + ".rep" in names, "%s missing" % family)
     real = sorted(n for n in os.listdir(kit.TRACES) if n.startswith("real-"))
+    total = 0
     for name in names:
         path = os.path.join(kit.TRACES, name)
         kit.expect(os.path.exists(path), "suite lists missing %s" % name)
         s = tracestats.stats(reptrace.parse(path))
         kit.expect(s["weight"] >= 1, "%s has weight 0" % name)
         kit.expect(s["ops"] <= 25000, "%s: %d ops" % (name, s["ops"]))
-        kit.expect(s["live_byte_ops"] < 1e9, "%s: -d 2 would verify %d "
+        # What `mdriver -d 2` re-verifies: generated traces stay well
+        # under 1e9 bytes; recorded ones are allowed more (docs/traces.md).
+        budget = 2e10 if name.startswith("real-") else 1e9
+        kit.expect(s["live_byte_ops"] < budget, "%s: -d 2 would verify %d "
                    "bytes" % (name, s["live_byte_ops"]))
+        total += s["live_byte_ops"]
         limit = 16 << 20 if name.startswith("giant") else 2 << 20
         kit.expect(s["peak_live_bytes"] <= limit, "%s: peak live %d" % (
             name, s["peak_live_bytes"]))
+    kit.expect(total < 5e10, "the suite's -d 2 cost grew to %d bytes" % total)
     if real:
         kit.expect(any(n in names for n in real),
                    "recorded traces exist but none is in the suite")

@@ -450,6 +450,32 @@ def family_pow2(b, rng, short):
     b.free_all(rng)
 
 
+def family_holes_first(b, rng, short):
+    """Useless holes in front: medium blocks (40 .. 120 bytes) are freed,
+    then many tiny blocks between live fences, then the medium sizes are
+    asked for again: one LIFO free list walks past every tiny hole on
+    each request (it is slow, not wasteful); size classes skip them."""
+    mediums, tinies = (4, 8) if short else (900, 2400)
+    fences = []
+    medium = []
+    for _ in range(mediums):
+        medium.append(b.malloc(rng.between(40, 120)))
+        fences.append(b.malloc(rng.between(1, 8)))
+    tiny = []
+    for _ in range(tinies):
+        tiny.append(b.malloc(rng.between(1, 24)))
+        fences.append(b.malloc(rng.between(1, 8)))
+    sizes = [b.live[oid] for oid in medium]
+    for oid in medium:
+        b.free(oid)
+    for oid in tiny:
+        b.free(oid)
+    rng.shuffle(sizes)
+    again = [b.malloc(size) for size in sizes]
+    for oid in again + fences:
+        b.free(oid)
+
+
 # -------------------------------------------------------------- the set
 
 FAMILIES = [
@@ -466,6 +492,7 @@ FAMILIES = [
     ("sawtooth", family_sawtooth, 1),
     ("stack", family_stack, 1),
     ("pow2", family_pow2, 1),
+    ("holes-first", family_holes_first, 1),
 ]
 
 
