@@ -276,7 +276,8 @@ def write_result(small, args, original_ops, kind, line):
         % (os.path.basename(args.trace), original_ops),
         "fails under %s with KIND '%s'" % (os.path.basename(args.driver),
                                           kind),
-    ] + ([line] if line else [])
+        line or "(the driver's error line goes here)",
+    ]  # as many comment lines before and after: same line numbers
     reptrace.write(small, args.out)
 
 
