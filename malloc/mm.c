@@ -63,7 +63,8 @@
  *   8. Every free-list node lies inside the heap and is a free block.
  *   9. In each list, next->prev == self (and the head's prev is null).
  *  10. No list has a cycle (every walk is bounded by the number of blocks).
- *  11. Every free block is in the list of its size class.
+ *  11. Every free block is in the list of its size class, and bit c of
+ *      `nonempty` is set exactly when list c is not empty.
  *  12. The heap walk and the free lists count the same free blocks.
  *
  * BUILD SWITCHES (the one place they are documented)
@@ -142,7 +143,10 @@ enum {
     MIN_BLOCK = 16,    /* header + two 32-bit links */
     SMALL_CLASSES = 8, /* one class per size 16, 32, ..., 128 */
     SMALL_CLASS_LOG2 = 7,
-    NUM_CLASSES = 22, /* then (2^k, 2^(k+1)] up to > 1 MiB */
+    SUBCLASS_BITS = 2, /* then 4 classes per power of two ... */
+    SUBCLASSES = 1 << SUBCLASS_BITS,
+    FINE_OCTAVES = 6, /* ... from 128 up to 8 KiB ... */
+    NUM_CLASSES = 40, /* ... then one per power of two, the last > 1 MiB */
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
     BEST_FIT_SCAN = 16, /* nodes examined after the first fit */
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
@@ -163,6 +167,7 @@ static char *heap_base;   /* the prologue word: list offsets count here */
 static block_t *epilogue; /* invariant 5: last word before the break */
 static uint32_t rover;    /* next fit: where the next search starts */
 static uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
+static uint64_t nonempty;                /* bit c set <=> list c is not empty */
 
 /* ---- Header words --------------------------------------------------------*/
 
@@ -310,8 +315,14 @@ static inline size_t size_class(size_t size)
 {
     if (size <= SMALL_CLASS_MAX)
         return size / ALIGNMENT - 1;
-    size_t log2 = (size_t)(63 - __builtin_clzll((unsigned long long)size - 1));
-    size_t c = SMALL_CLASSES + log2 - SMALL_CLASS_LOG2;
+    size_t log2 = (size_t)(63 - __builtin_clzll((unsigned long long)size));
+    size_t octave = log2 - SMALL_CLASS_LOG2;
+    if (octave < FINE_OCTAVES) {
+        size_t sub = (size >> (log2 - SUBCLASS_BITS)) & (SUBCLASSES - 1);
+        return SMALL_CLASSES + octave * SUBCLASSES + sub;
+    }
+    size_t c =
+        SMALL_CLASSES + FINE_OCTAVES * SUBCLASSES + octave - FINE_OCTAVES;
     return c < NUM_CLASSES ? c : NUM_CLASSES - 1;
 }
 
@@ -326,16 +337,21 @@ static void insert_free(block_t *b)
     if (free_heads[c] != 0)
         from_offset(free_heads[c])->links.prev = self;
     free_heads[c] = self;
+    nonempty |= (uint64_t)1 << c;
 }
 
 static void remove_free(block_t *b)
 {
     dbg_requires(!get_alloc(b));
     uint32_t next = b->links.next, prev = b->links.prev;
-    if (prev != 0)
+    if (prev != 0) {
         from_offset(prev)->links.next = next;
-    else
-        free_heads[size_class(get_size(b))] = next;
+    } else {
+        size_t c = size_class(get_size(b));
+        free_heads[c] = next;
+        if (next == 0)
+            nonempty &= ~((uint64_t)1 << c);
+    }
     if (next != 0)
         from_offset(next)->links.prev = prev;
     if (rover == to_offset(b))
@@ -391,9 +407,9 @@ static block_t *scan_next(size_t c, size_t asize)
 
 static block_t *find_fit(size_t asize)
 {
-    for (size_t c = size_class(asize); c < NUM_CLASSES; c++) {
-        if (free_heads[c] == 0)
-            continue;
+    uint64_t classes = nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
+    for (; classes != 0; classes &= classes - 1) {
+        size_t c = (size_t)__builtin_ctzll(classes);
         block_t *b;
         if (MM_FIT == MM_FIT_BEST)
             b = scan_best(free_heads[c], asize);
@@ -551,6 +567,7 @@ bool mm_init(void)
     *(word_t *)heap_base = pack(0, true, true, false); /* the prologue */
     write_epilogue(first_block(), true, false);
     memset(free_heads, 0, sizeof free_heads);
+    nonempty = 0;
     rover = 0;
     debug_checkheap(__LINE__);
     return true;
@@ -845,6 +862,9 @@ static bool check_lists(int line, block_t *end, heap_counts_t counts,
     size_t listed = 0;
     size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
     for (size_t c = 0; c < NUM_CLASSES; c++) {
+        if (((nonempty >> c) & 1) != (free_heads[c] != 0))
+            ok = report(line, 11, "class bitmap disagrees with list head",
+                        from_offset(free_heads[c]));
         if (check_acyclic(line, c, end, bound))
             ok &= check_list(line, c, end, &listed);
         else

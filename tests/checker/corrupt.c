@@ -54,6 +54,7 @@ static void push_list(block_t *b, size_t c)
     if (free_heads[c] != 0)
         from_offset(free_heads[c])->links.prev = self;
     free_heads[c] = self;
+    nonempty |= (uint64_t)1 << c;
 }
 
 static bool corrupt(const char *name)
@@ -95,7 +96,9 @@ static bool corrupt(const char *name)
     else if (strcmp(name, "wrong-class") == 0) { /* 11 */
         remove_free(blk[9]);
         push_list(blk[9], 0);
-    } else if (strcmp(name, "unlisted") == 0) /* 12 */
+    } else if (strcmp(name, "class-bitmap") == 0) /* 11 */
+        nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
+    else if (strcmp(name, "unlisted") == 0) /* 12 */
         remove_free(blk[9]);
     else
         return false;
