@@ -17,7 +17,7 @@ $(TRACE_BIG_DIR)/big-1m-live.rep: tools/gen_traces.py tools/reptrace.py
 # skipped (with a note) while malloc/mdriver.c does not exist yet.
 TEST_DEPS += traces-test-deps
 traces-test-deps:
-	@if [ -f malloc/mdriver.c ]; then \
+	@mkdir -p build; if [ -f malloc/mdriver.c ]; then \
 	  for a in $(TRACE_ALLOCATORS); do \
 	    $(MAKE) -C malloc -B OUT=../build/mdriver-$$a MM=../tools/allocators/$$a.c || exit 1; \
 	  done; \
