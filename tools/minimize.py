@@ -238,6 +238,10 @@ def empty_fails(shrinker):
         return False
 
 
+def error(message):
+    print("minimize: ERROR: " + message, file=sys.stderr, flush=True)
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="tools/minimize.py",
                                  description=__doc__.splitlines()[0])
@@ -262,6 +266,9 @@ def load(args):
     """The original trace, or an error message."""
     if not (os.path.isfile(args.driver) and os.access(args.driver, os.X_OK)):
         return None, "%s: no such executable (build it first)" % args.driver
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        return None, "%s: no such directory for -o" % folder
     try:
         trace = reptrace.parse(args.trace)
     except reptrace.TraceError as e:
@@ -294,9 +301,9 @@ def verify(driver, small, args, original_ops, kind):
 def main(argv):
     args = parse_args(argv)
     say = lambda m: print("minimize: " + m, flush=True)  # noqa: E731
-    trace, error = load(args)
-    if error:
-        print("minimize: ERROR: " + error, file=sys.stderr)
+    trace, problem = load(args)
+    if problem:
+        error(problem)
         return 2
     with tempfile.TemporaryDirectory(prefix="minimize-") as folder:
         driver = Driver(args.driver, args.timeout, args.debug, args.max_runs,
@@ -308,8 +315,8 @@ def main(argv):
                 "nothing to minimize" % shown)
             return 1
         if kind == MALFORMED:
-            say("ERROR: the driver rejects the original trace: %s"
-                % driver.last_line)
+            error("the driver rejects the original trace: %s"
+                  % driver.last_line)
             return 2
         say("%s: %d ops, fails with KIND '%s'" % (args.trace, len(trace.ops),
                                                   kind))
@@ -317,9 +324,14 @@ def main(argv):
         kept, early = ([], False) if empty_fails(shrinker) else shrink(
             shrinker, say)
         small = shrinker.build(kept)
-        if not verify(driver, small, args, len(trace.ops), kind):
-            say("ERROR: %s does not fail the same way when run again (a "
-                "flaky failure?)" % args.out)
+        try:
+            verified = verify(driver, small, args, len(trace.ops), kind)
+        except OSError as e:
+            error("cannot write %s: %s" % (args.out, e.strerror))
+            return 2
+        if not verified:
+            error("%s does not fail the same way when run again (a flaky "
+                  "failure?)" % args.out)
             return 2
     say("wrote %s: %d ops (from %d) in %d driver runs; fails with '%s'%s" % (
         args.out, len(small.ops), len(trace.ops), driver.runs, kind,
