@@ -15,17 +15,21 @@
  * at free and realloc (payload corrupted), after realloc for the first
  * min(old, new) bytes (realloc lost data); calloc'd blocks must read zero.
  *
- * Live blocks sit in a treap keyed by address (one node per trace id, so
- * the nodes are one array, no allocation per block): the neighbours of a
- * new block are found in O(log n), and a block overlaps a live block iff
- * it overlaps one of its two neighbours, since live blocks are disjoint.
+ * Live blocks are also marked in a shadow map of the heap: one bit per
+ * 16-byte granule, set while a live block covers it. Every block starts on
+ * a granule (check 1 comes first), so two blocks overlap exactly when
+ * their granule ranges share a bit:
  *
- *            pred                  new                succ
- *     ... [start, start+ext)   [p, p+ext)   [start, start+ext) ...
- *     overlap iff pred.start + pred.ext > p  or  p + ext > succ.start
+ *   heap     |g0 |g1 |g2 |g3 |g4 |g5 |g6 |g7 |...      granule = 16 bytes
+ *   blocks   [ id 3 (40 B)  ][ id 0 ]    [ id 7 ...
+ *   shadow     1   1   1   1   1   0   0   1 ...
  *
- * ext is max(size, 1): a 0-byte block must still have an address of its
- * own. The treap's priorities are a hash of the id.
+ * A check costs O(1 + size / 1024) word operations whatever the number of
+ * live blocks, less than writing the payload's pattern (docs/driver.md and
+ * docs/bench-driver.md say why this replaced a balanced tree). A 0-byte
+ * block counts as one byte: it must still have an address of its own.
+ * Only when an overlap is found are the live blocks searched for the
+ * culprit, to name it.
  */
 #include "driver.h"
 
@@ -38,7 +42,7 @@
 #include "mm.h"
 
 static const uint64_t GOLDEN = 0x9e3779b97f4a7c15u;
-static const uintptr_t ALIGNMENT = 16;
+static const uintptr_t ALIGNMENT = 16; /* also the granule of the shadow */
 enum { NIL = -1 };
 
 typedef struct {
@@ -46,8 +50,6 @@ typedef struct {
     uint32_t size;
     uint32_t line; /* line of the op that made the block */
     uint64_t seed;
-    int32_t left, right; /* treap children (ids) */
-    uint32_t prio;
     int32_t live_pos; /* index in engine.live, NIL when dead */
 } block_rec;
 
@@ -55,7 +57,9 @@ struct engine {
     block_rec *b; /* one per id */
     int32_t *live;
     uint32_t nlive, max_live;
-    int32_t root;
+    uint64_t *shadow; /* one bit per granule of the heap */
+    uintptr_t base;   /* mem_heap_lo() */
+    size_t granules;
     uint64_t next_seed;
     uint64_t live_bytes, peak_bytes;
     uint32_t ids;
@@ -145,83 +149,61 @@ static size_t verify_zero(const unsigned char *p, size_t n)
     return SIZE_MAX;
 }
 
-/* ---- the treap of live blocks ---- */
+/* ---- the shadow map of live blocks ---- */
 
-static int32_t rotate_right(block_rec *b, int32_t t)
+/* The bits of word i that lie in the granule range [g0, g1). */
+static inline uint64_t range_mask(size_t i, size_t g0, size_t g1)
 {
-    int32_t l = b[t].left;
-    b[t].left = b[l].right;
-    b[l].right = t;
-    return l;
+    uint64_t m = ~(uint64_t)0;
+    if (i == g0 / 64)
+        m &= m << (g0 % 64);
+    if (i == (g1 - 1) / 64)
+        m &= ~(uint64_t)0 >> (63 - (g1 - 1) % 64);
+    return m;
 }
 
-static int32_t rotate_left(block_rec *b, int32_t t)
+static bool shadow_any(const uint64_t *w, size_t g0, size_t g1)
 {
-    int32_t r = b[t].right;
-    b[t].right = b[r].left;
-    b[r].left = t;
-    return r;
+    for (size_t i = g0 / 64; i <= (g1 - 1) / 64; i++)
+        if (w[i] & range_mask(i, g0, g1))
+            return true;
+    return false;
 }
 
-static int32_t treap_insert(block_rec *b, int32_t t, int32_t id)
+static void shadow_mark(uint64_t *w, size_t g0, size_t g1, bool live)
 {
-    if (t == NIL)
-        return id;
-    if (b[id].start < b[t].start) {
-        b[t].left = treap_insert(b, b[t].left, id);
-        if (b[b[t].left].prio > b[t].prio)
-            t = rotate_right(b, t);
-    } else {
-        b[t].right = treap_insert(b, b[t].right, id);
-        if (b[b[t].right].prio > b[t].prio)
-            t = rotate_left(b, t);
-    }
-    return t;
+    for (size_t i = g0 / 64; i <= (g1 - 1) / 64; i++)
+        w[i] =
+            live ? w[i] | range_mask(i, g0, g1) : w[i] & ~range_mask(i, g0, g1);
 }
 
-static int32_t treap_merge(block_rec *b, int32_t l, int32_t r)
+/* The granules [*g0, *g1) of the block [p, p + ext); p is in the heap. */
+static inline void granules_of(const engine *e, uintptr_t p, uintptr_t ext,
+                               size_t *g0, size_t *g1)
 {
-    if (l == NIL)
-        return r;
-    if (r == NIL)
-        return l;
-    if (b[l].prio > b[r].prio) {
-        b[l].right = treap_merge(b, b[l].right, r);
-        return l;
-    }
-    b[r].left = treap_merge(b, l, b[r].left);
-    return r;
+    *g0 = (p - e->base) / ALIGNMENT;
+    *g1 = (p - e->base + ext + ALIGNMENT - 1) / ALIGNMENT;
 }
 
-static int32_t treap_remove(block_rec *b, int32_t t, int32_t id)
+static void mark_block(engine *e, const block_rec *b, bool live)
 {
-    if (t == id)
-        return treap_merge(b, b[t].left, b[t].right);
-    if (b[id].start < b[t].start)
-        b[t].left = treap_remove(b, b[t].left, id);
-    else
-        b[t].right = treap_remove(b, b[t].right, id);
-    return t;
+    size_t g0, g1;
+    granules_of(e, b->start, extent(b), &g0, &g1);
+    shadow_mark(e->shadow, g0, g1, live);
 }
 
 /* The live block that overlaps [p, p + ext), or NIL. */
 static int32_t find_overlap(const engine *e, uintptr_t p, uintptr_t ext)
 {
-    const block_rec *b = e->b;
-    int32_t pred = NIL, succ = NIL;
-    for (int32_t t = e->root; t != NIL;) {
-        if (b[t].start <= p) {
-            pred = t;
-            t = b[t].right;
-        } else {
-            succ = t;
-            t = b[t].left;
-        }
+    size_t g0, g1;
+    granules_of(e, p, ext, &g0, &g1);
+    if (!shadow_any(e->shadow, g0, g1))
+        return NIL;
+    for (uint32_t i = 0; i < e->nlive; i++) {
+        const block_rec *b = &e->b[e->live[i]];
+        if (b->start < p + ext && p < b->start + extent(b))
+            return e->live[i];
     }
-    if (pred != NIL && b[pred].start + extent(&b[pred]) > p)
-        return pred;
-    if (succ != NIL && p + ext > b[succ].start)
-        return succ;
     return NIL;
 }
 
@@ -235,7 +217,10 @@ engine *engine_new(const trace_t *t)
     e->ids = t->ids;
     e->b = calloc(t->ids + 1, sizeof *e->b);
     e->live = calloc(t->ids + 1, sizeof *e->live);
-    if (e->b == NULL || e->live == NULL) {
+    e->base = (uintptr_t)mem_heap_lo();
+    e->granules = mem_max_heap() / ALIGNMENT + 2 * 64;
+    e->shadow = calloc(e->granules / 64 + 1, sizeof *e->shadow);
+    if (e->b == NULL || e->live == NULL || e->shadow == NULL) {
         engine_delete(e);
         return NULL;
     }
@@ -248,6 +233,7 @@ void engine_delete(engine *e)
         return;
     free(e->b);
     free(e->live);
+    free(e->shadow);
     free(e);
 }
 
@@ -258,11 +244,10 @@ uint64_t engine_max_live(const engine *e)
 
 static void engine_reset(engine *e)
 {
-    for (uint32_t i = 0; i < e->ids; i++) {
-        e->b[i] = (block_rec){.left = NIL, .right = NIL, .live_pos = NIL};
-        e->b[i].prio = (uint32_t)mix64(i + 1);
-    }
-    e->root = NIL;
+    for (uint32_t i = 0; i < e->nlive; i++)
+        mark_block(e, &e->b[e->live[i]], false);
+    for (uint32_t i = 0; i < e->ids; i++)
+        e->b[i] = (block_rec){.live_pos = NIL};
     e->nlive = e->max_live = 0;
     e->live_bytes = e->peak_bytes = 0;
     e->next_seed = 1;
@@ -317,8 +302,7 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
     b->size = (uint32_t)size;
     b->seed = seed;
     b->line = line;
-    b->left = b->right = NIL;
-    e->root = treap_insert(e->b, e->root, id);
+    mark_block(e, b, true);
     b->live_pos = (int32_t)e->nlive;
     e->live[e->nlive++] = id;
     if (e->nlive > e->max_live)
@@ -331,7 +315,7 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
 static void remove_block(engine *e, int32_t id)
 {
     block_rec *b = &e->b[id];
-    e->root = treap_remove(e->b, e->root, id);
+    mark_block(e, b, false);
     int32_t last = e->live[--e->nlive];
     e->live[b->live_pos] = last;
     e->b[last].live_pos = b->live_pos;

@@ -274,22 +274,27 @@ void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
 void report_overhead(FILE *out, const trace_t *ts, const trace_result *rs,
                      int n)
 {
-    fprintf(out, "%-28s %9s %9s %11s %11s %9s %9s %6s\n", "trace", "ops",
-            "max live", "unchecked s", "checked s", "ns/op u", "ns/op c",
+    fprintf(out, "%-20s %8s %8s %10s %10s %8s %8s %8s %6s\n", "trace", "ops",
+            "max live", "unchecked", "checked", "ns/op u", "ns/op c", "engine",
             "ratio");
     for (int i = 0; i < n; i++) {
         const trace_result *r = &rs[i];
+        const char *name = strrchr(ts[i].name, '/');
+        name = name ? name + 1 : ts[i].name;
         if (r->kind != KIND_NONE || !r->timed) {
-            fprintf(out, "%-28s failed: %s\n", ts[i].name, kind_name(r->kind));
+            fprintf(out, "%-20s failed: %s\n", name, kind_name(r->kind));
             continue;
         }
         double ops = ts[i].nops ? ts[i].nops : 1;
-        fprintf(out, "%-28s %9u %9llu %11.4f %11.4f %9.1f %9.1f %6.2f\n",
-                ts[i].name, (unsigned)ts[i].nops,
-                (unsigned long long)r->max_live, r->secs, r->checked_secs,
-                1e9 * r->secs / ops, 1e9 * r->checked_secs / ops,
+        fprintf(out, "%-20s %8u %8llu %9.4fs %9.4fs %8.1f %8.1f %8.1f %6.2f\n",
+                name, (unsigned)ts[i].nops, (unsigned long long)r->max_live,
+                r->secs, r->checked_secs, 1e9 * r->secs / ops,
+                1e9 * r->checked_secs / ops,
+                1e9 * (r->checked_secs - r->secs) / ops,
                 r->secs > 0 ? r->checked_secs / r->secs : 0);
     }
+    fprintf(out, "(one replay, best of the timing samples; engine = checked "
+                 "- unchecked, ns per op)\n");
 }
 
 /* ---- JSON ---- */
@@ -313,7 +318,7 @@ static void json_string(FILE *f, const char *s)
 static void json_number(FILE *f, double x, bool known)
 {
     if (known && isfinite(x))
-        fprintf(f, "%.6g", x);
+        fprintf(f, "%.10g", x);
     else
         fputs("null", f);
 }

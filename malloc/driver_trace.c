@@ -124,6 +124,30 @@ static bool parse_number(parser *p, const char *tok, unsigned long max,
     return true;
 }
 
+/* Fast path: a plain decimal <= max (the common case, no formatting). */
+static bool quick_decimal(const char *tok, unsigned long max, long *out)
+{
+    unsigned long v = 0;
+    int digits = 0;
+    for (; *tok >= '0' && *tok <= '9' && digits < 12; tok++, digits++)
+        v = v * 10 + (unsigned long)(*tok - '0');
+    if (*tok != '\0' || digits == 0 || digits == 12 || v > max)
+        return false;
+    *out = (long)v;
+    return true;
+}
+
+static bool parse_id(parser *p, const char *tok, bool allow_null, long *id)
+{
+    unsigned long max = p->t->ids - 1;
+    if (quick_decimal(tok, max, id))
+        return true;
+    char what[64];
+    snprintf(what, sizeof what, "an id (0..%lu%s)", max,
+             allow_null ? ", or -1" : "");
+    return parse_number(p, tok, max, what, allow_null, id);
+}
+
 static bool parse_header_line(parser *p)
 {
     static const unsigned long limits[4] = {(unsigned long)1 << 40,
@@ -221,11 +245,7 @@ static bool parse_op_fields(parser *p, trace_op *op)
         return false;
     if (p->t->ids == 0)
         return parse_error(p, "expected no ops: the header says 0 ids");
-    char what[64];
-    snprintf(what, sizeof what, "an id (0..%u%s)", (unsigned)p->t->ids - 1,
-             op->kind == OP_FREE ? ", or -1" : "");
-    if (!parse_number(p, p->tok[1], p->t->ids - 1, what, op->kind == OP_FREE,
-                      &id))
+    if (!parse_id(p, p->tok[1], op->kind == OP_FREE, &id))
         return false;
     op->id = (int32_t)id;
     if (op->kind == OP_FREE)
