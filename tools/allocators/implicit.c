@@ -134,7 +134,7 @@ static block_t *coalesce(block_t *b)
         size += get_size(prev);
         b = prev;
     }
-    write_block(b, size, false);
+    write_block(b, size, /* alloc= */ false);
     return b;
 }
 
@@ -145,8 +145,8 @@ static block_t *extend_heap(size_t bytes)
     if (p == (void *)-1)
         return NULL;
     block_t *b = (block_t *)(p - WSIZE); /* the old epilogue */
-    write_block(b, bytes, false);
-    find_next(b)->header = pack(0, true); /* the new epilogue */
+    write_block(b, bytes, /* alloc= */ false);
+    find_next(b)->header = pack(0, /* alloc= */ true); /* the new epilogue */
     return coalesce(b);
 }
 
@@ -165,10 +165,10 @@ static void place(block_t *b, size_t asize)
 {
     size_t size = get_size(b);
     if (size - asize >= MIN_BLOCK) {
-        write_block(b, asize, true);
-        write_block(find_next(b), size - asize, false);
+        write_block(b, asize, /* alloc= */ true);
+        write_block(find_next(b), size - asize, /* alloc= */ false);
     } else {
-        write_block(b, size, true);
+        write_block(b, size, /* alloc= */ true);
     }
 }
 
@@ -177,10 +177,10 @@ bool mm_init(void)
     word_t *start = mem_sbrk((intptr_t)(4 * WSIZE));
     if (start == (void *)-1)
         return false;
-    start[0] = 0;                     /* padding */
-    start[1] = pack(2 * WSIZE, true); /* prologue header */
-    start[2] = pack(2 * WSIZE, true); /* prologue footer */
-    start[3] = pack(0, true);         /* epilogue */
+    start[0] = 0;                                  /* padding */
+    start[1] = pack(2 * WSIZE, /* alloc= */ true); /* prologue header */
+    start[2] = pack(2 * WSIZE, /* alloc= */ true); /* prologue footer */
+    start[3] = pack(0, /* alloc= */ true);         /* epilogue */
     heap_start = (block_t *)&start[1];
     return extend_heap(CHUNK) != NULL;
 }
@@ -205,7 +205,7 @@ void mm_free(void *ptr)
     if (ptr == NULL)
         return;
     block_t *b = payload_to_header(ptr);
-    write_block(b, get_size(b), false);
+    write_block(b, get_size(b), /* alloc= */ false);
     coalesce(b);
 }
 
