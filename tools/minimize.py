@@ -9,18 +9,22 @@ error, `ERROR [trace ...]: KIND: ...` with the KIND of the original trace
 (docs/CONTRACTS.md section 4). A driver killed by a signal without an
 ERROR line fails with the kind `signal N`.
 
-Delta debugging (Zeller's ddmin) in two passes, each on what the last left:
+Delta debugging (Zeller's ddmin) in two passes, then a third over sizes,
+each on what the last left:
   1. over id lifetimes (an `a`/`c`, or `r` of a dead id, with the `r` and
      the `f` that follow it on that id): drops whole blocks at once;
   2. over single ops: drops reallocs, frees (the block then stays live to
      the end) and anything else not needed; dropping the op that starts a
      lifetime drops the lifetime's later ops too.
+  3. over sizes: each remaining request is halved (a calloc's element
+     count first) for as long as the trace still fails the same way.
 Every candidate is made well formed before it is run: ops of dropped
 lifetimes go, ids are renumbered densely (reused once dead), an `r` that
 starts a lifetime (realloc(NULL, n)) reuses a dead id and becomes `a` when
 there is none. The result is 1-minimal: removing any one op makes it pass
-or fail differently. Runs are bounded by --max-runs (a note says when the
-result is not minimal because of it); candidates already run are not rerun.
+or fail differently (and so would halving any size). Runs are bounded by
+--max-runs (a note says when the result is not minimal because of it);
+candidates already run are not rerun.
 
 Exit status: 0 when a smaller (or equally small) failing trace was
 written, 1 when the original trace does not fail, 2 for bad usage, a bad
@@ -120,7 +124,7 @@ class Shrinker:
 
     def __init__(self, trace, driver, kind):
         self.trace, self.driver, self.kind = trace, driver, kind
-        self.ops = trace.ops
+        self.ops = list(trace.ops)  # pass 3 replaces ops with smaller ones
         self.life, self.start = lifetimes(self.ops)
 
     def build(self, kept):
@@ -192,8 +196,8 @@ def ddmin(units, fails):
 
 
 def shrink(shrinker, say):
-    """Both passes; returns the kept op indices (the best found when the
-    run budget ran out) and whether the budget stopped it."""
+    """The three passes; returns the kept op indices (the best found when
+    the run budget ran out) and whether the budget stopped it."""
     kept = list(range(len(shrinker.ops)))
     passes = (("id lifetimes", by_lifetime), ("single ops", by_op))
     for name, units_of in passes:
@@ -214,7 +218,38 @@ def shrink(shrinker, say):
             return sorted(best[0]), True
         say("%s: %d ops left (%d driver runs so far)" % (
             name, len(shrinker.build(kept).ops), shrinker.driver.runs))
+    try:
+        shrink_sizes(shrinker, kept)
+    except Budget:
+        say("stopped early while shrinking sizes: %d driver runs made "
+            "(--max-runs)" % shrinker.driver.runs)
+        return sorted(kept), True
+    say("sizes: halved while it still fails (%d driver runs so far)"
+        % shrinker.driver.runs)
     return sorted(kept), False
+
+
+def shrink_sizes(shrinker, kept):
+    """Pass 3: halves each request (a calloc's nmemb first) for as long as
+    the trace still fails the same way; sizes stay >= 1, so no `r` turns
+    into a free."""
+    for i in kept:
+        for field in ("nmemb", "size"):
+            op = shrinker.ops[i]
+            if op.kind == "f" or (field == "nmemb" and op.kind != "c"):
+                continue
+            while getattr(op, field) > 1:
+                trial = op._replace(**{field: getattr(op, field) // 2})
+                shrinker.ops[i] = trial
+                try:
+                    smaller = shrinker.fails(kept)
+                except Budget:
+                    shrinker.ops[i] = op
+                    raise
+                if not smaller:
+                    shrinker.ops[i] = op
+                    break
+                op = trial
 
 
 def by_lifetime(shrinker, kept):
