@@ -2,7 +2,9 @@
  * corrupt.c - negative tests of mm_checkheap: builds a live heap through the
  * public API, corrupts it in exactly one way, and runs the checker.
  *
- * Usage: corrupt NAME      (NAME = none, or one of the corruptions below)
+ * Usage: corrupt NAME      (NAME = none, or one of the corruptions below;
+ *                          double-free, free-misaligned and free-outside
+ *                          must make mm_free abort instead)
  * Prints the checker's output, then "checkheap(line L) returned true|false"
  * and exits 0; exits 2 on bad usage. tests/test_allocator.py requires each
  * corruption to be reported with its invariant's number, and `none` to be
@@ -39,6 +41,9 @@ static void build_heap(void)
     mm_free(p[5]);
     mm_free(p[9]);
 }
+
+/* A 16-byte aligned address that is not in the heap. */
+static unsigned char outside[32] __attribute__((aligned(16)));
 
 static void set_header(block_t *b, word_t h)
 {
@@ -100,6 +105,13 @@ static bool corrupt(const char *name)
         nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
     else if (strcmp(name, "unlisted") == 0) /* 12 */
         remove_free(blk[9]);
+    else if (strcmp(name, "double-free") == 0) { /* mm_free must abort */
+        mm_free(header_to_payload(blk[0]));
+        mm_free(header_to_payload(blk[0]));
+    } else if (strcmp(name, "free-misaligned") == 0)
+        mm_free(blk[0]->payload + WSIZE);
+    else if (strcmp(name, "free-outside") == 0)
+        mm_free(outside);
     else
         return false;
     return true;

@@ -1,0 +1,48 @@
+# mk/allocator.mk - the reference allocator's test binaries and benchmark
+# (docs/design.md, docs/bench-allocator.md). Paths are relative to the root.
+#   make allocator-test-deps  build/allocator/: the stress harness in every
+#                             build variant, the checker's corruption harness,
+#                             and mdriver with MM_DEBUG=2 and with ASan+UBSan
+#   make allocator-bench      the suite with each placement policy, coalescing
+#                             on/off and footers on/off, side by side with
+#                             glibc (tools/bench_allocator.py)
+ALLOC_DIR := build/allocator
+ALLOC_CFLAGS := -std=gnu99 -Wall -Wextra -Werror -O2 -g
+ALLOC_SRCS := malloc/mm.c malloc/memlib.c
+ALLOC_DEPS := $(ALLOC_SRCS) malloc/mm.h malloc/memlib.h
+ALLOC_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+
+# One stress binary per build variant (name: flags).
+ALLOC_VARIANT_best := -DMM_FIT=MM_FIT_BEST
+ALLOC_VARIANT_first := -DMM_FIT=MM_FIT_FIRST
+ALLOC_VARIANT_next := -DMM_FIT=MM_FIT_NEXT
+ALLOC_VARIANT_nocoalesce := -DMM_NO_COALESCE
+ALLOC_VARIANT_footer := -DMM_ALLOC_FOOTER
+ALLOC_VARIANT_debug2 := -DMM_DEBUG=2
+ALLOC_VARIANT_sanitize := -DMM_DEBUG=1 $(ALLOC_SAN)
+ALLOC_VARIANTS := best first next nocoalesce footer debug2 sanitize
+ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
+
+TEST_DEPS += allocator-test-deps
+BENCHES += allocator-bench
+
+allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt
+	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
+	    EXTRA_CFLAGS=-DMM_DEBUG=2
+	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
+	    EXTRA_CFLAGS="$(ALLOC_SAN)"
+
+$(ALLOC_DIR)/stress-%: tests/checker/stress.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLOC_CFLAGS) $(ALLOC_VARIANT_$*) -o $@ $< $(ALLOC_SRCS)
+
+# corrupt.c includes mm.c to reach its static helpers.
+$(ALLOC_DIR)/corrupt: tests/checker/corrupt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLOC_CFLAGS) -Wno-unused-function -o $@ $< malloc/memlib.c
+
+allocator-bench:
+	$(PYTHON) tools/bench_allocator.py
+
+.PHONY: allocator-test-deps allocator-bench

@@ -1,0 +1,322 @@
+"""The reference allocator malloc/mm.c (docs/design.md): the lab's rules,
+one negative test per heap-checker invariant, randomized stress in every
+build variant, and the trace suite under mdriver -d 2, ASan+UBSan and
+Valgrind.
+
+Binaries come from mk/allocator.mk (`make test-deps`) under build/allocator/.
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import kit
+
+MM_C = os.path.join(kit.MALLOC, "mm.c")
+ADIR = os.path.join(kit.BUILD, "allocator")
+VARIANTS = ["best", "first", "next", "nocoalesce", "footer", "debug2",
+            "sanitize"]
+VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
+                 ["-DMM_NO_COALESCE"], ["-DMM_ALLOC_FOOTER"],
+                 ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
+STATIC_LIMIT = 256
+FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
+             "brk", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+             "reallocarray", "mremap"]
+# Valgrind runs this subset of the suite (the whole suite: `make bench`,
+# docs/bench-allocator.md); one trace per family that stresses mm.c's code.
+VALGRIND_TRACES = ["short2-bal.rep", "coalesce.rep", "realloc-small.rep",
+                   "realloc-large.rep", "calloc.rep", "tiny.rep"]
+
+
+def binary(name):
+    path = os.path.join(ADIR, name)
+    kit.expect(os.path.exists(path),
+               "%s is missing: run `make test-deps`" % path)
+    return path
+
+
+def compile_mm(cc, flags, out):
+    return kit.run([cc, "-std=gnu99", "-Wall", "-Wextra", "-O2", "-c",
+                    MM_C, "-o", out] + flags)
+
+
+# ---- The lab's rules -------------------------------------------------------
+
+def _no_warnings(cc):
+    if shutil.which(cc) is None:
+        raise AssertionError("%s is missing: tools/setup.sh --test installs it"
+                             % cc)
+    with tempfile.TemporaryDirectory() as tmp:
+        for flags in VARIANT_FLAGS:
+            proc = compile_mm(cc, flags, os.path.join(tmp, "mm.o"))
+            kit.expect(proc.returncode == 0 and proc.stderr.strip() == "",
+                       "%s %s: mm.c must compile without a warning"
+                       % (cc, " ".join(flags)), proc)
+
+
+def test_gcc_compiles_mm_without_warnings():
+    _no_warnings("gcc")
+
+
+def test_clang_compiles_mm_without_warnings():
+    _no_warnings("clang")
+
+
+def _nm(args, obj):
+    proc = kit.run(["nm"] + args + [obj])
+    kit.expect(proc.returncode == 0, "nm failed", proc)
+    return proc.stdout
+
+
+def static_data_bytes(obj):
+    """Sum of the sizes of mm.o's data symbols (initialized, zeroed, read-only
+    variables); compiler-made string constants have no symbol size."""
+    total, names = 0, []
+    for line in _nm(["-S"], obj).splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "bBdDgGsSrRvV":
+            total += int(parts[1], 16)
+            names.append(parts[3])
+    return total, names
+
+
+def test_static_data_at_most_256_bytes():
+    with tempfile.TemporaryDirectory() as tmp:
+        obj = os.path.join(tmp, "mm.o")
+        kit.expect(compile_mm("gcc", [], obj).returncode == 0, "compile failed")
+        total, names = static_data_bytes(obj)
+        kit.expect(names, "no data symbol found in mm.o: nm output changed?")
+        kit.expect(total <= STATIC_LIMIT, "mm.c has %d bytes of static data "
+                   "(limit %d): %s" % (total, STATIC_LIMIT, " ".join(names)))
+
+
+def test_no_memory_function_but_memlib():
+    with tempfile.TemporaryDirectory() as tmp:
+        obj = os.path.join(tmp, "mm.o")
+        kit.expect(compile_mm("gcc", [], obj).returncode == 0, "compile failed")
+        undefined = {l.split()[-1] for l in _nm(["-u"], obj).splitlines()
+                     if l.strip()}
+        kit.expect("mem_sbrk" in undefined,
+                   "mm.o does not use mem_sbrk: is nm -u working?")
+        bad = sorted(undefined & set(FORBIDDEN))
+        kit.expect(not bad, "mm.o calls forbidden functions: %s" % bad)
+
+
+FUNCTION_MACRO = re.compile(r"^\s*#\s*define\s+(\w+)\(", re.M)
+
+
+def function_like_macros(text):
+    return [m for m in FUNCTION_MACRO.findall(text) if not m.startswith("dbg_")]
+
+
+def test_no_function_like_macros():
+    with open(MM_C) as f:
+        found = function_like_macros(f.read())
+    kit.expect(not found, "function-like macros in mm.c (use static inline "
+               "functions; only dbg_* contracts may be macros): %s" % found)
+    # The check itself must catch the textbook's macros.
+    kit.expect(function_like_macros("#define GET(p) (*(unsigned *)(p))\n"
+                                    "  # define dbg_requires(e) (e)\n")
+               == ["GET"], "the macro pattern misses GET(p)")
+
+
+# ---- mm_checkheap: silent on a good heap, names each broken invariant ------
+
+def corrupt(name):
+    proc = kit.run([binary("corrupt"), name], timeout=30)
+    kit.expect(proc.returncode == 0, "corrupt %s did not run" % name, proc)
+    return proc
+
+
+def test_checker_silent_and_true_on_a_valid_heap():
+    proc = corrupt("none")
+    kit.expect(re.fullmatch(r"checkheap\(line \d+\) returned true\n",
+                            proc.stdout) is not None and proc.stderr == "",
+               "the checker must print nothing and return true", proc)
+
+
+def expect_invariant(name, number):
+    proc = corrupt(name)
+    out = proc.stdout
+    line = re.search(r"checkheap\(line (\d+)\) returned (\w+)", out)
+    kit.expect(line is not None and line.group(2) == "false",
+               "corruption %s: the checker must return false" % name, proc)
+    pattern = (r"^mm_checkheap \(called from line %s\): invariant %d broken: "
+               r".+ at block (0x[0-9a-f]+|\(nil\))$" % (line.group(1), number))
+    kit.expect(re.search(pattern, out, re.M) is not None,
+               "corruption %s: no line reporting invariant %d" % (name, number),
+               proc)
+
+
+def test_checker_invariant_1_footer():
+    expect_invariant("footer", 1)
+
+
+def test_checker_invariant_2_alignment():
+    expect_invariant("alignment", 2)
+
+
+def test_checker_invariant_3_size_zero():
+    expect_invariant("size", 3)
+
+
+def test_checker_invariant_3_size_not_multiple_of_16():
+    expect_invariant("size-odd", 3)
+
+
+def test_checker_invariant_4_tiling():
+    expect_invariant("tiling", 4)
+
+
+def test_checker_invariant_4_prologue():
+    expect_invariant("prologue", 4)
+
+
+def test_checker_invariant_5_epilogue():
+    expect_invariant("epilogue", 5)
+
+
+def test_checker_invariant_6_prev_alloc_bit():
+    expect_invariant("prev-alloc", 6)
+
+
+def test_checker_invariant_6_prev_mini_bit():
+    expect_invariant("prev-mini", 6)
+
+
+def test_checker_invariant_7_adjacent_free():
+    expect_invariant("adjacent-free", 7)
+
+
+def test_checker_invariant_8_node_outside_heap():
+    expect_invariant("node-outside", 8)
+
+
+def test_checker_invariant_8_node_not_free():
+    expect_invariant("node-allocated", 8)
+
+
+def test_checker_invariant_9_prev_link():
+    expect_invariant("prev-link", 9)
+
+
+def test_checker_invariant_10_cycle():
+    expect_invariant("cycle", 10)
+
+
+def test_checker_invariant_11_wrong_class():
+    expect_invariant("wrong-class", 11)
+
+
+def test_checker_invariant_11_class_bitmap():
+    expect_invariant("class-bitmap", 11)
+
+
+def test_checker_invariant_12_unlisted_free_block():
+    expect_invariant("unlisted", 12)
+
+
+def test_every_invariant_has_a_negative_test():
+    with open(MM_C) as f:
+        text = f.read()
+    numbers = {int(n) for n in re.findall(r"^ \*\s+(\d+)\. ", text, re.M)}
+    tested = {int(n) for n in re.findall(r"def test_checker_invariant_(\d+)_",
+                                         open(__file__).read())}
+    kit.expect(numbers and numbers == tested,
+               "invariants %s in mm.c, negative tests for %s"
+               % (sorted(numbers), sorted(tested)))
+
+
+def test_free_of_a_bad_pointer_fails_loudly():
+    for name, why in [("double-free", "not allocated"),
+                      ("free-misaligned", "not 16-byte aligned"),
+                      ("free-outside", "not inside the heap")]:
+        proc = kit.run([binary("corrupt"), name], timeout=30)
+        kit.expect(proc.returncode != 0 and "invalid pointer: " + why
+                   in proc.stderr, "%s must abort saying %r" % (name, why),
+                   proc)
+
+
+# ---- Randomized stress in every build variant ------------------------------
+
+def _stress(variant, seeds, ops):
+    exe = binary("stress-" + variant)
+    for seed in seeds:
+        proc = kit.run([exe, str(seed), str(ops), "96"], timeout=120)
+        kit.expect(proc.returncode == 0 and "ops ok" in proc.stdout,
+                   "stress-%s seed %d failed" % (variant, seed), proc)
+
+
+def test_stress_best_fit():
+    _stress("best", range(1, 41), 4000)
+
+
+def test_stress_first_fit():
+    _stress("first", range(1, 21), 4000)
+
+
+def test_stress_next_fit():
+    _stress("next", range(1, 21), 4000)
+
+
+def test_stress_no_coalescing():
+    _stress("nocoalesce", range(1, 21), 4000)
+
+
+def test_stress_allocated_footers():
+    _stress("footer", range(1, 21), 4000)
+
+
+def test_stress_debug_level_2():
+    _stress("debug2", range(1, 11), 3000)
+
+
+def test_stress_sanitizers():
+    _stress("sanitize", range(1, 11), 3000)
+
+
+# ---- The trace suite through mdriver ---------------------------------------
+
+def suite_ok(proc, what):
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 0, what + ": mdriver failed", proc)
+    kit.expect("mm_checkheap" not in out and "ERROR" not in out,
+               what + ": the checker or the driver complained", proc)
+    rows = re.findall(r"^(\S+\.rep)\s+\d+\s+(\S+)", out, re.M)
+    kit.expect(rows and all(v == "yes" for _, v in rows),
+               what + ": not every trace is valid", proc)
+
+
+def test_suite_checkheap_every_op_is_silent():
+    mdriver = os.path.join(kit.MALLOC, "mdriver")
+    kit.expect(os.path.exists(mdriver), "malloc/mdriver is missing")
+    proc = kit.run([mdriver, "-t", kit.TRACES, "-n", "-d", "2"], timeout=180)
+    suite_ok(proc, "mdriver -d 2 -n")
+
+
+def test_suite_with_mm_debug_2():
+    proc = kit.run([binary("mdriver-debug2"), "-t", kit.TRACES, "-n"],
+                   timeout=180)
+    suite_ok(proc, "MM_DEBUG=2 mdriver -n")
+
+
+def test_suite_with_sanitizers():
+    proc = kit.run([binary("mdriver-asan"), "-t", kit.TRACES, "-n"],
+                   timeout=180)
+    suite_ok(proc, "ASan+UBSan mdriver -n")
+
+
+def test_valgrind_memcheck_clean():
+    if shutil.which("valgrind") is None:
+        raise AssertionError("valgrind is missing: tools/setup.sh --test")
+    mdriver = os.path.join(kit.MALLOC, "mdriver")
+    cmd = ["valgrind", "-q", "--error-exitcode=99", mdriver, "-t", kit.TRACES,
+           "-n"]
+    for name in VALGRIND_TRACES:
+        cmd += ["-f", name]
+    proc = kit.run(cmd, timeout=180)
+    suite_ok(proc, "valgrind mdriver -n")
+    kit.expect("==" not in proc.stderr,
+               "valgrind printed a report", proc)
