@@ -285,3 +285,28 @@ def test_recorder_builds_with_gcc_and_clang():
             proc = kit.run(["make", "-s", "-C", "tools/recorder", "CC=" + cc,
                             "OUT=" + os.path.join(folder, cc + ".so")])
             kit.expect(proc.returncode == 0, "%s build failed" % cc, proc)
+
+
+def test_shipped_real_traces_are_valid_documented_and_replay():
+    names = sorted(n for n in os.listdir(kit.TRACES)
+                   if n.startswith("real-") and n.endswith(".rep"))
+    kit.expect(len(names) >= 4, "expected the recorded traces in traces/, "
+               "found %s" % names)
+    with open(os.path.join(kit.TRACES, "RECORDED.md")) as f:
+        recorded_md = f.read()
+    mdriver = os.path.join(kit.MALLOC, "mdriver")
+    kit.expect(os.access(mdriver, os.X_OK), "malloc/mdriver is missing: "
+               "`make -C malloc` (make test builds it)")
+    for name in names:
+        path = os.path.join(kit.TRACES, name)
+        problems = reptrace.check_file(path, balanced=True)
+        kit.expect(problems == [], "%s: %s" % (name, problems[:2]))
+        with open(path) as f:
+            head = f.read(600)
+        kit.expect("# made by: tools/record " in head, "%s does not say "
+                   "how it was recorded" % name)
+        kit.expect("`%s`" % name in recorded_md, "traces/RECORDED.md does "
+                   "not list %s" % name)
+        proc = kit.run([mdriver, "-n", "-f", path])
+        kit.expect(proc.returncode == 0, "%s does not replay validly on the "
+                   "reference allocator" % name, proc)
