@@ -3,6 +3,7 @@ the default suite's size budget, and the comparison allocators."""
 import filecmp
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -306,3 +307,57 @@ def test_validator_agrees_with_mdriver_on_malformed_files():
                            "%r" % (name, ours), proc)
     finally:
         shutil.rmtree(folder)
+
+
+def _driver_verdict(driver, path):
+    """(malformed?, error line) as mdriver sees the file."""
+    proc = kit.run([driver, "-n", "-d", "0", "-m", "16M", "-f", path])
+    kit.expect(proc.returncode in (0, 1, 2), "mdriver crashed", proc)
+    if proc.returncode != 2:
+        return False, None
+    head = "ERROR [%s:" % path
+    kit.expect(proc.stderr.startswith(head), "no ERROR [path:line]", proc)
+    return True, int(proc.stderr[len(head):].split("]")[0])
+
+
+def _our_verdict(path):
+    problems = reptrace.check_file(path, balanced=False)
+    if not problems:
+        return False, None
+    return True, int(problems[0][len(path) + 1:].split(":")[0])
+
+
+def test_validator_agrees_with_mdriver_on_its_corpus_and_fuzzed_files():
+    """The driver's own malformed corpus (tests/test_driver_traces.py) and
+    random byte edits of short2-bal.rep: reptrace and mdriver reject the
+    same files at the same line, and accept the same files."""
+    driver = os.path.join(kit.MALLOC, "mdriver")
+    if not os.path.exists(os.path.join(kit.MALLOC, "mdriver.c")):
+        raise kit.Skip("malloc/mdriver.c does not exist yet")
+    kit.expect(os.path.exists(driver), "malloc/mdriver is not built")
+    import test_driver_traces
+    cases = [(name, text) for name, text, _, _ in test_driver_traces.MALFORMED]
+    with open(os.path.join(kit.TRACES, "short2-bal.rep"), "rb") as f:
+        seed_text = f.read()
+    rng = random.Random(15213)
+    for i in range(120):
+        data = bytearray(seed_text)
+        for _ in range(rng.randrange(1, 4)):
+            pos = rng.randrange(len(data))
+            action = rng.randrange(3)
+            if action == 0:
+                del data[pos]
+            elif action == 1:
+                data.insert(pos, rng.choice(b"0123456789 -\n\rarcfx\t#"))
+            else:
+                data[pos] = rng.choice(b"0123456789 -\narcf\x00\xff")
+        cases.append(("fuzz %d" % i, bytes(data)))
+    for name, text in cases:
+        path = kit.write_temp(text, binary=isinstance(text, bytes))
+        try:
+            theirs, ours = _driver_verdict(driver, path), _our_verdict(path)
+            kit.expect(theirs == ours, "%s: mdriver (malformed, line) %r, "
+                       "reptrace %r: %r" % (name, theirs, ours,
+                                            reptrace.check_file(path)))
+        finally:
+            os.unlink(path)

@@ -226,15 +226,19 @@ def parse_bytes(data, path="<trace>"):
     ids, weight, header = _header(path, lines, data)
     nops = header[2]
     ops = []
-    for number, text in lines:
-        if len(ops) == nops:
-            raise TraceError(path, number, "op count mismatch: the header "
-                             "(line 3) declares %d ops, found more" % nops)
-        ops.append(_op(path, number, text, ids))
-    if len(ops) != nops:
-        raise TraceError(path, _last_line(data), "op count mismatch: the "
-                         "header (line 3) declares %d ops, found %d "
-                         "(truncated?)" % (nops, len(ops)))
+    try:
+        for number, text in lines:
+            if len(ops) == nops:
+                raise TraceError(path, number, "op count mismatch: the header"
+                                 " (line 3) declares %d ops, found more" % nops)
+            ops.append(_op(path, number, text, ids))
+        if len(ops) != nops:
+            raise TraceError(path, _last_line(data), "op count mismatch: the "
+                             "header (line 3) declares %d ops, found %d "
+                             "(truncated?)" % (nops, len(ops)))
+    except TraceError as e:
+        e.partial = Trace(ids, weight, None, ops, path=path)  # see check_file
+        raise
     return Trace(ids, weight, header, ops, path=path)
 
 
@@ -335,7 +339,11 @@ def check_file(path, balanced=None):
     try:
         trace = parse(path)
     except TraceError as e:
-        return [str(e)]
+        # mdriver reports the first problem in line order, whether syntax
+        # or meaning: so do we, from the ops read before the syntax error.
+        partial = getattr(e, "partial", None)
+        earlier = validate(partial) if partial is not None else []
+        return earlier + [str(e)]
     return validate(trace, balanced=balanced)
 
 
