@@ -192,7 +192,8 @@ def family_frag_alt(b, rng, short):
     """Fragmentation by alternating sizes: blocks of two sizes alternate,
     one kind is freed, then slightly larger blocks (one 16-byte unit or
     more) are requested: the holes are too small, so a poor fit policy
-    grows the heap and a single free list walks every useless hole."""
+    grows the heap, and a first fit over all blocks (the implicit list)
+    walks every useless hole."""
     plan = [(3, 16, 64), (3, 96, 448)] if short else \
         [(700, 16, 64), (300, 96, 448), (700, 16, 64), (300, 96, 448)]
     keep = []
@@ -602,10 +603,13 @@ def generate_big(outdir, seed):
 
 
 def print_list():
-    for name, family, _ in FAMILIES:
-        print("%-16s %s" % (name, family.__doc__.split("\n")[0].rstrip(":.")))
-    for name, family in BIG:
-        print("%-16s (--big) %s" % (name, family.__doc__.split("\n")[0]))
+    """Every family and what it stresses (its docstring)."""
+    entries = [(name, family) for name, family, _ in FAMILIES]
+    entries += [(name + " (--big)", family) for name, family in BIG]
+    for name, family in entries:
+        print(name)
+        for line in _wrap(" ".join(family.__doc__.split()), 72):
+            print("    " + line)
 
 
 def main(argv):

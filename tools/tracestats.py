@@ -71,7 +71,7 @@ class Replay:
         self.live_byte_ops = 0
         self.lifetimes = []
 
-    def _drop(self, oid, now):
+    def drop(self, oid, now):
         size = self.live.pop(oid, None)
         if size is None:
             return
@@ -79,7 +79,7 @@ class Replay:
         self.ideal -= reptrace.ideal_block(size) if size else 0
         self.lifetimes.append(now - self.born.pop(oid))
 
-    def _add(self, oid, size, now):
+    def add(self, oid, size, now):
         if oid not in self.born:
             self.born[oid] = now
         self.live[oid] = size
@@ -88,17 +88,17 @@ class Replay:
 
     def step(self, index, op):
         if op.kind == "f":
-            self._drop(op.id, index)
+            self.drop(op.id, index)
         elif op.kind == "r" and op.size == 0:
-            self._drop(op.id, index)
+            self.drop(op.id, index)
         elif op.kind == "r" and op.id in self.live:
             born = self.born[op.id]
-            self._drop(op.id, index)
+            self.drop(op.id, index)
             self.lifetimes.pop()  # a realloc continues the block's life
             self.born[op.id] = born
-            self._add(op.id, op.size, index)
+            self.add(op.id, op.size, index)
         else:
-            self._add(op.id, block_bytes(op), index)
+            self.add(op.id, block_bytes(op), index)
         self.peak_payload = max(self.peak_payload, self.payload)
         self.peak_ideal = max(self.peak_ideal, self.ideal)
         self.peak_blocks = max(self.peak_blocks, len(self.live))
@@ -119,7 +119,7 @@ def stats(trace):
             histogram[bucket] = histogram.get(bucket, 0) + 1
         replay.step(index, op)
     for oid in list(replay.live):  # blocks never freed live to the end
-        replay._drop(oid, len(trace.ops))
+        replay.drop(oid, len(trace.ops))
     lives = sorted(replay.lifetimes)
     order = sorted(histogram, key=lambda b: int(b.split("-")[-1]))
     return {
