@@ -142,33 +142,46 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Best of TIMING_K samples within TIMING_EPSILON (the fcyc scheme). */
-static double time_best(double (*once)(void *), void *arg, int *nsamples)
-{
+/* Samples of one replay, sorted: the best of TIMING_K that agree within
+ * TIMING_EPSILON is the figure (the fcyc scheme). */
+typedef struct {
     double s[64];
-    int n = 0;
-    while (n < TIMING_MAX_SAMPLES && n < 64) {
-        s[n++] = sample(once, arg);
-        qsort(s, (size_t)n, sizeof s[0], cmp_double);
-        if (n >= TIMING_K && s[TIMING_K - 1] <= (1 + TIMING_EPSILON) * s[0])
-            break;
-    }
-    *nsamples = n;
-    return s[0];
+    int n;
+} timer;
+
+static bool timer_done(const timer *t)
+{
+    return t->n >= TIMING_MAX_SAMPLES || t->n >= 64 ||
+           (t->n >= TIMING_K &&
+            t->s[TIMING_K - 1] <= (1 + TIMING_EPSILON) * t->s[0]);
+}
+
+static void timer_add(timer *t, double secs)
+{
+    t->s[t->n++] = secs;
+    qsort(t->s, (size_t)t->n, sizeof t->s[0], cmp_double);
 }
 
 typedef struct {
     const trace_t *t;
-    const alloc_api *api;
     void **ptr;
     engine *e;
     trace_result *scratch;
 } timing_ctx;
 
-static double once_unchecked(void *arg)
+static double once_mm(void *arg)
 {
     timing_ctx *c = arg;
-    return time_replay(c->t, c->api, c->ptr);
+    if (status_page->phase != PHASE_OVERHEAD)
+        status_page->phase = PHASE_TIMING;
+    return time_replay(c->t, &MM_API, c->ptr);
+}
+
+static double once_glibc(void *arg)
+{
+    timing_ctx *c = arg;
+    status_page->phase = PHASE_GLIBC;
+    return time_replay(c->t, &LIBC_API, c->ptr);
 }
 
 static double once_checked(void *arg)
@@ -179,6 +192,19 @@ static double once_checked(void *arg)
     return now() - start;
 }
 
+/* Alternates samples of a and b, so that both see the same machine load,
+ * until each has its TIMING_K agreeing samples (or runs out). */
+static void time_pair(double (*a)(void *), double (*b)(void *), void *arg,
+                      timer *ta, timer *tb)
+{
+    while (!timer_done(ta) || !timer_done(tb)) {
+        if (!timer_done(ta))
+            timer_add(ta, sample(a, arg));
+        if (!timer_done(tb))
+            timer_add(tb, sample(b, arg));
+    }
+}
+
 /* ---- the child ---- */
 
 static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
@@ -186,21 +212,24 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
 {
     void **ptr = calloc(t->ids + 1, sizeof *ptr);
     trace_result scratch = {0};
-    timing_ctx c = {t, &MM_API, ptr, e, &scratch};
+    timing_ctx c = {t, ptr, e, &scratch};
+    timer mm = {.n = 0}, other = {.n = 0};
     if (ptr == NULL)
         return;
     mem_set_timing_mode(true);
     status_page->phase = o->overhead ? PHASE_OVERHEAD : PHASE_TIMING;
-    r->secs = time_best(once_unchecked, &c, &r->samples);
+    time_pair(once_mm, o->overhead ? once_checked : once_glibc, &c, &mm,
+              &other);
+    mem_set_timing_mode(false);
+    r->secs = mm.s[0];
+    r->samples = mm.n;
+    r->glibc_samples = other.n;
     if (o->overhead) {
-        r->checked_secs = time_best(once_checked, &c, &r->glibc_samples);
+        r->checked_secs = other.s[0];
         r->max_live = engine_max_live(e);
     } else {
-        status_page->phase = PHASE_GLIBC;
-        c.api = &LIBC_API;
-        r->glibc_secs = time_best(once_unchecked, &c, &r->glibc_samples);
+        r->glibc_secs = other.s[0];
     }
-    mem_set_timing_mode(false);
     r->timed = true;
     free(ptr);
 }

@@ -34,4 +34,4 @@ $(BENCH_DRIVER_TRACES):
 
 bench-driver: $(BENCH_DRIVER_TRACES)
 	$(MAKE) -C malloc
-	malloc/mdriver --overhead -m 4G -s 600 $(BENCH_DRIVER_TRACES:%=-f %)
+	malloc/mdriver --overhead -s 600 $(BENCH_DRIVER_TRACES:%=-f %)
