@@ -105,6 +105,25 @@ def test_generator_seed_is_honoured():
                "splitmix64 is wrong: every trace would change")
 
 
+def test_generator_refuses_to_write_an_invalid_trace():
+    def double_free(b, rng, short):
+        oid = b.malloc(8)
+        b.free(oid)
+        b.ops.append(reptrace.Op("f", oid))
+
+    def leak(b, rng, short):
+        b.malloc(8)
+
+    for family in (double_free, leak):
+        family.__doc__ = "A broken family."
+        try:
+            gen_traces.make_trace("bad", family, 1, 1, True)
+        except SystemExit as e:
+            kit.expect("invalid trace" in str(e), "message: %s" % e)
+        else:
+            raise AssertionError("%s was written" % family.__name__)
+
+
 def test_validator_rejects_each_kind_of_malformed_file():
     folder, paths = _write_cases(MALFORMED)
     try:
