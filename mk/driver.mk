@@ -25,13 +25,11 @@ build/broken/mdriver-%: tests/broken/%.c tests/broken/base.h $(DRIVER_OBJS)
 	@mkdir -p build/broken
 	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< $(DRIVER_OBJS) -lm
 
-# The overhead benchmark: big traces generated into build/, then
-# mdriver --overhead (checked / unchecked replay time, side by side).
-BENCH_DRIVER_TRACES := build/bench-traces/big-10k-live.rep build/bench-traces/big-1m-live.rep
+# The overhead benchmark: the big traces (generated into build/big-traces/ by
+# mk/traces.mk's big-traces), then mdriver --overhead: checked / unchecked
+# replay time, side by side in one run.
+BENCH_DRIVER_TRACES := build/big-traces/big-10k-live.rep build/big-traces/big-1m-live.rep
 
-$(BENCH_DRIVER_TRACES):
-	$(PYTHON) tools/gen_traces.py --big build/bench-traces
-
-bench-driver: $(BENCH_DRIVER_TRACES)
+bench-driver: big-traces
 	$(MAKE) -C malloc
 	malloc/mdriver --overhead -s 600 $(BENCH_DRIVER_TRACES:%=-f %)
