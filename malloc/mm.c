@@ -66,6 +66,9 @@
  *  11. Every free block is in the list of its size class, and bit c of
  *      `nonempty` is set exactly when list c is not empty.
  *  12. The heap walk and the free lists count the same free blocks.
+ *  13. Every quick-list node is inside the heap, allocated, marked Q and of
+ *      its list's exact size; the heap walk and the quick lists count the
+ *      same Q blocks (and no free block is marked Q).
  *
  * BUILD SWITCHES (the one place they are documented)
  *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
@@ -73,6 +76,7 @@
  *               mm_checkheap on entry and exit of every public call.
  *   MM_FIT=MM_FIT_FIRST | MM_FIT_NEXT | MM_FIT_BEST (default)
  *   MM_NO_COALESCE   never merge free blocks (the lab's phase 3)
+ *   MM_NO_QUICK      no quick lists: every free coalesces at once
  *   MM_ALLOC_FOOTER  allocated blocks keep a footer (the textbook layout),
  *                    to measure what dropping it buys
  */
@@ -98,6 +102,11 @@
 enum { COALESCE = 0 };
 #else
 enum { COALESCE = 1 };
+#endif
+#ifdef MM_NO_QUICK
+enum { QUICK = 0 };
+#else
+enum { QUICK = 1 };
 #endif
 #ifdef MM_ALLOC_FOOTER
 enum { ALLOC_FOOTER = 1 };
@@ -145,8 +154,10 @@ enum {
     SMALL_CLASS_LOG2 = 7,
     SUBCLASS_BITS = 2, /* then 4 classes per power of two ... */
     SUBCLASSES = 1 << SUBCLASS_BITS,
-    FINE_OCTAVES = 6, /* ... from 128 up to 8 KiB ... */
-    NUM_CLASSES = 40, /* ... then one per power of two, the last > 1 MiB */
+    FINE_OCTAVES = 6,  /* ... from 128 up to 8 KiB ... */
+    NUM_CLASSES = 40,  /* ... then one per power of two, the last > 1 MiB */
+    QUICK_CLASSES = 8, /* quick lists: one per size 16, 32, ..., 128 */
+    QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
     BEST_FIT_SCAN = 16, /* nodes examined after the first fit */
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
@@ -158,7 +169,8 @@ static const word_t ALLOC_BIT = 0x1;
 static const word_t PREV_ALLOC_BIT = 0x2;
 static const word_t PREV_MINI_BIT = 0x4;
 static const word_t RESERVED_BIT = 0x8;
-static const word_t SIZE_MASK = 0x0000fffffffffff0;
+static const word_t SIZE_MASK = 0x000000fffffffff0; /* sizes < 1 TiB */
+static const word_t QUICK_BIT = (word_t)1 << 40;
 static const size_t MAX_REQUEST = (size_t)1 << 36; /* 64 GiB of offsets */
 
 /* ---- The allocator's state (static data is limited to 256 bytes) ------- */
@@ -168,6 +180,7 @@ static block_t *epilogue; /* invariant 5: last word before the break */
 static uint32_t rover;    /* next fit: where the next search starts */
 static uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
 static uint64_t nonempty;                /* bit c set <=> list c is not empty */
+static uint32_t quick_heads[QUICK_CLASSES]; /* cached small blocks */
 
 /* ---- Header words --------------------------------------------------------*/
 
@@ -207,6 +220,10 @@ static inline bool get_prev_alloc(const block_t *b)
 static inline bool get_prev_mini(const block_t *b)
 {
     return (b->header & PREV_MINI_BIT) != 0;
+}
+static inline bool get_quick(const block_t *b)
+{
+    return (b->header & QUICK_BIT) != 0;
 }
 
 /* A block carries a footer when it is free and not mini (or, with
@@ -280,12 +297,25 @@ static void write_block(block_t *b, size_t size, bool alloc, bool prev_alloc,
         *header_to_footer(b) = b->header;
 }
 
-/* Tells the block after b what b now is (invariant 6). */
+/* Replaces b's header word (and footer, if it has one) with h. */
+static void rewrite_header(block_t *b, word_t h)
+{
+    b->header = h;
+    if (has_footer(h))
+        *header_to_footer(b) = h;
+}
+
+/* Tells the block after b what b now is (invariant 6), changing only the
+ * P and M bits of its header (and footer). */
 static void sync_next(block_t *b)
 {
     block_t *next = find_next(b);
-    bool mini_free = !get_alloc(b) && get_size(b) == MIN_BLOCK;
-    write_block(next, get_size(next), get_alloc(next), get_alloc(b), mini_free);
+    word_t h = next->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT);
+    if (get_alloc(b))
+        h |= PREV_ALLOC_BIT;
+    else if (get_size(b) == MIN_BLOCK)
+        h |= PREV_MINI_BIT;
+    rewrite_header(next, h);
 }
 
 /* Writes the epilogue at b: the last word before the break. */
@@ -356,6 +386,52 @@ static void remove_free(block_t *b)
         from_offset(next)->links.prev = prev;
     if (rover == to_offset(b))
         rover = next;
+}
+
+/* ---- Quick lists: freed small blocks, cached without coalescing ---------*/
+
+static inline size_t quick_class(size_t size)
+{
+    return size / ALIGNMENT - 1;
+}
+
+/* Caches allocated block b (at most QUICK_MAX bytes): it stays allocated
+ * for the heap, marked Q, until a malloc of its size or a flush. */
+static void push_quick(block_t *b)
+{
+    dbg_requires(get_alloc(b) && !get_quick(b) && get_size(b) <= QUICK_MAX);
+    size_t q = quick_class(get_size(b));
+    rewrite_header(b, b->header | QUICK_BIT);
+    b->links.next = quick_heads[q];
+    quick_heads[q] = to_offset(b);
+}
+
+/* A cached block of exactly asize bytes, back in use, or NULL. */
+static block_t *pop_quick(size_t asize)
+{
+    size_t q = quick_class(asize);
+    block_t *b = from_offset(quick_heads[q]);
+    if (b != NULL) {
+        quick_heads[q] = b->links.next;
+        rewrite_header(b, b->header & ~QUICK_BIT);
+    }
+    return b;
+}
+
+static block_t *free_block(block_t *b);
+
+/* Frees every cached block for real (coalescing); true if there was one. */
+static bool flush_quick(void)
+{
+    bool any = false;
+    for (size_t q = 0; q < QUICK_CLASSES; q++) {
+        block_t *b;
+        while ((b = pop_quick((q + 1) * ALIGNMENT)) != NULL) {
+            free_block(b);
+            any = true;
+        }
+    }
+    return any;
 }
 
 /* ---- Placement policies -------------------------------------------------*/
@@ -504,6 +580,8 @@ static block_t *last_free_block(void)
 static block_t *take_free_block(size_t asize)
 {
     block_t *b = find_fit(asize);
+    if (b == NULL && QUICK && flush_quick())
+        b = find_fit(asize);
     if (b == NULL) {
         block_t *last = last_free_block();
         size_t have = last != NULL ? get_size(last) : 0;
@@ -535,7 +613,7 @@ static block_t *checked_block(const char *func, void *p)
         cp > (char *)epilogue)
         fail_pointer(func, p, "not inside the heap");
     block_t *b = payload_to_header(p);
-    if (!get_alloc(b))
+    if (!get_alloc(b) || get_quick(b))
         fail_pointer(func, p, "not allocated (double free?)");
     return b;
 }
@@ -567,6 +645,7 @@ bool mm_init(void)
     *(word_t *)heap_base = pack(0, true, true, false); /* the prologue */
     write_epilogue(first_block(), true, false);
     memset(free_heads, 0, sizeof free_heads);
+    memset(quick_heads, 0, sizeof quick_heads);
     nonempty = 0;
     rover = 0;
     debug_checkheap(__LINE__);
@@ -579,10 +658,13 @@ void *mm_malloc(size_t size)
     if (size == 0 || size > MAX_REQUEST)
         return NULL;
     size_t asize = adjust_size(size);
-    block_t *b = take_free_block(asize);
-    if (b == NULL)
-        return NULL;
-    split_block(b, asize);
+    block_t *b = QUICK && asize <= QUICK_MAX ? pop_quick(asize) : NULL;
+    if (b == NULL) {
+        b = take_free_block(asize);
+        if (b == NULL)
+            return NULL;
+        split_block(b, asize);
+    }
     if (MM_DEBUG >= 1)
         memset(b->payload, DEBUG_POISON_FRESH, size);
     debug_checkheap(__LINE__);
@@ -594,7 +676,11 @@ void mm_free(void *ptr)
     if (ptr == NULL)
         return;
     debug_checkheap(__LINE__);
-    free_block(checked_block("mm_free", ptr));
+    block_t *b = checked_block("mm_free", ptr);
+    if (QUICK && get_size(b) <= QUICK_MAX)
+        push_quick(b);
+    else
+        free_block(b);
     debug_checkheap(__LINE__);
 }
 
@@ -669,6 +755,12 @@ static block_t *realloc_block(block_t *b, size_t asize)
     block_t *to = grow_backward(b, asize);
     if (to != NULL)
         return to;
+    if (QUICK && flush_quick()) { /* cached neighbours may free up room */
+        if (grow_forward(b, asize, false))
+            return b;
+        if ((to = grow_backward(b, asize)) != NULL)
+            return to;
+    }
     to = find_fit(asize);
     if (to != NULL) {
         remove_free(to);
@@ -777,6 +869,7 @@ static bool check_markers(int line, block_t *end)
 typedef struct heap_counts {
     size_t blocks;
     size_t free;
+    size_t quick;
 } heap_counts_t;
 
 /* Walks the heap block by block (each step moves at least 16 bytes, so the
@@ -799,6 +892,10 @@ static bool check_blocks(int line, block_t *end, heap_counts_t *counts)
         counts->blocks++;
         if (!get_alloc(b))
             counts->free++;
+        if (get_quick(b) && !get_alloc(b))
+            ok = report(line, 13, "free block marked quick", b);
+        else if (get_quick(b))
+            counts->quick++;
     }
     if (b != end)
         return report(line, 4, "heap walk missed the epilogue", b);
@@ -819,16 +916,16 @@ static uint32_t next_node(uint32_t o, block_t *end)
 
 /* Floyd's tortoise and hare on list c: the hare moves two nodes per step,
  * so a list that ends does so within `bound` steps. */
-static bool check_acyclic(int line, size_t c, block_t *end, size_t bound)
+static bool check_acyclic(int line, uint32_t head, block_t *end, size_t bound)
 {
-    uint32_t slow = free_heads[c], fast = free_heads[c];
+    uint32_t slow = head, fast = head;
     for (size_t steps = 0; fast != 0; steps++) {
         if (steps > bound)
-            return report(line, 10, "free list longer than the heap", NULL);
+            return report(line, 10, "list longer than the heap", NULL);
         fast = next_node(next_node(fast, end), end);
         slow = next_node(slow, end);
         if (fast != 0 && fast == slow)
-            return report(line, 10, "free list has a cycle", from_offset(slow));
+            return report(line, 10, "list has a cycle", from_offset(slow));
     }
     return true;
 }
@@ -865,7 +962,7 @@ static bool check_lists(int line, block_t *end, heap_counts_t counts,
         if (((nonempty >> c) & 1) != (free_heads[c] != 0))
             ok = report(line, 11, "class bitmap disagrees with list head",
                         from_offset(free_heads[c]));
-        if (check_acyclic(line, c, end, bound))
+        if (check_acyclic(line, free_heads[c], end, bound))
             ok &= check_list(line, c, end, &listed);
         else
             ok = false;
@@ -880,13 +977,50 @@ static bool check_lists(int line, block_t *end, heap_counts_t counts,
     return ok;
 }
 
+/* Walks quick list q (known to end), adding its nodes to *count. */
+static bool check_quick_list(int line, size_t q, block_t *end, size_t *count)
+{
+    bool ok = true;
+    for (uint32_t o = quick_heads[q]; o != 0; o = from_offset(o)->links.next) {
+        block_t *b = from_offset(o);
+        if (!node_in_heap(o, end))
+            return report(line, 13, "quick-list node outside the heap", b);
+        (*count)++;
+        if (!get_alloc(b) || !get_quick(b))
+            ok = report(line, 13, "quick-list node not allocated and Q", b);
+        if (get_size(b) != (q + 1) * ALIGNMENT)
+            ok = report(line, 13, "quick-list node of the wrong size", b);
+    }
+    return ok;
+}
+
+static bool check_quick_lists(int line, block_t *end, heap_counts_t counts,
+                              bool walk_ok)
+{
+    bool ok = true;
+    size_t listed = 0;
+    size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
+    for (size_t q = 0; q < QUICK_CLASSES; q++) {
+        if (check_acyclic(line, quick_heads[q], end, bound))
+            ok &= check_quick_list(line, q, end, &listed);
+        else
+            ok = false;
+    }
+    if (ok && walk_ok && listed != counts.quick)
+        ok = report(line, 13, "quick lists and heap count different blocks",
+                    heap_base);
+    return ok;
+}
+
 bool mm_checkheap(int line)
 {
     if (heap_base == NULL)
         return report(line, 5, "heap not initialized", NULL);
     block_t *end = (block_t *)((char *)mem_heap_hi() + 1 - WSIZE);
     bool ok = check_markers(line, end);
-    heap_counts_t counts = {0, 0};
+    heap_counts_t counts = {0, 0, 0};
     bool walk_ok = check_blocks(line, end, &counts);
-    return check_lists(line, end, counts, walk_ok) && ok && walk_ok;
+    bool lists_ok = check_lists(line, end, counts, walk_ok);
+    bool quick_ok = check_quick_lists(line, end, counts, walk_ok);
+    return ok && walk_ok && lists_ok && quick_ok;
 }

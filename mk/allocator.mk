@@ -18,10 +18,11 @@ ALLOC_VARIANT_best := -DMM_FIT=MM_FIT_BEST
 ALLOC_VARIANT_first := -DMM_FIT=MM_FIT_FIRST
 ALLOC_VARIANT_next := -DMM_FIT=MM_FIT_NEXT
 ALLOC_VARIANT_nocoalesce := -DMM_NO_COALESCE
+ALLOC_VARIANT_noquick := -DMM_NO_QUICK
 ALLOC_VARIANT_footer := -DMM_ALLOC_FOOTER
 ALLOC_VARIANT_debug2 := -DMM_DEBUG=2
 ALLOC_VARIANT_sanitize := -DMM_DEBUG=1 $(ALLOC_SAN)
-ALLOC_VARIANTS := best first next nocoalesce footer debug2 sanitize
+ALLOC_VARIANTS := best first next nocoalesce noquick footer debug2 sanitize
 ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
 
 TEST_DEPS += allocator-test-deps

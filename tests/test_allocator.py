@@ -15,10 +15,8 @@ import kit
 
 MM_C = os.path.join(kit.MALLOC, "mm.c")
 ADIR = os.path.join(kit.BUILD, "allocator")
-VARIANTS = ["best", "first", "next", "nocoalesce", "footer", "debug2",
-            "sanitize"]
 VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
-                 ["-DMM_NO_COALESCE"], ["-DMM_ALLOC_FOOTER"],
+                 ["-DMM_NO_COALESCE"], ["-DMM_NO_QUICK"], ["-DMM_ALLOC_FOOTER"],
                  ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
 STATIC_LIMIT = 256
 FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
@@ -206,6 +204,10 @@ def test_checker_invariant_10_cycle():
     expect_invariant("cycle", 10)
 
 
+def test_checker_invariant_10_quick_list_cycle():
+    expect_invariant("quick-cycle", 10)
+
+
 def test_checker_invariant_11_wrong_class():
     expect_invariant("wrong-class", 11)
 
@@ -216,6 +218,18 @@ def test_checker_invariant_11_class_bitmap():
 
 def test_checker_invariant_12_unlisted_free_block():
     expect_invariant("unlisted", 12)
+
+
+def test_checker_invariant_13_quick_node_wrong_size():
+    expect_invariant("quick-size", 13)
+
+
+def test_checker_invariant_13_quick_node_unmarked():
+    expect_invariant("quick-unmarked", 13)
+
+
+def test_checker_invariant_13_stray_quick_mark():
+    expect_invariant("quick-stray", 13)
 
 
 def test_every_invariant_has_a_negative_test():
@@ -231,6 +245,7 @@ def test_every_invariant_has_a_negative_test():
 
 def test_free_of_a_bad_pointer_fails_loudly():
     for name, why in [("double-free", "not allocated"),
+                      ("double-free-quick", "not allocated"),
                       ("free-misaligned", "not 16-byte aligned"),
                       ("free-outside", "not inside the heap")]:
         proc = kit.run([binary("corrupt"), name], timeout=30)
@@ -263,6 +278,10 @@ def test_stress_next_fit():
 
 def test_stress_no_coalescing():
     _stress("nocoalesce", range(1, 21), 4000)
+
+
+def test_stress_no_quick_lists():
+    _stress("noquick", range(1, 21), 4000)
 
 
 def test_stress_allocated_footers():

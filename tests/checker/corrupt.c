@@ -18,15 +18,18 @@
  *   a[0..3]  40-byte payloads (48): a[1], a[3] freed, same list (a[3] first)
  *   a[4..7]   8-byte payloads (16): a[5] freed, a free mini block
  *   a[8..11] 300-byte payloads (320): a[9] freed
- *   a[12]    the last block before the epilogue, allocated
+ *   (the quick lists are flushed: the blocks above are truly free)
+ *   a[12]     8-byte payload (16), then freed: cached in quick list 0
+ *   a[13]    40-byte payload (48), then freed: cached in quick list 2
+ *   a[14]    the last block before the epilogue, allocated
  */
-enum { NBLOCKS = 13 };
+enum { NBLOCKS = 15, LAST = NBLOCKS - 1 };
 static block_t *blk[NBLOCKS];
 
 static void build_heap(void)
 {
-    static const size_t sizes[NBLOCKS] = {40, 40,  40,  40,  8,   8, 8,
-                                          8,  300, 300, 300, 300, 64};
+    static const size_t sizes[NBLOCKS] = {40,  40,  40,  40,  8, 8,  8, 8,
+                                          300, 300, 300, 300, 8, 40, 64};
     void *p[NBLOCKS];
     for (int i = 0; i < NBLOCKS; i++) {
         p[i] = mm_malloc(sizes[i]);
@@ -40,6 +43,9 @@ static void build_heap(void)
     mm_free(p[3]);
     mm_free(p[5]);
     mm_free(p[9]);
+    flush_quick();
+    mm_free(p[12]);
+    mm_free(p[13]);
 }
 
 /* A 16-byte aligned address that is not in the heap. */
@@ -62,6 +68,17 @@ static void push_list(block_t *b, size_t c)
     nonempty |= (uint64_t)1 << c;
 }
 
+/* The head and second node of b's free list (a[1] and a[3] share one). */
+static block_t *list_head(block_t *b)
+{
+    return from_offset(free_heads[size_class(get_size(b))]);
+}
+
+static block_t *list_second(block_t *b)
+{
+    return from_offset(list_head(b)->links.next);
+}
+
 static bool corrupt(const char *name)
 {
     if (strcmp(name, "none") == 0)
@@ -75,7 +92,7 @@ static bool corrupt(const char *name)
     else if (strcmp(name, "size") == 0) /* 3 */
         set_header(blk[2], blk[2]->header & ~SIZE_MASK);
     else if (strcmp(name, "tiling") == 0) /* 4 */
-        set_header(blk[12], blk[12]->header + 2 * ALIGNMENT);
+        set_header(blk[LAST], blk[LAST]->header + 2 * ALIGNMENT);
     else if (strcmp(name, "prologue") == 0) /* 4 */
         *(word_t *)heap_base = pack(ALIGNMENT, true, true, false);
     else if (strcmp(name, "epilogue") == 0) /* 5 */
@@ -95,9 +112,9 @@ static bool corrupt(const char *name)
         set_header(blk[9], blk[9]->header | ALLOC_BIT);
         sync_next(blk[9]);
     } else if (strcmp(name, "prev-link") == 0) /* 9 */
-        blk[1]->links.prev = 0;
-    else if (strcmp(name, "cycle") == 0) /* 10 */
-        blk[1]->links.next = to_offset(blk[3]);
+        list_second(blk[1])->links.prev = 0;
+    else if (strcmp(name, "cycle") == 0) /* 10: the tail points to the head */
+        list_second(blk[1])->links.next = to_offset(list_head(blk[1]));
     else if (strcmp(name, "wrong-class") == 0) { /* 11 */
         remove_free(blk[9]);
         push_list(blk[9], 0);
@@ -105,6 +122,17 @@ static bool corrupt(const char *name)
         nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
     else if (strcmp(name, "unlisted") == 0) /* 12 */
         remove_free(blk[9]);
+    else if (strcmp(name, "quick-size") == 0) { /* 13 */
+        quick_heads[0] = to_offset(blk[13]);
+        quick_heads[2] = to_offset(blk[12]);
+    } else if (strcmp(name, "quick-unmarked") == 0) /* 13 */
+        set_header(blk[12], blk[12]->header & ~QUICK_BIT);
+    else if (strcmp(name, "quick-stray") == 0) /* 13 */
+        set_header(blk[0], blk[0]->header | QUICK_BIT);
+    else if (strcmp(name, "quick-cycle") == 0) /* 10 */
+        blk[12]->links.next = to_offset(blk[12]);
+    else if (strcmp(name, "double-free-quick") == 0) /* mm_free must abort */
+        mm_free(header_to_payload(blk[12]));
     else if (strcmp(name, "double-free") == 0) { /* mm_free must abort */
         mm_free(header_to_payload(blk[0]));
         mm_free(header_to_payload(blk[0]));

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Benchmark of the reference allocator malloc/mm.c (docs/bench-allocator.md).
+
+Usage: tools/bench_allocator.py [--rounds N] [--out FILE] [-t DIR]
+
+Builds mdriver with mm.c in several variants (each placement policy,
+coalescing off, footers in allocated blocks) under build/allocator/bench-*,
+replays the default suite with each, RUNS rounds interleaved (variant A, B,
+C, ..., then again) so that a noisy machine hurts them alike, and prints in
+markdown:
+  - per trace: util of the default build, the ideal bound of
+    tools/tracestats.py, util/bound, and both goals (average util >= 93% of
+    the average bound; no trace below 75% of its bound);
+  - per variant: average util, throughput and glibc's throughput measured in
+    the same mdriver run, and their ratio (median over the rounds).
+--out FILE also writes the report, with the command line, to FILE.
+Standard library only.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUTDIR = os.path.join(ROOT, "build", "allocator")
+AVG_GOAL = 0.93
+TRACE_GOAL = 0.75
+
+# name, EXTRA_CFLAGS, what it is
+VARIANTS = [
+    ("best", "-DMM_FIT=MM_FIT_BEST", "the default: bounded best fit"),
+    ("first", "-DMM_FIT=MM_FIT_FIRST", "first fit"),
+    ("next", "-DMM_FIT=MM_FIT_NEXT", "next fit (roving pointer)"),
+    ("noquick", "-DMM_NO_QUICK", "best fit, no quick lists"),
+    ("nocoalesce", "-DMM_NO_COALESCE", "best fit, coalescing off"),
+    ("footer", "-DMM_ALLOC_FOOTER", "best fit, footers in allocated blocks"),
+]
+
+
+def fail(message):
+    sys.stderr.write("bench_allocator: ERROR: %s\n" % message)
+    sys.exit(1)
+
+
+def build(name, flags):
+    out = os.path.join(OUTDIR, "bench-" + name)
+    cmd = ["make", "-s", "-C", os.path.join(ROOT, "malloc"), "-B",
+           "OUT=" + out, "EXTRA_CFLAGS=" + flags]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    if proc.returncode != 0:
+        fail("building %s failed:\n%s" % (name, proc.stdout))
+    return out
+
+
+def replay(binary, trace_dir):
+    proc = subprocess.run([binary, "-t", trace_dir, "-j", "-"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    if proc.returncode != 0:
+        fail("%s failed (exit %d):\n%s" % (binary, proc.returncode,
+                                            proc.stderr[-2000:]))
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        fail("%s -j - printed no JSON" % binary)
+
+
+def bounds(paths):
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools",
+                                                        "tracestats.py"),
+                           "--bound"] + paths, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        fail("tracestats.py --bound failed:\n" + proc.stderr)
+    result = {}
+    for line in proc.stdout.splitlines():
+        name, value = line.rsplit(None, 1)
+        result[os.path.basename(name)] = float(value)
+    return result
+
+
+def weighted_mean(values, weights):
+    total = sum(weights)
+    return sum(v * w for v, w in zip(values, weights)) / total if total else 0.0
+
+
+def trace_table(run, bound):
+    lines = ["| trace | weight | util | bound | util/bound |",
+             "|---|---:|---:|---:|---:|"]
+    utils, bnds, weights, worst = [], [], [], None
+    for t in run["traces"]:
+        b = bound[t["name"]]
+        ratio = t["util"] / b
+        lines.append("| %s | %d | %.1f%% | %.1f%% | %.2f |"
+                     % (t["name"], t["weight"], 100 * t["util"], 100 * b, ratio))
+        if t["weight"] > 0:
+            utils.append(t["util"])
+            bnds.append(b)
+            weights.append(t["weight"])
+            if worst is None or ratio < worst[1]:
+                worst = (t["name"], ratio)
+    avg_u, avg_b = weighted_mean(utils, weights), weighted_mean(bnds, weights)
+    lines.append("| **average** | | **%.1f%%** | **%.1f%%** | **%.2f** |"
+                 % (100 * avg_u, 100 * avg_b, avg_u / avg_b))
+    lines.append("")
+    lines.append("- Goal 1, average util >= %d%% of the average bound: %.1f%% "
+                 "of it: **%s**" % (100 * AVG_GOAL, 100 * avg_u / avg_b,
+                                    "met" if avg_u / avg_b >= AVG_GOAL
+                                    else "not met"))
+    lines.append("- Goal 2, no trace below %d%% of its bound: the lowest is "
+                 "%s at %.0f%%: **%s**" % (100 * TRACE_GOAL, worst[0],
+                                           100 * worst[1],
+                                           "met" if worst[1] >= TRACE_GOAL
+                                           else "not met"))
+    return lines
+
+
+def variant_table(runs):
+    lines = ["| build | EXTRA_CFLAGS | avg util | Kops/s (mm) | Kops/s (glibc) "
+             "| mm / glibc (median; min..max) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for name, flags, what in VARIANTS:
+        rs = runs[name]
+        ratios = [r["kops"] / r["glibc_kops"] for r in rs]
+        lines.append("| %s: %s | `%s` | %.1f%% | %.0f | %.0f | %.2fx (%.2f..%.2f) |"
+                     % (name, what, flags, 100 * rs[0]["util"],
+                        statistics.median(r["kops"] for r in rs),
+                        statistics.median(r["glibc_kops"] for r in rs),
+                        statistics.median(ratios), min(ratios), max(ratios)))
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", help="also write the report to this file")
+    ap.add_argument("-t", dest="trace_dir", default=os.path.join(ROOT, "traces"))
+    args = ap.parse_args()
+    if args.rounds < 1:
+        fail("--rounds must be at least 1")
+    os.makedirs(OUTDIR, exist_ok=True)
+    binaries = {name: build(name, flags) for name, flags, _ in VARIANTS}
+    runs = {name: [] for name in binaries}
+    for _ in range(args.rounds):
+        for name, _, _ in VARIANTS:
+            runs[name].append(replay(binaries[name], args.trace_dir))
+    default = runs[VARIANTS[0][0]][0]
+    bound = bounds([t["path"] for t in default["traces"]])
+    report = ["## Per trace: the default build (%s) against the ideal bound"
+              % VARIANTS[0][0], ""]
+    report += trace_table(default, bound)
+    report += ["", "## Build variants, side by side with glibc (%d rounds, "
+               "interleaved)" % args.rounds, ""]
+    report += variant_table(runs)
+    text = "\n".join(report) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write("<!-- written by: %s -->\n" % " ".join(
+                ["tools/bench_allocator.py"] + sys.argv[1:]))
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
