@@ -245,7 +245,7 @@ uint64_t engine_max_live(const engine *e)
 static void engine_reset(engine *e)
 {
     for (uint32_t i = 0; i < e->nlive; i++)
-        mark_block(e, &e->b[e->live[i]], false);
+        mark_block(e, &e->b[e->live[i]], /*live=*/false);
     for (uint32_t i = 0; i < e->ids; i++)
         e->b[i] = (block_rec){.live_pos = NIL};
     e->nlive = e->max_live = 0;
@@ -302,7 +302,7 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
     b->size = (uint32_t)size;
     b->seed = seed;
     b->line = line;
-    mark_block(e, b, true);
+    mark_block(e, b, /*live=*/true);
     b->live_pos = (int32_t)e->nlive;
     e->live[e->nlive++] = id;
     if (e->nlive > e->max_live)
@@ -315,7 +315,7 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
 static void remove_block(engine *e, int32_t id)
 {
     block_rec *b = &e->b[id];
-    mark_block(e, b, false);
+    mark_block(e, b, /*live=*/false);
     int32_t last = e->live[--e->nlive];
     e->live[b->live_pos] = last;
     e->b[last].live_pos = b->live_pos;

@@ -216,11 +216,11 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
     timer mm = {.n = 0}, other = {.n = 0};
     if (ptr == NULL)
         return;
-    mem_set_timing_mode(true);
+    mem_set_timing_mode(/*on=*/true);
     status_page->phase = o->overhead ? PHASE_OVERHEAD : PHASE_TIMING;
     time_pair(once_mm, o->overhead ? once_checked : once_glibc, &c, &mm,
               &other);
-    mem_set_timing_mode(false);
+    mem_set_timing_mode(/*on=*/false);
     r->secs = mm.s[0];
     r->samples = mm.n;
     r->glibc_samples = other.n;

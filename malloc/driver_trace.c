@@ -158,7 +158,8 @@ static bool parse_header_line(parser *p)
         return parse_error(p, "expected %s: one number alone on its line",
                            what);
     long v;
-    if (!parse_number(p, p->tok[0], limits[p->nheader], what, false, &v))
+    if (!parse_number(p, p->tok[0], limits[p->nheader], what,
+                      /*allow_minus_one=*/false, &v))
         return false;
     p->header[p->nheader++] = (unsigned long)v;
     return true;
@@ -252,13 +253,14 @@ static bool parse_op_fields(parser *p, trace_op *op)
         return true;
     if (!parse_number(p, p->tok[2], TRACE_MAX_SIZE,
                       op->kind == OP_CALLOC ? "a member count" : "a size",
-                      false, &v))
+                      /*allow_minus_one=*/false, &v))
         return false;
     op->size = (uint32_t)v;
     if (op->kind != OP_CALLOC)
         return true;
     op->nmemb = op->size;
-    if (!parse_number(p, p->tok[3], TRACE_MAX_SIZE, "a member size", false, &v))
+    if (!parse_number(p, p->tok[3], TRACE_MAX_SIZE, "a member size",
+                      /*allow_minus_one=*/false, &v))
         return false;
     op->size = (uint32_t)v;
     if ((uint64_t)op->nmemb * op->size > TRACE_MAX_SIZE)
