@@ -37,6 +37,7 @@ typedef struct {
     char *name; /* as the user gave it (-f or suite.txt) */
     char *path; /* the file actually read */
     uint32_t ids;
+    uint32_t slots; /* 1 + the highest id used: the size of per-id arrays */
     uint32_t nops;
     int weight;
     char dialect;       /* 'A' or 'B' */
@@ -138,6 +139,8 @@ bool engine_replay(engine *e, const trace_t *t, int debug,
                    volatile child_status *st, trace_result *r);
 /* Most blocks live at once in the last replay. */
 uint64_t engine_max_live(const engine *e);
+/* The ids live at the end of the last replay. */
+const int32_t *engine_live_ids(const engine *e, uint32_t *n);
 
 /* Sets r's error fields; every error of the engine goes through here. */
 void result_fail(trace_result *r, error_kind kind, int64_t op_index,

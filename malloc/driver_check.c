@@ -50,7 +50,7 @@ typedef struct {
     uint32_t size;
     uint32_t line; /* line of the op that made the block */
     uint64_t seed;
-    int32_t live_pos; /* index in engine.live, NIL when dead */
+    int32_t live_pos; /* index in engine.live while live */
 } block_rec;
 
 struct engine {
@@ -62,7 +62,7 @@ struct engine {
     size_t granules;
     uint64_t next_seed;
     uint64_t live_bytes, peak_bytes;
-    uint32_t ids;
+    uint32_t slots; /* trace_t.slots */
     trace_result *r;
     volatile child_status *st;
     int64_t op_index;
@@ -214,9 +214,9 @@ engine *engine_new(const trace_t *t)
     engine *e = calloc(1, sizeof *e);
     if (e == NULL)
         return NULL;
-    e->ids = t->ids;
-    e->b = calloc(t->ids + 1, sizeof *e->b);
-    e->live = calloc(t->ids + 1, sizeof *e->live);
+    e->slots = t->slots;
+    e->b = calloc(t->slots + 1, sizeof *e->b);
+    e->live = calloc(t->slots + 1, sizeof *e->live);
     e->base = (uintptr_t)mem_heap_lo();
     e->granules = mem_max_heap() / ALIGNMENT + 2 * 64;
     e->shadow = calloc(e->granules / 64 + 1, sizeof *e->shadow);
@@ -242,12 +242,19 @@ uint64_t engine_max_live(const engine *e)
     return e->max_live;
 }
 
+const int32_t *engine_live_ids(const engine *e, uint32_t *n)
+{
+    *n = e->nlive;
+    return e->live;
+}
+
 static void engine_reset(engine *e)
 {
-    for (uint32_t i = 0; i < e->nlive; i++)
-        mark_block(e, &e->b[e->live[i]], /*live=*/false);
-    for (uint32_t i = 0; i < e->ids; i++)
-        e->b[i] = (block_rec){.live_pos = NIL};
+    for (uint32_t i = 0; i < e->nlive; i++) { /* O(live), not O(ids) */
+        block_rec *b = &e->b[e->live[i]];
+        mark_block(e, b, /*live=*/false);
+        b->start = 0;
+    }
     e->nlive = e->max_live = 0;
     e->live_bytes = e->peak_bytes = 0;
     e->next_seed = 1;
@@ -319,7 +326,6 @@ static void remove_block(engine *e, int32_t id)
     int32_t last = e->live[--e->nlive];
     e->live[b->live_pos] = last;
     e->b[last].live_pos = b->live_pos;
-    b->live_pos = NIL;
     e->live_bytes -= b->size;
     b->start = 0;
 }

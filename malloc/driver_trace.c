@@ -249,6 +249,8 @@ static bool parse_op_fields(parser *p, trace_op *op)
     if (!parse_id(p, p->tok[1], op->kind == OP_FREE, &id))
         return false;
     op->id = (int32_t)id;
+    if (id >= (long)p->t->slots)
+        p->t->slots = (uint32_t)id + 1;
     if (op->kind == OP_FREE)
         return true;
     if (!parse_number(p, p->tok[2], TRACE_MAX_SIZE,

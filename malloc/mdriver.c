@@ -242,17 +242,17 @@ static char *resolve_trace(const char *name, const char *dir, bool from_suite)
 {
     if (!from_suite && access(name, F_OK) == 0)
         return strdup(name);
-    char *p = dir ? join_path(dir, name) : NULL;
+    char *p = dir && name[0] != '/' ? join_path(dir, name) : NULL;
     if (p != NULL && access(p, F_OK) == 0)
         return p;
     if (p != NULL)
         fprintf(stderr, "ERROR [%s]: no such trace file (looked for %s%s)\n",
                 name, from_suite ? "" : "it here and for ", p);
     else
-        fprintf(stderr,
-                "ERROR [%s]: no such trace file (and no trace dir "
-                "next to the executable: give -t DIR)\n",
-                name);
+        fprintf(stderr, "ERROR [%s]: no such trace file%s\n", name,
+                name[0] == '/' || dir ? ""
+                                      : " (and no trace dir next to the "
+                                        "executable: give -t DIR)");
     free(p);
     return NULL;
 }

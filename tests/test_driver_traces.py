@@ -159,6 +159,15 @@ def test_free_null_realloc_dead_id_and_zero_sizes():
     kit.expect(t["valid"], "the kit's mm.c too")
 
 
+def test_huge_id_space_costs_only_the_ids_used():
+    """60 million ids, two ops: the per-id tables are sized by the ids used
+    and reset in O(live), so this replays (and is timed) well within -s 20."""
+    text = "20000\n60000000\n2\n1\na 59999999 10\nf 59999999\n"
+    proc = kit.run([MDRIVER, "-s", "20", "-j", "-", "-f", kit.write_temp(text)])
+    kit.expect(proc.returncode == 0 and json.loads(proc.stdout)["valid"],
+               "valid, timed", proc)
+
+
 def test_trace_dir_and_suite():
     d = kit.write_temp("", suffix=".d")
     os.unlink(d)
