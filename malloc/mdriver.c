@@ -22,7 +22,7 @@
 #include "driver.h"
 #include "memlib.h"
 
-enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, MAX_TRACES = 1024 };
+enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char USAGE[] =
     "Usage: mdriver [-hlnvVg] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
@@ -48,8 +48,8 @@ static const char USAGE[] =
     "malformed trace.\n";
 
 typedef struct {
-    const char *names[MAX_TRACES];
-    int n;
+    char **names; /* grows as needed */
+    int n, cap;
     bool from_suite;
 } trace_list;
 
@@ -63,6 +63,21 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
     va_end(ap);
     fprintf(stderr, "\n(mdriver -h lists the options)\n");
     return EXIT_USAGE;
+}
+
+/* Appends a trace name (kept, not copied); false when out of memory. */
+static bool add_name(trace_list *l, char *name)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap * 2 + 16;
+        char **names = realloc(l->names, (size_t)cap * sizeof *names);
+        if (names == NULL)
+            return false;
+        l->names = names;
+        l->cap = cap;
+    }
+    l->names[l->n++] = name;
+    return true;
 }
 
 /* "64M" -> 67108864; false on junk. */
@@ -103,10 +118,7 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
 {
     switch (c) {
     case 'f':
-        if (l->n == MAX_TRACES)
-            return usage_error("too many -f (at most %d)", MAX_TRACES);
-        l->names[l->n++] = arg;
-        return -1;
+        return add_name(l, (char *)arg) ? -1 : usage_error("out of memory");
     case 't':
         o->tracedir = arg;
         return -1;
@@ -224,14 +236,14 @@ static bool read_suite(const char *dir, trace_list *l)
             *--e = '\0';
         if (*s == '\0')
             continue;
-        if (l->n == MAX_TRACES) {
-            fprintf(stderr, "ERROR [%s:%u]: expected at most %d traces\n", path,
-                    lineno, MAX_TRACES);
+        char *name = strdup(s);
+        if (name == NULL || !add_name(l, name)) {
+            fprintf(stderr, "ERROR [%s:%u]: out of memory\n", path, lineno);
+            free(name);
             break;
         }
-        l->names[l->n++] = strdup(s);
     }
-    bool ok = l->n < MAX_TRACES || feof(f);
+    bool ok = feof(f) != 0;
     fclose(f);
     free(path);
     return ok;
