@@ -154,8 +154,9 @@ def test_broken_infinite_loop_times_out():
 def test_broken_checker_complaint_is_shown_with_the_op():
     out = expect_error(mdriver(broken("checker"), "-n", trace_text=BROKEN_TRACE),
                        "checkheap failed", 14)
-    kit.expect("| checkheap (line" in out and "invariant 7 broken" in out,
-               "the checker's output is in the report:\n" + out)
+    kit.expect("| checkheap (line" in out and "invariant 7 broken" in out
+               and "| checkheap: and this line went to stderr" in out,
+               "the checker's stdout and stderr are in the report:\n" + out)
     expect_error(mdriver(broken("checker"), "-n", "-d", "2",
                          trace_text=BROKEN_TRACE), "checkheap failed", 8)
     proc = mdriver(broken("checker"), "-n", "-d", "0", trace_text=BROKEN_TRACE)
@@ -165,6 +166,15 @@ def test_broken_checker_complaint_is_shown_with_the_op():
 def test_broken_init_fails():
     expect_error(mdriver(broken("initfail"), "-n", trace_text=BROKEN_TRACE),
                  "mm_init failed", 5)
+
+
+def test_allocator_output_outside_the_checker_is_a_note_not_a_failure():
+    proc = mdriver(broken("chatty"), "-n", trace_text=BROKEN_TRACE)
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 0 and "ERROR" not in out, "valid", proc)
+    kit.expect(re.search(r"^note \[trace [^\]]+\]: mm.c printed \d+ bytes", out,
+                         re.M) and "| debug: mm_malloc(777)" in out,
+               "the output is shown after the trace:\n" + out)
 
 
 def test_out_of_memory_under_the_heap_limit():

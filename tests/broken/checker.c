@@ -42,5 +42,6 @@ bool mm_checkheap(int line)
         return true;
     printf("checkheap (line %d): invariant 7 broken: block of 777 bytes\n",
            line);
+    fprintf(stderr, "checkheap: and this line went to stderr\n");
     return false;
 }
