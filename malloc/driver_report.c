@@ -145,7 +145,7 @@ void report_output(FILE *out, const trace_t *t, int capture_fd)
         return;
     fprintf(out, "note [trace %s]: mm.c printed %lld bytes\n", t->name,
             (long long)n);
-    print_capture(out, capture_fd, 0, n, "the last of it");
+    print_capture(out, capture_fd, 0, n, "what it printed (stdout and stderr)");
     fflush(out);
 }
 
