@@ -247,7 +247,8 @@ static void child_replays(const trace_t *t, const driver_opts *o,
 {
     engine *e = engine_new(t);
     if (e == NULL) {
-        result_fail(r, KIND_NULL_RETURN, -1, "mdriver: out of memory");
+        result_fail(r, KIND_OUT_OF_MEMORY, -1,
+                    "mdriver itself ran out of memory for its tables");
         return;
     }
     status_page->phase = PHASE_REPLAY1;
