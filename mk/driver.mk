@@ -1,7 +1,8 @@
 # mk/driver.mk - build rules of the trace driver's tests and benchmark.
 #   make test-deps   builds build/broken/mdriver-<name> for every allocator of
 #                    tests/broken/ (the driver's objects are compiled once)
-#                    and the ASan+UBSan driver malloc/mdriver-debug
+#                    the ASan+UBSan driver malloc/mdriver-debug, and the
+#                    driver built by clang (build/driver-clang/mdriver)
 #   make bench       runs bench-driver: the checking overhead (docs/bench-driver.md)
 
 DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report memlib
@@ -16,6 +17,13 @@ BENCHES += bench-driver
 
 driver-test-deps: $(BROKEN_BINS)
 	$(MAKE) -C malloc mdriver-debug
+	@mkdir -p build/driver-clang
+	$(MAKE) -C malloc OUT=../build/driver-clang/mdriver CC=clang \
+	    MM=../tests/broken/ok.c EXTRA_CFLAGS=-I../tests/broken \
+	    ../build/driver-clang/mdriver
+
+# Keep the objects: they are shared by every broken driver.
+.SECONDARY: $(DRIVER_OBJS)
 
 build/driver-obj/%.o: malloc/%.c $(DRIVER_HDRS)
 	@mkdir -p build/driver-obj

@@ -292,6 +292,15 @@ def test_debug_build_replays_short_traces_cleanly():
                and "AddressSanitizer" not in out, "ASan+UBSan build", proc)
 
 
+def test_clang_build_replays_short_traces():
+    binary = os.path.join(kit.BUILD, "driver-clang", "mdriver")
+    kit.expect(os.path.exists(binary), "run `make test-deps` (clang build)")
+    proc = kit.run([binary, "-n", "-t", kit.TRACES, "-f", "short1-bal.rep",
+                    "-f", "short2-bal.rep"])
+    kit.expect(proc.returncode == 0 and "ERROR" not in kit.output(proc),
+               "the clang-built driver", proc)
+
+
 def valgrind(binary, trace_args):
     if not os.path.exists("/usr/bin/valgrind"):
         raise AssertionError("valgrind is missing: tools/setup.sh --test installs it")
