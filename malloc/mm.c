@@ -26,26 +26,38 @@
  *     +-------------------------+
  *
  * next/prev are offsets of the neighbouring list nodes from the heap base
- * in 16-byte units (0 is null): 32 bits cover a 64 GiB heap.
+ * in 16-byte units (0 is null): 32 bits cover a 64 GiB heap. A free block
+ * sits in one of 40 doubly linked lists by size class: one class per size
+ * 16, 32, ..., 128; four per power of two up to 8 KiB; then one per power
+ * of two (the last holds everything above 1 MiB).
+ *
+ * CACHED ("QUICK") BLOCK: a freed block of at most 128 bytes first goes to
+ * the singly linked quick list of its exact size, unchanged but for the Q
+ * bit and `next` in its payload. For the heap it is still allocated (no
+ * coalescing); a malloc of that size takes it back in O(1); all quick
+ * lists are flushed (freed for real) before the heap would grow.
  *
  * HEADER WORD (64 bits)
  *
- *     63      48 47                        4  3   2   1   0
- *     +---------+---------------------------+---+---+---+---+
- *     | arena=0 |   size / 16               | 0 | M | P | A |
- *     +---------+---------------------------+---+---+---+---+
+ *     63     48 47   41  40  39                  4   3   2   1   0
+ *     +--------+-------+---+----------------------+---+---+---+---+
+ *     | arena  |   0   | Q |  size / 16           | 0 | M | P | A |
+ *     +--------+-------+---+----------------------+---+---+---+---+
  *     A = this block is allocated      P = the previous block is allocated
  *     M = the previous block is a free mini block (so it has no footer)
- *     arena = reserved for the per-CPU arena mode (always 0 here)
+ *     Q = this allocated block is cached in a quick list
+ *     arena = reserved for the per-CPU arena mode (always 0 here); bit 3
+ *     and bits 41..47 are 0
  *
  * THE HEAP
  *
- *     heap_base (16-aligned)                                     break
- *     v                                                              v
- *     +--------+---------+---------+-- ... --+---------+-------------+
- *     | [pad]  | prolog. | block 1 |         | block n | epilogue    |
- *     | 0 or 8 | 0|A     |         |         |         | hdr 0|A     |
- *     +--------+---------+---------+-- ... --+---------+-------------+
+ *     first break   heap_base (16-aligned)                         break
+ *     v             v                                                  v
+ *     +-------------+---------+---------+-- ... --+---------+----------+
+ *     | pad 0..15 B | prolog. | block 1 |         | block n | epilogue |
+ *     | (0: memlib  | 0|A|P   |         |         |         | 0|A      |
+ *     | pages)      | 8 bytes |         |         |         | 8 bytes  |
+ *     +-------------+---------+---------+-- ... --+---------+----------+
  *     The prologue is a header-only word (size 0, allocated) that puts the
  *     first header at 8 mod 16; the epilogue is a header (size 0,
  *     allocated) that is always the last word before the break.
