@@ -22,10 +22,6 @@ STATIC_LIMIT = 256
 FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
              "brk", "posix_memalign", "aligned_alloc", "memalign", "valloc",
              "reallocarray", "mremap"]
-# Valgrind runs this subset of the suite (the whole suite: `make bench`,
-# docs/bench-allocator.md); one trace per family that stresses mm.c's code.
-VALGRIND_TRACES = ["short2-bal.rep", "coalesce.rep", "realloc-small.rep",
-                   "realloc-large.rep", "calloc.rep", "tiny.rep"]
 
 
 def binary(name):
@@ -331,10 +327,9 @@ def test_valgrind_memcheck_clean():
     if shutil.which("valgrind") is None:
         raise AssertionError("valgrind is missing: tools/setup.sh --test")
     mdriver = os.path.join(kit.MALLOC, "mdriver")
+    # The whole suite: about 3 s under memcheck here.
     cmd = ["valgrind", "-q", "--error-exitcode=99", mdriver, "-t", kit.TRACES,
            "-n"]
-    for name in VALGRIND_TRACES:
-        cmd += ["-f", name]
     proc = kit.run(cmd, timeout=180)
     suite_ok(proc, "valgrind mdriver -n")
     kit.expect("==" not in proc.stderr,
