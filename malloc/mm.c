@@ -341,9 +341,8 @@ static void write_epilogue(block_t *b, bool prev_alloc, bool prev_mini)
 
 static inline uint32_t to_offset(const block_t *b)
 {
-    return b == NULL
-               ? 0
-               : (uint32_t)(((const char *)b - heap_base + WSIZE) / ALIGNMENT);
+    uintptr_t bytes = (uintptr_t)b - (uintptr_t)heap_base + WSIZE;
+    return b == NULL ? 0 : (uint32_t)(bytes / ALIGNMENT);
 }
 
 static inline block_t *from_offset(uint32_t off)
@@ -396,7 +395,7 @@ static void remove_free(block_t *b)
     }
     if (next != 0)
         from_offset(next)->links.prev = prev;
-    if (rover == to_offset(b))
+    if (MM_FIT == MM_FIT_NEXT && rover == to_offset(b))
         rover = next;
 }
 
@@ -506,7 +505,8 @@ static block_t *find_fit(size_t asize)
         else
             b = scan_first(free_heads[c], 0, asize);
         if (b != NULL) {
-            rover = to_offset(b);
+            if (MM_FIT == MM_FIT_NEXT)
+                rover = to_offset(b);
             return b;
         }
     }
@@ -564,7 +564,12 @@ static void split_block(block_t *b, size_t size)
     }
     block_t *rest = find_next(b);
     write_block(rest, total - size, false, true, false);
-    coalesce(rest);
+    if (get_alloc(find_next(rest))) { /* the usual case: nothing to merge */
+        sync_next(rest);
+        insert_free(rest);
+    } else {
+        coalesce(rest);
+    }
 }
 
 /* Grows the heap by `bytes` and returns the new free block (coalesced with
