@@ -300,8 +300,8 @@ static inline block_t *first_block(void)
 /* ---- Writing blocks -----------------------------------------------------*/
 
 /* Writes b's header, and its footer when it has one. */
-static void write_block(block_t *b, size_t size, bool alloc, bool prev_alloc,
-                        bool prev_mini)
+static inline void write_block(block_t *b, size_t size, bool alloc,
+                               bool prev_alloc, bool prev_mini)
 {
     dbg_requires(size % ALIGNMENT == 0);
     b->header = pack(size, alloc, prev_alloc, prev_mini);
@@ -310,7 +310,7 @@ static void write_block(block_t *b, size_t size, bool alloc, bool prev_alloc,
 }
 
 /* Replaces b's header word (and footer, if it has one) with h. */
-static void rewrite_header(block_t *b, word_t h)
+static inline void rewrite_header(block_t *b, word_t h)
 {
     b->header = h;
     if (has_footer(h))
@@ -319,7 +319,7 @@ static void rewrite_header(block_t *b, word_t h)
 
 /* Tells the block after b what b now is (invariant 6), changing only the
  * P and M bits of its header (and footer). */
-static void sync_next(block_t *b)
+static inline void sync_next(block_t *b)
 {
     block_t *next = find_next(b);
     word_t h = next->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT);
@@ -368,7 +368,7 @@ static inline size_t size_class(size_t size)
 }
 
 /* Pushes free block b on the front of its class's list. */
-static void insert_free(block_t *b)
+static inline void insert_free(block_t *b)
 {
     dbg_requires(!get_alloc(b));
     size_t c = size_class(get_size(b));
@@ -381,7 +381,7 @@ static void insert_free(block_t *b)
     nonempty |= (uint64_t)1 << c;
 }
 
-static void remove_free(block_t *b)
+static inline void remove_free(block_t *b)
 {
     dbg_requires(!get_alloc(b));
     uint32_t next = b->links.next, prev = b->links.prev;
@@ -408,7 +408,7 @@ static inline size_t quick_class(size_t size)
 
 /* Caches allocated block b (at most QUICK_MAX bytes): it stays allocated
  * for the heap, marked Q, until a malloc of its size or a flush. */
-static void push_quick(block_t *b)
+static inline void push_quick(block_t *b)
 {
     dbg_requires(get_alloc(b) && !get_quick(b) && get_size(b) <= QUICK_MAX);
     size_t q = quick_class(get_size(b));
@@ -418,7 +418,7 @@ static void push_quick(block_t *b)
 }
 
 /* A cached block of exactly asize bytes, back in use, or NULL. */
-static block_t *pop_quick(size_t asize)
+static inline block_t *pop_quick(size_t asize)
 {
     size_t q = quick_class(asize);
     block_t *b = from_offset(quick_heads[q]);
@@ -460,7 +460,7 @@ static block_t *scan_first(uint32_t from, uint32_t stop, size_t asize)
 }
 
 /* The smallest fitting node among the first BEST_FIT_SCAN after a fit. */
-static block_t *scan_best(uint32_t from, size_t asize)
+static inline block_t *scan_best(uint32_t from, size_t asize)
 {
     block_t *best = NULL;
     size_t best_size = SIZE_MAX;
@@ -492,7 +492,7 @@ static block_t *scan_next(size_t c, size_t asize)
     return b != NULL ? b : scan_first(free_heads[c], rover, asize);
 }
 
-static block_t *find_fit(size_t asize)
+static inline block_t *find_fit(size_t asize)
 {
     uint64_t classes = nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
     for (; classes != 0; classes &= classes - 1) {
@@ -518,7 +518,7 @@ static block_t *find_fit(size_t asize)
 /* Merges free block b (not in a list) with its free neighbours, puts the
  * result in its list and returns it. The four cases: neither neighbour
  * free, only the next, only the previous, both. */
-static block_t *coalesce(block_t *b)
+static inline block_t *coalesce(block_t *b)
 {
     dbg_requires(!get_alloc(b));
     size_t size = get_size(b);
@@ -551,7 +551,7 @@ static block_t *free_block(block_t *b)
 
 /* Marks b (out of any list) allocated with exactly `size` bytes; the rest,
  * if it can hold a block, becomes a free block (coalesced with the next). */
-static void split_block(block_t *b, size_t size)
+static inline void split_block(block_t *b, size_t size)
 {
     size_t total = get_size(b);
     dbg_requires(size <= total && size % ALIGNMENT == 0);
@@ -594,7 +594,7 @@ static block_t *last_free_block(void)
 }
 
 /* A free block of at least asize bytes, out of its list, or NULL. */
-static block_t *take_free_block(size_t asize)
+static inline block_t *take_free_block(size_t asize)
 {
     block_t *b = find_fit(asize);
     if (b == NULL && QUICK && flush_quick())
@@ -621,7 +621,7 @@ static void fail_pointer(const char *func, const void *p, const char *why)
 
 /* The block of payload p, after checking that p is one we handed out and
  * that it is still allocated. */
-static block_t *checked_block(const char *func, void *p)
+static inline block_t *checked_block(const char *func, void *p)
 {
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
