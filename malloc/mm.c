@@ -541,8 +541,8 @@ static inline block_t *coalesce(block_t *b)
 /* Marks allocated block b free and coalesces it. */
 static block_t *free_block(block_t *b)
 {
-    dbg_requires(get_alloc(b));
-    write_block(b, get_size(b), false, get_prev_alloc(b), get_prev_mini(b));
+    dbg_requires(get_alloc(b) && !get_quick(b));
+    b->header &= ~ALLOC_BIT; /* coalesce writes the final header and footer */
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
         memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
                get_size(b) - MIN_BLOCK - WSIZE);
