@@ -1,0 +1,47 @@
+"""tools/bench_allocator.py: the goal lines follow from the figures (fake
+mdriver runs, so no build and no timing)."""
+import importlib.util
+import os
+
+import kit
+
+spec = importlib.util.spec_from_file_location(
+    "bench_allocator", os.path.join(kit.TOOLS, "bench_allocator.py"))
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def fake_run(utils, weights=None, kops=100.0, glibc=50.0):
+    weights = weights or [1] * len(utils)
+    return {"traces": [{"name": "t%d.rep" % i, "weight": w, "util": u}
+                       for i, (u, w) in enumerate(zip(utils, weights))],
+            "util": 0.0, "kops": kops, "glibc_kops": glibc}
+
+
+def test_goals_met_when_util_is_close_to_the_bound():
+    lines = bench.trace_table(fake_run([0.95, 0.90]),
+                              {"t0.rep": 1.0, "t1.rep": 0.92})
+    text = "\n".join(lines)
+    kit.expect("Goal 1" in text and "**met**" in lines[-2],
+               "average 0.925 of bound 0.96 is 96%: goal 1 met\n" + text)
+    kit.expect("**met**" in lines[-1], "lowest 0.95: goal 2 met\n" + text)
+
+
+def test_goals_not_met_and_weight_zero_ignored():
+    run = fake_run([0.50, 0.90, 0.10], weights=[1, 1, 0])
+    lines = bench.trace_table(run, {"t0.rep": 1.0, "t1.rep": 1.0,
+                                    "t2.rep": 1.0})
+    text = "\n".join(lines)
+    kit.expect("**not met**" in lines[-2] and "70.0% of it" in lines[-2],
+               "average 0.70 of 1.0: goal 1 not met\n" + text)
+    kit.expect("t0.rep at 50%" in lines[-1] and "**not met**" in lines[-1],
+               "t0 (weight 1) is the lowest, t2 (weight 0) is ignored\n"
+               + text)
+
+
+def test_throughput_goal_line():
+    runs = {name: [fake_run([0.9], kops=k, glibc=100.0) for k in (90, 120, 150)]
+            for name, _, _ in bench.VARIANTS}
+    lines = bench.variant_table(runs)
+    kit.expect("1.20x: **met** (the aim, 2x: **not met**)" in lines[-1],
+               "median of 0.9, 1.2, 1.5 is 1.2\n" + "\n".join(lines))
