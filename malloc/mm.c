@@ -292,6 +292,12 @@ static inline block_t *find_prev(block_t *b)
     return (block_t *)((char *)b - extract_size(*footer));
 }
 
+/* The prologue: a header of size 0, allocated, that nothing precedes. */
+static inline word_t prologue_word(void)
+{
+    return pack(0, /*alloc=*/true, /*prev_alloc=*/true, /*prev_mini=*/false);
+}
+
 static inline block_t *first_block(void)
 {
     return (block_t *)(heap_base + WSIZE);
@@ -333,7 +339,7 @@ static inline void sync_next(block_t *b)
 /* Writes the epilogue at b: the last word before the break. */
 static void write_epilogue(block_t *b, bool prev_alloc, bool prev_mini)
 {
-    b->header = pack(0, true, prev_alloc, prev_mini);
+    b->header = pack(0, /*alloc=*/true, prev_alloc, prev_mini);
     epilogue = b;
 }
 
@@ -532,7 +538,7 @@ static inline block_t *coalesce(block_t *b)
         remove_free(b);
         size += get_size(b);
     }
-    write_block(b, size, false, get_prev_alloc(b), get_prev_mini(b));
+    write_block(b, size, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
     sync_next(b);
     insert_free(b);
     return b;
@@ -557,13 +563,14 @@ static inline void split_block(block_t *b, size_t size)
     dbg_requires(size <= total && size % ALIGNMENT == 0);
     if (total - size < MIN_BLOCK)
         size = total;
-    write_block(b, size, true, get_prev_alloc(b), get_prev_mini(b));
+    write_block(b, size, /*alloc=*/true, get_prev_alloc(b), get_prev_mini(b));
     if (size == total) {
         sync_next(b);
         return;
     }
     block_t *rest = find_next(b);
-    write_block(rest, total - size, false, true, false);
+    write_block(rest, total - size, /*alloc=*/false, /*prev_alloc=*/true,
+                /*prev_mini=*/false);
     if (get_alloc(find_next(rest))) { /* the usual case: nothing to merge */
         sync_next(rest);
         insert_free(rest);
@@ -580,8 +587,9 @@ static block_t *extend_heap(size_t bytes)
     if (bytes > MAX_REQUEST || mem_sbrk((intptr_t)bytes) == (void *)-1)
         return NULL;
     block_t *b = epilogue; /* the old epilogue becomes the new header */
-    write_block(b, bytes, false, get_prev_alloc(b), get_prev_mini(b));
-    write_epilogue(find_next(b), false, bytes == MIN_BLOCK);
+    write_block(b, bytes, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
+    write_epilogue(find_next(b), /*prev_alloc=*/false,
+                   /*prev_mini=*/bytes == MIN_BLOCK);
     return coalesce(b);
 }
 
@@ -659,8 +667,8 @@ bool mm_init(void)
     if (mem_sbrk((intptr_t)(pad + 2 * WSIZE)) == (void *)-1)
         return false;
     heap_base = brk + pad;
-    *(word_t *)heap_base = pack(0, true, true, false); /* the prologue */
-    write_epilogue(first_block(), true, false);
+    *(word_t *)heap_base = prologue_word();
+    write_epilogue(first_block(), /*prev_alloc=*/true, /*prev_mini=*/false);
     memset(free_heads, 0, sizeof free_heads);
     memset(quick_heads, 0, sizeof quick_heads);
     nonempty = 0;
@@ -719,9 +727,9 @@ static bool grow_forward(block_t *b, size_t asize, bool extend)
     if (!get_alloc(next))
         remove_free(next);
     size_t total = avail < asize ? asize : avail;
-    write_block(b, total, true, get_prev_alloc(b), get_prev_mini(b));
+    write_block(b, total, /*alloc=*/true, get_prev_alloc(b), get_prev_mini(b));
     if (avail < asize)
-        write_epilogue(find_next(b), true, false);
+        write_epilogue(find_next(b), /*prev_alloc=*/true, /*prev_mini=*/false);
     split_block(b, asize);
     return true;
 }
@@ -742,7 +750,8 @@ static block_t *grow_backward(block_t *b, size_t asize)
     remove_free(prev);
     if (!get_alloc(next))
         remove_free(next);
-    write_block(prev, avail, true, get_prev_alloc(prev), get_prev_mini(prev));
+    write_block(prev, avail, /*alloc=*/true, get_prev_alloc(prev),
+                get_prev_mini(prev));
     memmove(prev->payload, b->payload, keep);
     split_block(prev, asize);
     return prev;
@@ -767,13 +776,13 @@ static block_t *realloc_block(block_t *b, size_t asize)
         split_block(b, asize);
         return b;
     }
-    if (grow_forward(b, asize, false))
+    if (grow_forward(b, asize, /*extend=*/false))
         return b;
     block_t *to = grow_backward(b, asize);
     if (to != NULL)
         return to;
     if (QUICK && flush_quick()) { /* cached neighbours may free up room */
-        if (grow_forward(b, asize, false))
+        if (grow_forward(b, asize, /*extend=*/false))
             return b;
         if ((to = grow_backward(b, asize)) != NULL)
             return to;
@@ -783,7 +792,7 @@ static block_t *realloc_block(block_t *b, size_t asize)
         remove_free(to);
         return move_block(b, to, asize);
     }
-    if (grow_forward(b, asize, true))
+    if (grow_forward(b, asize, /*extend=*/true))
         return b;
     to = take_free_block(asize);
     return to != NULL ? move_block(b, to, asize) : NULL;
@@ -874,7 +883,7 @@ static bool check_coalesced(int line, block_t *prev, block_t *b)
 static bool check_markers(int line, block_t *end)
 {
     bool ok = true;
-    if (*(word_t *)heap_base != pack(0, true, true, false))
+    if (*(word_t *)heap_base != prologue_word())
         ok = report(line, 4, "prologue overwritten", heap_base);
     if (epilogue != end || get_size(end) != 0 || !get_alloc(end))
         ok =
