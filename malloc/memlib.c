@@ -189,10 +189,14 @@ void *mem_sbrk(intptr_t incr)
         mem_error("mem_sbrk failed: mprotect refused to grow the heap");
         return (void *)-1;
     }
+    mem_vg_undefined(old_brk, (size_t)incr); /* before memlib writes it */
     if (!timing_mode)
         fill_garbage(old_brk, (size_t)incr);
-    mem_vg_undefined(old_brk, (size_t)incr);
+    mem_vg_undefined(old_brk, (size_t)incr); /* garbage, not defined bytes */
     heap_brk = old_brk + incr;
+    /* mprotect made whole pages accessible: the bytes past the break in its
+     * last page stay off limits for memcheck. */
+    mem_vg_noaccess(heap_brk, (size_t)(heap_granted - heap_brk));
     return old_brk;
 }
 

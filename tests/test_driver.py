@@ -315,6 +315,13 @@ def test_valgrind_reports_reads_of_never_written_heap_bytes():
                "memcheck must see the never-written word", proc)
 
 
+def test_valgrind_reports_reads_just_past_the_break():
+    proc = valgrind(broken("pastbrk"), ["-f", "short1-bal.rep"])
+    kit.expect(proc.returncode == 99 and "Invalid read" in proc.stderr
+               and "mm_malloc (pastbrk.c" in proc.stderr,
+               "memcheck must see the read past the break, inside its page", proc)
+
+
 def test_valgrind_finds_nothing_in_correct_allocators():
     short = ["-f", "short1-bal.rep", "-f", "short2-bal.rep"]
     for binary in (broken("ok"), MDRIVER):
