@@ -171,7 +171,9 @@ enum {
     QUICK_CLASSES = 8, /* quick lists: one per size 16, 32, ..., 128 */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
-    BEST_FIT_SCAN = 16, /* nodes examined after the first fit */
+    BEST_FIT_SCAN = 16,   /* nodes examined after the first fit */
+    HIGH_PLACE_MAX = 512, /* requests placed at the top of the last block */
+    RECENT_GROWERS = 4,   /* blocks remembered as grown by realloc */
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
     DEBUG_POISON_FREE = 0xdb,
     DEBUG_POISON_FRESH = 0xab,
@@ -190,6 +192,8 @@ static const size_t MAX_REQUEST = (size_t)1 << 36; /* 64 GiB of offsets */
 static char *heap_base;   /* the prologue word: list offsets count here */
 static block_t *epilogue; /* invariant 5: last word before the break */
 static uint32_t rover;    /* next fit: where the next search starts */
+static uint32_t recent_growers[RECENT_GROWERS]; /* a hint: see place_block */
+static uint32_t next_grower;                    /* round robin in it */
 static uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
 static uint64_t nonempty;                /* bit c set <=> list c is not empty */
 static uint32_t quick_heads[QUICK_CLASSES]; /* cached small blocks */
@@ -618,6 +622,65 @@ static inline block_t *take_free_block(size_t asize)
     return b;
 }
 
+/* ---- Placement at the end of the heap -----------------------------------*/
+
+/* Remembers that realloc returned `now` for the block that was at `was`. */
+static void remember_grower(block_t *was, block_t *now)
+{
+    uint32_t old = to_offset(was), new = to_offset(now);
+    for (size_t i = 0; i < RECENT_GROWERS; i++) {
+        if (recent_growers[i] == old || recent_growers[i] == new) {
+            recent_growers[i] = new;
+            return;
+        }
+    }
+    recent_growers[next_grower] = new;
+    next_grower = (next_grower + 1) % RECENT_GROWERS;
+}
+
+/* Whether b directly follows a block that realloc recently returned. The
+ * entries are hints: one may be stale (its block freed, merged or moved),
+ * so it is read without contracts, and a wrong answer only changes where
+ * a block is placed. */
+static bool follows_grower(const block_t *b)
+{
+    for (size_t i = 0; i < RECENT_GROWERS; i++) {
+        const block_t *g = from_offset(recent_growers[i]);
+        if (g != NULL && g < b && get_alloc(g) && !get_quick(g) &&
+            (const char *)g + get_size(g) == (const char *)b)
+            return true;
+    }
+    return false;
+}
+
+/* Marks the top asize bytes of free block b (out of its list) allocated
+ * and leaves the bottom free. Returns the allocated block. */
+static block_t *split_high(block_t *b, size_t asize)
+{
+    size_t rest = get_size(b) - asize;
+    write_block(b, rest, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
+    block_t *top = find_next(b);
+    write_block(top, asize, /*alloc=*/true, /*prev_alloc=*/false,
+                /*prev_mini=*/rest == MIN_BLOCK);
+    sync_next(top);
+    insert_free(b);
+    return top;
+}
+
+/* Allocates asize bytes of free block b (out of its list). A small request
+ * that splits the last block of the heap takes its top, so the free part
+ * stays next to the blocks below, where a later free can merge with it
+ * (docs/design.md, "Placement at the end of the heap"); except right after
+ * a block that realloc grows, which keeps the room to grow in place. */
+static inline block_t *place_block(block_t *b, size_t asize)
+{
+    if (asize <= HIGH_PLACE_MAX && get_size(b) - asize >= MIN_BLOCK &&
+        find_next(b) == epilogue && !follows_grower(b))
+        return split_high(b, asize);
+    split_block(b, asize);
+    return b;
+}
+
 /* ---- Checking arguments (on in every build: one path to failure) --------*/
 
 static void fail_pointer(const char *func, const void *p, const char *why)
@@ -673,6 +736,8 @@ bool mm_init(void)
     memset(quick_heads, 0, sizeof quick_heads);
     nonempty = 0;
     rover = 0;
+    memset(recent_growers, 0, sizeof recent_growers);
+    next_grower = 0;
     debug_checkheap(__LINE__);
     return true;
 }
@@ -688,7 +753,7 @@ void *mm_malloc(size_t size)
         b = take_free_block(asize);
         if (b == NULL)
             return NULL;
-        split_block(b, asize);
+        b = place_block(b, asize);
     }
     if (MM_DEBUG >= 1)
         memset(b->payload, DEBUG_POISON_FRESH, size);
@@ -811,6 +876,8 @@ void *mm_realloc(void *ptr, size_t size)
         return NULL;
     debug_checkheap(__LINE__);
     block_t *moved = realloc_block(b, adjust_size(size));
+    if (moved != NULL)
+        remember_grower(b, moved);
     debug_checkheap(__LINE__);
     return moved != NULL ? header_to_payload(moved) : NULL;
 }
