@@ -641,8 +641,10 @@ static void remember_grower(block_t *was, block_t *now)
 /* Whether b directly follows a block that realloc recently returned. The
  * entries are hints: one may be stale (its block freed, merged or moved),
  * so it is read without contracts, and a wrong answer only changes where
- * a block is placed. */
-static bool follows_grower(const block_t *b)
+ * a block is placed. Out of line, like split_high: the slow path stays
+ * out of mm_malloc (inlined: 1.01x..1.04x glibc, against 1.03x..1.06x out
+ * of line, 3 runs of `mdriver -l` each, side by side). */
+static __attribute__((noinline)) bool follows_grower(const block_t *b)
 {
     for (size_t i = 0; i < RECENT_GROWERS; i++) {
         const block_t *g = from_offset(recent_growers[i]);
@@ -655,7 +657,7 @@ static bool follows_grower(const block_t *b)
 
 /* Marks the top asize bytes of free block b (out of its list) allocated
  * and leaves the bottom free. Returns the allocated block. */
-static block_t *split_high(block_t *b, size_t asize)
+static __attribute__((noinline)) block_t *split_high(block_t *b, size_t asize)
 {
     size_t rest = get_size(b) - asize;
     write_block(b, rest, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
