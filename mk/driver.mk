@@ -9,7 +9,7 @@ DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report m
 DRIVER_OBJS := $(DRIVER_SRC_NAMES:%=build/driver-obj/%.o)
 DRIVER_HDRS := $(wildcard malloc/*.h)
 DRIVER_TEST_CFLAGS := -Imalloc -std=gnu99 -Wall -Wextra -Werror -O2 -g
-BROKEN_NAMES := $(basename $(notdir $(wildcard tests/broken/*.c)))
+BROKEN_NAMES := $(filter-out base,$(basename $(notdir $(wildcard tests/broken/*.c))))
 BROKEN_BINS := $(BROKEN_NAMES:%=build/broken/mdriver-%)
 
 TEST_DEPS += driver-test-deps
@@ -23,15 +23,21 @@ driver-test-deps: $(BROKEN_BINS)
 	    ../build/driver-clang/mdriver
 
 # Keep the objects: they are shared by every broken driver.
-.SECONDARY: $(DRIVER_OBJS)
+.SECONDARY: $(DRIVER_OBJS) build/broken/base.o
 
 build/driver-obj/%.o: malloc/%.c $(DRIVER_HDRS)
 	@mkdir -p build/driver-obj
 	$(CC) $(DRIVER_TEST_CFLAGS) -c -o $@ $<
 
-build/broken/mdriver-%: tests/broken/%.c tests/broken/base.h $(DRIVER_OBJS)
+# base.o holds the weak default of every mm.h function; <name>.c overrides
+# the ones it breaks.
+build/broken/base.o: tests/broken/base.c tests/broken/base.h $(DRIVER_HDRS)
 	@mkdir -p build/broken
-	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< $(DRIVER_OBJS) -lm
+	$(CC) $(DRIVER_TEST_CFLAGS) -c -o $@ $<
+
+build/broken/mdriver-%: tests/broken/%.c build/broken/base.o $(DRIVER_OBJS)
+	@mkdir -p build/broken
+	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< build/broken/base.o $(DRIVER_OBJS) -lm
 
 # The overhead benchmark: the big traces (generated into build/big-traces/ by
 # mk/traces.mk's big-traces), then mdriver --overhead: checked / unchecked

@@ -36,11 +36,6 @@ void *mm_malloc(size_t size)
     return p + BASE_ALIGN;
 }
 
-void mm_free(void *ptr)
-{
-    base_free(ptr);
-}
-
 void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
@@ -60,10 +55,4 @@ void *mm_calloc(size_t nmemb, size_t size)
     if (p != NULL)
         memset(p, 0, nmemb * size);
     return p;
-}
-
-bool mm_checkheap(int line)
-{
-    (void)line;
-    return true;
 }

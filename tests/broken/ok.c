@@ -1,33 +1,5 @@
-/* ok.c - the unbroken base allocator: the control case of the catalogue. */
-#include "base.h"
-
-bool mm_init(void)
-{
-    return true;
-}
-
-void *mm_malloc(size_t size)
-{
-    return base_malloc(size);
-}
-
-void mm_free(void *ptr)
-{
-    base_free(ptr);
-}
-
-void *mm_realloc(void *ptr, size_t size)
-{
-    return base_realloc(ptr, size);
-}
-
-void *mm_calloc(size_t nmemb, size_t size)
-{
-    return base_calloc(nmemb, size);
-}
-
-bool mm_checkheap(int line)
-{
-    (void)line;
-    return true;
-}
+/*
+ * ok.c - the unbroken base allocator: the control case of the catalogue.
+ * It is base.c alone (the clang-built driver links it as its mm.c).
+ */
+#include "base.c"

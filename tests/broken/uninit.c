@@ -8,11 +8,6 @@
 
 static volatile int sightings;
 
-bool mm_init(void)
-{
-    return true;
-}
-
 void *mm_malloc(size_t size)
 {
     char *p = base_malloc(size);
@@ -23,25 +18,4 @@ void *mm_malloc(size_t size)
             sightings++;
     }
     return p;
-}
-
-void mm_free(void *ptr)
-{
-    base_free(ptr);
-}
-
-void *mm_realloc(void *ptr, size_t size)
-{
-    return base_realloc(ptr, size);
-}
-
-void *mm_calloc(size_t nmemb, size_t size)
-{
-    return base_calloc(nmemb, size);
-}
-
-bool mm_checkheap(int line)
-{
-    (void)line;
-    return true;
 }
