@@ -5,6 +5,7 @@ Valgrind.
 
 Binaries come from mk/allocator.mk (`make test-deps`) under build/allocator/.
 """
+import json
 import os
 import re
 import shutil
@@ -290,6 +291,56 @@ def test_stress_debug_level_2():
 
 def test_stress_sanitizers():
     _stress("sanitize", range(1, 11), 3000)
+
+
+# ---- Placement at the end of the heap (docs/design.md) -------------------
+
+def heap_bytes(trace_dir, name):
+    """The final heap size mdriver reports for one trace, in bytes."""
+    mdriver = os.path.join(kit.MALLOC, "mdriver")
+    kit.expect(os.path.exists(mdriver), "malloc/mdriver is missing")
+    proc = kit.run([mdriver, "-t", trace_dir, "-n", "-j", "-", "-f", name])
+    kit.expect(proc.returncode == 0, "mdriver failed on " + name, proc)
+    return json.loads(proc.stdout)["traces"][0]["heap_bytes"]
+
+
+def test_small_request_takes_the_top_of_the_last_block():
+    # short1-bal: 2048 | 2048 freed (the last block) | a 64-byte request.
+    # At the bottom of the free block, it would cut the first block off from
+    # the free space and the last 4080-byte request would grow the heap
+    # (10288 bytes); at the top, that request fits in the first block and
+    # the free space merged: 16 + 2048 + 2048 + 4080 bytes.
+    kit.expect(heap_bytes(kit.TRACES, "short1-bal.rep") == 8192,
+               "short1-bal.rep: the 64-byte request did not take the top of "
+               "the last block (heap is not 8192 bytes)")
+
+
+GROWER_TRACE = """# A block realloc grows, then a small request.
+0
+3
+7
+1
+a 0 100
+a 1 200
+f 1
+r 0 150
+a 2 24
+r 0 2000
+f 2
+"""
+
+
+def test_small_request_leaves_room_after_a_realloc_block():
+    # After `r 0 150` the last block (160 free bytes) follows block 0. The
+    # 32-byte block goes to its bottom, so block 0 can later grow by moving
+    # to the end of the heap onto the rest: 16 + 160 + 32 + 2016 = 2224.
+    # At the top, the heap would end with an allocated block: 2352.
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "grower.rep"), "w") as f:
+            f.write(GROWER_TRACE)
+        got = heap_bytes(tmp, "grower.rep")
+    kit.expect(got == 2224, "grower.rep: heap %d bytes, expected 2224 (the "
+               "small block after a realloc block went to the top?)" % got)
 
 
 # ---- The trace suite through mdriver ---------------------------------------
