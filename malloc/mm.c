@@ -377,11 +377,9 @@ static inline size_t size_class(size_t size)
     return c < NUM_CLASSES ? c : NUM_CLASSES - 1;
 }
 
-/* Pushes free block b on the front of its class's list. */
-static inline void insert_free(block_t *b)
+/* Pushes free block b on the front of list c. */
+static inline void push_free(block_t *b, size_t c)
 {
-    dbg_requires(!get_alloc(b));
-    size_t c = size_class(get_size(b));
     uint32_t self = to_offset(b);
     b->links.next = free_heads[c];
     b->links.prev = 0;
@@ -389,6 +387,13 @@ static inline void insert_free(block_t *b)
         from_offset(free_heads[c])->links.prev = self;
     free_heads[c] = self;
     nonempty |= (uint64_t)1 << c;
+}
+
+/* Pushes free block b on the front of its class's list. */
+static inline void insert_free(block_t *b)
+{
+    dbg_requires(!get_alloc(b));
+    push_free(b, size_class(get_size(b)));
 }
 
 static inline void remove_free(block_t *b)

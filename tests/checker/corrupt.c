@@ -56,18 +56,6 @@ static void set_header(block_t *b, word_t h)
     b->header = h;
 }
 
-/* Pushes b on list c without any check (used to misfile a block). */
-static void push_list(block_t *b, size_t c)
-{
-    uint32_t self = to_offset(b);
-    b->links.next = free_heads[c];
-    b->links.prev = 0;
-    if (free_heads[c] != 0)
-        from_offset(free_heads[c])->links.prev = self;
-    free_heads[c] = self;
-    nonempty |= (uint64_t)1 << c;
-}
-
 /* The head and second node of b's free list (a[1] and a[3] share one). */
 static block_t *list_head(block_t *b)
 {
@@ -117,7 +105,7 @@ static bool corrupt(const char *name)
         list_second(blk[1])->links.next = to_offset(list_head(blk[1]));
     else if (strcmp(name, "wrong-class") == 0) { /* 11 */
         remove_free(blk[9]);
-        push_list(blk[9], 0);
+        push_free(blk[9], 0);
     } else if (strcmp(name, "class-bitmap") == 0) /* 11 */
         nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
     else if (strcmp(name, "unlisted") == 0) /* 12 */
