@@ -6,6 +6,7 @@
 #   make allocator-bench      the suite with each placement policy, coalescing
 #                             on/off and footers on/off, side by side with
 #                             glibc (tools/bench_allocator.py)
+#   make libc-util            build/libc-util: glibc's util on traces
 ALLOC_DIR := build/allocator
 ALLOC_CFLAGS := -std=gnu99 -Wall -Wextra -Werror -O2 -g
 ALLOC_SRCS := malloc/mm.c malloc/memlib.c
@@ -28,7 +29,7 @@ ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
 TEST_DEPS += allocator-test-deps
 BENCHES += allocator-bench
 
-allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt
+allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt build/libc-util
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
@@ -43,7 +44,13 @@ $(ALLOC_DIR)/corrupt: tests/checker/corrupt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLOC_CFLAGS) -Wno-unused-function -o $@ $< malloc/memlib.c
 
-allocator-bench:
+# glibc's util, measured like mdriver's (tools/libc_util.c).
+libc-util: build/libc-util
+build/libc-util: tools/libc_util.c malloc/driver_trace.c malloc/driver.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLOC_CFLAGS) -o $@ tools/libc_util.c malloc/driver_trace.c
+
+allocator-bench: build/libc-util
 	$(PYTHON) tools/bench_allocator.py
 
-.PHONY: allocator-test-deps allocator-bench
+.PHONY: allocator-test-deps allocator-bench libc-util

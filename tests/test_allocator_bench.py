@@ -20,7 +20,8 @@ def fake_run(utils, weights=None, kops=100.0, glibc=50.0):
 
 def test_goals_met_when_util_is_close_to_the_bound():
     lines = bench.trace_table(fake_run([0.95, 0.90]),
-                              {"t0.rep": 1.0, "t1.rep": 0.92})
+                              {"t0.rep": 1.0, "t1.rep": 0.92},
+                              {"t0.rep": 0.5, "t1.rep": 0.6})
     text = "\n".join(lines)
     kit.expect("Goal 1" in text and "**met**" in lines[-2],
                "average 0.925 of bound 0.96 is 96%: goal 1 met\n" + text)
@@ -30,8 +31,11 @@ def test_goals_met_when_util_is_close_to_the_bound():
 def test_goals_not_met_and_weight_zero_ignored():
     run = fake_run([0.50, 0.90, 0.10], weights=[1, 1, 0])
     lines = bench.trace_table(run, {"t0.rep": 1.0, "t1.rep": 1.0,
-                                    "t2.rep": 1.0})
+                                    "t2.rep": 1.0},
+                              {"t0.rep": 0.2, "t1.rep": 0.4, "t2.rep": 0.9})
     text = "\n".join(lines)
+    kit.expect("| **30.0%** |" in text,
+               "glibc's average util also leaves out t2 (weight 0)\n" + text)
     kit.expect("**not met**" in lines[-2] and "70.0% of it" in lines[-2],
                "average 0.70 of 1.0: goal 1 not met\n" + text)
     kit.expect("t0.rep at 50%" in lines[-1] and "**not met**" in lines[-1],
@@ -45,3 +49,36 @@ def test_throughput_goal_line():
     lines = bench.variant_table(runs)
     kit.expect("1.20x: **met** (the aim, 2x: **not met**)" in lines[-1],
                "median of 0.9, 1.2, 1.5 is 1.2\n" + "\n".join(lines))
+
+
+LIBC_UTIL = os.path.join(kit.ROOT, "build", "libc-util")
+
+
+def test_libc_util_measures_glibc_like_mdriver():
+    # short1-bal's peak live payload is 8144 bytes (mdriver says the same);
+    # glibc's heap holds at least that, in whole pages of the brk heap.
+    proc = kit.run([LIBC_UTIL, os.path.join(kit.TRACES, "short1-bal.rep"),
+                    os.path.join(kit.TRACES, "giant.rep")])
+    kit.expect(proc.returncode == 0, "libc-util failed\n" + proc.stderr)
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    kit.expect([r[0] for r in rows] == ["short1-bal.rep", "giant.rep"],
+               "one line per trace, in order\n" + proc.stdout)
+    name, util, peak, heap = rows[0]
+    kit.expect(int(peak) == 8144 and int(heap) >= 8144 and
+               int(heap) % 4096 == 0 and
+               abs(float(util) - 8144 / int(heap)) < 1e-4,
+               "short1-bal: peak 8144, a heap of whole pages\n" + proc.stdout)
+    kit.expect(float(rows[1][1]) > 0.99,
+               "giant.rep (8 MiB blocks, no mmap): glibc near 100%\n"
+               + proc.stdout)
+
+
+def test_libc_util_rejects_bad_traces():
+    proc = kit.run([LIBC_UTIL, "/nonexistent.rep"])
+    kit.expect(proc.returncode == 1 and "ERROR [/nonexistent.rep" in
+               proc.stderr, "a missing file: an ERROR line, exit 1\n"
+               + proc.stderr)
+    bad = kit.write_temp("1\n1\n1\n1\nz 0 1\n")
+    proc = kit.run([LIBC_UTIL, bad])
+    kit.expect(proc.returncode == 1 and bad + ":5]" in proc.stderr,
+               "a bad op: the file and line, exit 1\n" + proc.stderr)

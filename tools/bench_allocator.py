@@ -9,8 +9,9 @@ replays the default suite with each, RUNS rounds interleaved (variant A, B,
 C, ..., then again) so that a noisy machine hurts them alike, and prints in
 markdown:
   - per trace: util of the default build, the ideal bound of
-    tools/tracestats.py, util/bound, and both goals (average util >= 93% of
-    the average bound; no trace below 75% of its bound);
+    tools/tracestats.py, util/bound, glibc's util on the same trace
+    (build/libc-util, `make libc-util`), and both goals (average util >= 93%
+    of the average bound; no trace below 75% of its bound);
   - per variant: average util, throughput and glibc's throughput measured in
     the same mdriver run, and their ratio (median over the rounds).
 --out FILE also writes the report, with the command line, to FILE.
@@ -83,29 +84,46 @@ def bounds(paths):
     return result
 
 
+def libc_utils(paths):
+    """glibc's util per trace name, from build/libc-util."""
+    tool = os.path.join(ROOT, "build", "libc-util")
+    if not os.access(tool, os.X_OK):
+        fail("%s is missing: run `make libc-util`" % tool)
+    proc = subprocess.run([tool] + paths, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        fail("libc-util failed:\n" + proc.stderr[-2000:])
+    return {line.split()[0]: float(line.split()[1])
+            for line in proc.stdout.splitlines()}
+
+
 def weighted_mean(values, weights):
     total = sum(weights)
     return sum(v * w for v, w in zip(values, weights)) / total if total else 0.0
 
 
-def trace_table(run, bound):
-    lines = ["| trace | weight | util | bound | util/bound |",
-             "|---|---:|---:|---:|---:|"]
-    utils, bnds, weights, worst = [], [], [], None
+def trace_table(run, bound, glibc):
+    lines = ["| trace | weight | util | bound | util/bound | glibc util |",
+             "|---|---:|---:|---:|---:|---:|"]
+    utils, bnds, glibcs, weights, worst = [], [], [], [], None
     for t in run["traces"]:
         b = bound[t["name"]]
         ratio = t["util"] / b
-        lines.append("| %s | %d | %.1f%% | %.1f%% | %.2f |"
-                     % (t["name"], t["weight"], 100 * t["util"], 100 * b, ratio))
+        g = glibc[t["name"]]
+        lines.append("| %s | %d | %.1f%% | %.1f%% | %.2f | %.1f%% |"
+                     % (t["name"], t["weight"], 100 * t["util"], 100 * b,
+                        ratio, 100 * g))
         if t["weight"] > 0:
             utils.append(t["util"])
             bnds.append(b)
+            glibcs.append(g)
             weights.append(t["weight"])
             if worst is None or ratio < worst[1]:
                 worst = (t["name"], ratio)
     avg_u, avg_b = weighted_mean(utils, weights), weighted_mean(bnds, weights)
-    lines.append("| **average** | | **%.1f%%** | **%.1f%%** | **%.2f** |"
-                 % (100 * avg_u, 100 * avg_b, avg_u / avg_b))
+    lines.append("| **average** | | **%.1f%%** | **%.1f%%** | **%.2f** | "
+                 "**%.1f%%** |" % (100 * avg_u, 100 * avg_b, avg_u / avg_b,
+                                   100 * weighted_mean(glibcs, weights)))
     lines.append("")
     lines.append("- Goal 1, average util >= %d%% of the average bound: %.1f%% "
                  "of it: **%s**" % (100 * AVG_GOAL, 100 * avg_u / avg_b,
@@ -160,7 +178,9 @@ def preamble(args, run):
             "traces of `%s/suite.txt`: %s.\n\n"
             "Util is mdriver's (peak live payload / final heap size); the "
             "bound is tools/tracestats.py's ideal (8-byte header, 16-byte "
-            "alignment, no fragmentation). Throughput is mdriver's weighted "
+            "alignment, no fragmentation). glibc util is build/libc-util's "
+            "(tools/libc_util.c: the same ratio for glibc malloc, without "
+            "mmap and without top padding). Throughput is mdriver's weighted "
             "Kops for mm.c and for glibc in the same run (`-j -`), the "
             "median of the rounds.\n\n"
             % (" ".join(["tools/bench_allocator.py"] + sys.argv[1:]),
@@ -184,10 +204,11 @@ def main():
         for name, _, _ in VARIANTS:
             runs[name].append(replay(binaries[name], args.trace_dir))
     default = runs[VARIANTS[0][0]][0]
-    bound = bounds([t["path"] for t in default["traces"]])
+    paths = [t["path"] for t in default["traces"]]
+    bound = bounds(paths)
     report = ["## Per trace: the default build (%s) against the ideal bound"
-              % VARIANTS[0][0], ""]
-    report += trace_table(default, bound)
+              " and glibc" % VARIANTS[0][0], ""]
+    report += trace_table(default, bound, libc_utils(paths))
     report += ["", "## Build variants, side by side with glibc (%d rounds, "
                "interleaved)" % args.rounds, ""]
     report += variant_table(runs)
