@@ -79,8 +79,8 @@ static bool replay(const trace_t *t, void **ptr, size_t *bytes,
 
 static void *map_zeroed(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -107,8 +107,10 @@ static int one_trace(const char *path)
     }
     struct mallinfo2 before = mallinfo2();
     if (before.arena != 0) {
-        fprintf(stderr, "libc-util: %s: glibc's heap is not empty before "
-                        "the replay (%zu bytes)\n", path, before.arena);
+        fprintf(stderr,
+                "libc-util: %s: glibc's heap is not empty before "
+                "the replay (%zu bytes)\n",
+                path, before.arena);
         return 1;
     }
     size_t peak = 0, heap = 0;
@@ -123,9 +125,11 @@ static int one_trace(const char *path)
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0) {
-        fprintf(stderr, "usage: %s TRACE.rep ...\n"
-                        "glibc malloc's util (peak live payload / heap "
-                        "high-water) on each trace\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s TRACE.rep ...\n"
+                "glibc malloc's util (peak live payload / heap "
+                "high-water) on each trace\n",
+                argv[0]);
         return argc < 2 ? 2 : 0;
     }
     int status = 0;
