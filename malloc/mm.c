@@ -125,6 +125,13 @@ enum { ALLOC_FOOTER = 1 };
 #else
 enum { ALLOC_FOOTER = 0 };
 #endif
+#ifdef MM_LOW_SMALL
+enum {
+    LOW_SMALL = 1
+}; /* docs/design.md, "Small requests while a block grows" */
+#else
+enum { LOW_SMALL = 0 };
+#endif
 
 /* ---- Debug contracts: they type-check even when compiled out ---------- */
 
@@ -654,9 +661,11 @@ static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b)
     return b;
 }
 
-/* A free block of at least asize bytes, out of its list, or NULL. A small
- * request that would split a larger block while a grower lives takes the
- * lowest fitting block instead of the best fit (small_fit). Forced inline:
+/* A free block of at least asize bytes, out of its list, or NULL. With
+ * -DMM_LOW_SMALL, a small request that would split a larger block while a
+ * grower lives takes the lowest fitting block instead of the best fit
+ * (small_fit; off by default: it costs the suite 3% of throughput, see
+ * docs/design.md). Forced inline:
  * with the small_fit test gcc stopped inlining it into mm_malloc, which
  * cost random-uniform.rep 11% more instructions in mm_malloc (callgrind);
  * forced, 1% (the test and its load). */
@@ -664,7 +673,7 @@ static inline __attribute__((always_inline)) block_t *
 take_free_block(size_t asize)
 {
     block_t *b = find_fit(asize);
-    if (big_growers != 0 && b != NULL && asize <= LOW_PLACE_MAX &&
+    if (LOW_SMALL && big_growers != 0 && b != NULL && asize <= LOW_PLACE_MAX &&
         get_size(b) > SMALL_CLASS_MAX)
         b = small_fit(asize, b);
     if (b == NULL && QUICK && flush_quick())
@@ -695,7 +704,7 @@ static void remember_grower(block_t *was, block_t *now)
         next_grower = (next_grower + 1) % RECENT_GROWERS;
     }
     recent_growers[i] = new;
-    if (get_size(now) > GROWER_MIN)
+    if (LOW_SMALL && get_size(now) > GROWER_MIN)
         big_growers |= 1u << i;
     else
         big_growers &= ~(1u << i);

@@ -18,7 +18,7 @@ MM_C = os.path.join(kit.MALLOC, "mm.c")
 ADIR = os.path.join(kit.BUILD, "allocator")
 VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
                  ["-DMM_NO_COALESCE"], ["-DMM_NO_QUICK"], ["-DMM_ALLOC_FOOTER"],
-                 ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
+                 ["-DMM_LOW_SMALL"], ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
 STATIC_LIMIT = 256
 FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
              "brk", "posix_memalign", "aligned_alloc", "memalign", "valloc",
@@ -285,6 +285,10 @@ def test_stress_allocated_footers():
     _stress("footer", range(1, 21), 4000)
 
 
+def test_stress_small_requests_low():
+    _stress("lowsmall", range(1, 21), 4000)
+
+
 def test_stress_debug_level_2():
     _stress("debug2", range(1, 11), 3000)
 
@@ -295,10 +299,10 @@ def test_stress_sanitizers():
 
 # ---- Placement at the end of the heap (docs/design.md) -------------------
 
-def heap_bytes(trace_dir, name):
+def heap_bytes(trace_dir, name, mdriver=None):
     """The final heap size mdriver reports for one trace, in bytes."""
-    mdriver = os.path.join(kit.MALLOC, "mdriver")
-    kit.expect(os.path.exists(mdriver), "malloc/mdriver is missing")
+    mdriver = mdriver or os.path.join(kit.MALLOC, "mdriver")
+    kit.expect(os.path.exists(mdriver), mdriver + " is missing")
     proc = kit.run([mdriver, "-t", trace_dir, "-n", "-j", "-", "-f", name])
     kit.expect(proc.returncode == 0, "mdriver failed on " + name, proc)
     return json.loads(proc.stdout)["traces"][0]["heap_bytes"]
@@ -341,6 +345,42 @@ def test_small_request_leaves_room_after_a_realloc_block():
         got = heap_bytes(tmp, "grower.rep")
     kit.expect(got == 2224, "grower.rep: heap %d bytes, expected 2224 (the "
                "small block after a realloc block went to the top?)" % got)
+
+
+LOW_SMALL_TRACE = """# A small request while a block realloc grew past 512 bytes lives.
+0
+6
+12
+1
+a 0 280
+a 1 16
+a 2 520
+r 2 600
+a 3 150
+a 4 16
+f 0
+f 3
+a 5 40
+r 2 760
+f 5
+f 2
+"""
+
+
+def test_small_request_goes_low_while_a_block_grows():
+    # Free: A (288 bytes, low) and B (160, right after block 2, which realloc
+    # grew to 608). The 48-byte request: best fit takes B, so block 2 cannot
+    # grow in place and moves to the end of the heap (+768 bytes); with
+    # -DMM_LOW_SMALL it takes A, and block 2 grows into B.
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "low.rep"), "w") as f:
+            f.write(LOW_SMALL_TRACE)
+        best = heap_bytes(tmp, "low.rep")
+        low = heap_bytes(tmp, "low.rep", binary("mdriver-lowsmall"))
+    base = 16 + 288 + 32 + 608 + 160 + 32
+    kit.expect(best == base + 768 and low == base,
+               "low.rep: heap %d bytes by default (expected %d), %d with "
+               "-DMM_LOW_SMALL (expected %d)" % (best, base + 768, low, base))
 
 
 # ---- The trace suite through mdriver ---------------------------------------
