@@ -1,5 +1,9 @@
-# The trace tools (docs/tools.md): the LD_PRELOAD recorder and the minimizer.
-#   make recorder    build/mmrecord.so (tools/record also builds it on demand)
+# The trace tools (docs/tools.md): the LD_PRELOAD recorder, the minimizer,
+# and the benchmark over many seeds.
+#   make recorder      build/mmrecord.so (tools/record also builds it on demand)
+#   make seeds-bench   util/bound of the generated families over seeds 1-20,
+#                      the default build against -DMM_LOW_SMALL, with paired
+#                      differences (tools/seeds_bench.py, docs/bench-seeds.md)
 # Paths are relative to the repo root (this file is included by ./Makefile).
 recorder:
 	$(MAKE) -s -C tools/recorder
@@ -7,4 +11,15 @@ recorder:
 TEST_DEPS += tools-test-deps
 tools-test-deps: recorder
 
-.PHONY: recorder tools-test-deps
+SEEDS_BENCH_SEEDS ?= 1-20
+
+BENCHES += seeds-bench
+seeds-bench:
+	$(MAKE) -C malloc
+	@mkdir -p build
+	$(MAKE) -s -C malloc -B OUT=../build/mdriver-lowsmall \
+	    EXTRA_CFLAGS=-DMM_LOW_SMALL
+	$(PYTHON) tools/seeds_bench.py --seeds $(SEEDS_BENCH_SEEDS) \
+	    default=malloc/mdriver lowsmall=build/mdriver-lowsmall
+
+.PHONY: recorder tools-test-deps seeds-bench
