@@ -373,6 +373,19 @@ static inline block_t *from_offset(uint32_t off)
     return (block_t *)(heap_base + (size_t)off * ALIGNMENT - WSIZE);
 }
 
+/* The block at offset off, computed without the null test: off must not be
+ * 0, or the result must only be compared or selected, never dereferenced
+ * (the branchless list updates below choose between it and another
+ * address). */
+static inline block_t *node_at(uint32_t off)
+{
+    return (block_t *)((uintptr_t)heap_base + (uintptr_t)off * ALIGNMENT -
+                       WSIZE);
+}
+
+/* The size class: written so that gcc computes both formulas and selects
+ * one (cmov) instead of branching on the size, a branch that random sizes
+ * mispredict. */
 static inline size_t size_class(size_t size)
 {
     if (size <= SMALL_CLASS_MAX)
@@ -388,14 +401,16 @@ static inline size_t size_class(size_t size)
     return c < NUM_CLASSES ? c : NUM_CLASSES - 1;
 }
 
-/* Pushes free block b on the front of list c. */
+/* Pushes free block b on the front of list c. Branchless: when the list is
+ * empty, the old head's prev link that would take b's offset is b's own,
+ * which is then cleared. */
 static inline void push_free(block_t *b, size_t c)
 {
-    uint32_t self = to_offset(b);
-    b->links.next = free_heads[c];
+    uint32_t self = to_offset(b), head = free_heads[c];
+    uint32_t *back = head != 0 ? &node_at(head)->links.prev : &b->links.prev;
+    b->links.next = head;
+    *back = self;
     b->links.prev = 0;
-    if (free_heads[c] != 0)
-        from_offset(free_heads[c])->links.prev = self;
     free_heads[c] = self;
     nonempty |= (uint64_t)1 << c;
 }
@@ -407,22 +422,28 @@ static inline void insert_free(block_t *b)
     push_free(b, size_class(get_size(b)));
 }
 
-static inline void remove_free(block_t *b)
+/* Unlinks free block b from list c (its class's). When b is the tail, the
+ * next node's prev link that would take b's prev is b's own (unchanged). */
+static inline void unlink_free(block_t *b, size_t c)
 {
-    dbg_requires(!get_alloc(b));
+    dbg_requires(!get_alloc(b) && size_class(get_size(b)) == c);
     uint32_t next = b->links.next, prev = b->links.prev;
     if (prev != 0) {
-        from_offset(prev)->links.next = next;
+        node_at(prev)->links.next = next;
     } else {
-        size_t c = size_class(get_size(b));
         free_heads[c] = next;
         if (next == 0)
             nonempty &= ~((uint64_t)1 << c);
     }
-    if (next != 0)
-        from_offset(next)->links.prev = prev;
+    uint32_t *back = next != 0 ? &node_at(next)->links.prev : &b->links.prev;
+    *back = prev;
     if (MM_FIT == MM_FIT_NEXT && rover == to_offset(b))
         rover = next;
+}
+
+static inline void remove_free(block_t *b)
+{
+    unlink_free(b, size_class(get_size(b)));
 }
 
 /* ---- Quick lists: freed small blocks, cached without coalescing ---------*/
@@ -485,23 +506,27 @@ static block_t *scan_first(uint32_t from, uint32_t stop, size_t asize)
     return NULL;
 }
 
-/* The smallest fitting node among the first BEST_FIT_SCAN after a fit. */
-static inline block_t *scan_best(uint32_t from, size_t asize)
+/* The smallest fitting node among the first BEST_FIT_SCAN from the first
+ * fit on (ties: the first found); an exact fit stops the scan. */
+static inline block_t *scan_best(uint32_t o, size_t asize)
 {
-    block_t *best = NULL;
-    size_t best_size = SIZE_MAX;
-    int budget = BEST_FIT_SCAN;
-    for (uint32_t o = from; o != 0 && budget > 0;) {
-        block_t *b = from_offset(o);
+    block_t *b;
+    do { /* the first fit */
+        if (o == 0)
+            return NULL;
+        b = node_at(o);
+        o = b->links.next;
+    } while (get_size(b) < asize);
+    block_t *best = b;
+    size_t best_size = get_size(b);
+    for (int budget = BEST_FIT_SCAN - 1;
+         o != 0 && budget > 0 && best_size != asize; budget--) {
+        b = node_at(o);
         size_t size = get_size(b);
-        if (size >= asize && size < best_size) {
-            best = b;
-            best_size = size;
-            if (size == asize)
-                break;
-        }
-        if (best != NULL)
-            budget--;
+        /* asize <= size < best_size, as one unsigned compare (a cmov) */
+        bool better = size - asize < best_size - asize;
+        best = better ? b : best;
+        best_size = better ? size : best_size;
         o = b->links.next;
     }
     return best;
@@ -518,13 +543,16 @@ static block_t *scan_next(size_t c, size_t asize)
     return b != NULL ? b : scan_first(free_heads[c], rover, asize);
 }
 
-static inline block_t *find_fit(size_t asize)
+/* A free block of at least asize bytes, and its class in *cls, or NULL. */
+static inline block_t *find_fit(size_t asize, size_t *cls)
 {
     uint64_t classes = nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
     for (; classes != 0; classes &= classes - 1) {
         size_t c = (size_t)__builtin_ctzll(classes);
         block_t *b;
-        if (MM_FIT == MM_FIT_BEST)
+        if (MM_FIT != MM_FIT_NEXT && c < SMALL_CLASSES)
+            b = node_at(free_heads[c]); /* one size: the head fits best */
+        else if (MM_FIT == MM_FIT_BEST)
             b = scan_best(free_heads[c], asize);
         else if (MM_FIT == MM_FIT_NEXT)
             b = scan_next(c, asize);
@@ -533,6 +561,7 @@ static inline block_t *find_fit(size_t asize)
         if (b != NULL) {
             if (MM_FIT == MM_FIT_NEXT)
                 rover = to_offset(b);
+            *cls = c;
             return b;
         }
     }
@@ -547,20 +576,35 @@ static inline block_t *find_fit(size_t asize)
 static inline block_t *coalesce(block_t *b)
 {
     dbg_requires(!get_alloc(b));
-    size_t size = get_size(b);
-    block_t *next = find_next(b);
-    if (COALESCE && !get_alloc(next)) {
-        remove_free(next);
-        size += get_size(next);
+    word_t h = b->header;
+    size_t size = extract_size(h);
+    block_t *next = (block_t *)((char *)b + size);
+    word_t next_h = next->header;
+    if (COALESCE && !extract_alloc(next_h)) {
+        unlink_free(next, size_class(extract_size(next_h)));
+        size += extract_size(next_h);
     }
-    if (COALESCE && !get_prev_alloc(b)) {
+    if (COALESCE && !(h & PREV_ALLOC_BIT)) {
         b = find_prev(b);
-        remove_free(b);
-        size += get_size(b);
+        h = b->header;
+        unlink_free(b, size_class(extract_size(h)));
+        size += extract_size(h);
     }
-    write_block(b, size, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
-    sync_next(b);
-    insert_free(b);
+    h = (h & (PREV_ALLOC_BIT | PREV_MINI_BIT)) | size;
+    b->header = h;
+    if (COALESCE && !ALLOC_FOOTER) {
+        /* The block after is allocated (invariant 7 held before): it has
+         * no footer, only its P and M bits change. The footer is written
+         * even for a mini block, where it is the links push_free writes. */
+        block_t *after = (block_t *)((char *)b + size);
+        *((word_t *)after - 1) = h;
+        after->header = (after->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT)) |
+                        (size == MIN_BLOCK ? PREV_MINI_BIT : 0);
+    } else {
+        rewrite_header(b, h);
+        sync_next(b);
+    }
+    push_free(b, size_class(size));
     return b;
 }
 
@@ -597,6 +641,36 @@ static inline void split_block(block_t *b, size_t size)
     } else {
         coalesce(rest);
     }
+}
+
+/* split_block for a free block b (out of its list) that malloc or realloc
+ * takes: its next block is allocated (invariant 7), so the rest merges
+ * with nothing and only the P and M bits of the next block change. */
+static inline void split_free(block_t *b, size_t size)
+{
+    if (!COALESCE || ALLOC_FOOTER) {
+        split_block(b, size);
+        return;
+    }
+    dbg_requires(!get_alloc(b) && get_alloc(find_next(b)));
+    word_t h = b->header;
+    size_t total = extract_size(h), rest = total - size;
+    dbg_requires(size <= total && size % ALIGNMENT == 0);
+    word_t bits = h & (PREV_ALLOC_BIT | PREV_MINI_BIT);
+    block_t *next = (block_t *)((char *)b + total);
+    word_t next_h = next->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT);
+    if (rest < MIN_BLOCK) {
+        b->header = bits | total | ALLOC_BIT;
+        next->header = next_h | PREV_ALLOC_BIT;
+        return;
+    }
+    b->header = bits | size | ALLOC_BIT;
+    block_t *r = (block_t *)((char *)b + size);
+    word_t rest_h = rest | PREV_ALLOC_BIT;
+    r->header = rest_h;
+    *((word_t *)next - 1) = rest_h; /* mini: the links, written next */
+    next->header = next_h | (rest == MIN_BLOCK ? PREV_MINI_BIT : 0);
+    push_free(r, size_class(rest));
 }
 
 /* Grows the heap by `bytes` and returns the new free block (coalesced with
@@ -643,18 +717,22 @@ static inline bool grower_alive(void)
  * blocks placed low stay out of the holes that growing blocks leave and
  * grow into, higher up (docs/design.md, "Small requests while a block
  * grows"). Out of line: the slow path stays out of mm_malloc. */
-static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b)
+static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b,
+                                                    size_t *cls)
 {
     if (!grower_alive())
         return b;
     uint64_t classes = nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
     int budget = LOW_SCAN;
     for (; classes != 0 && budget > 0; classes &= classes - 1) {
-        uint32_t o = free_heads[__builtin_ctzll(classes)];
+        size_t c = (size_t)__builtin_ctzll(classes);
+        uint32_t o = free_heads[c];
         for (; o != 0 && budget > 0; budget--) {
             block_t *f = from_offset(o);
-            if (f < b && get_size(f) >= asize)
+            if (f < b && get_size(f) >= asize) {
                 b = f;
+                *cls = c;
+            }
             o = f->links.next;
         }
     }
@@ -672,20 +750,22 @@ static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b)
 static inline __attribute__((always_inline)) block_t *
 take_free_block(size_t asize)
 {
-    block_t *b = find_fit(asize);
+    size_t c = 0;
+    block_t *b = find_fit(asize, &c);
     if (LOW_SMALL && big_growers != 0 && b != NULL && asize <= LOW_PLACE_MAX &&
         get_size(b) > SMALL_CLASS_MAX)
-        b = small_fit(asize, b);
+        b = small_fit(asize, b, &c);
     if (b == NULL && QUICK && flush_quick())
-        b = find_fit(asize);
+        b = find_fit(asize, &c);
     if (b == NULL) {
         block_t *last = last_free_block();
         size_t have = last != NULL ? get_size(last) : 0;
         b = extend_heap(asize - have);
         if (b == NULL)
             return NULL;
+        c = size_class(get_size(b));
     }
-    remove_free(b);
+    unlink_free(b, c);
     return b;
 }
 
@@ -748,10 +828,13 @@ static __attribute__((noinline)) block_t *split_high(block_t *b, size_t asize)
  * a block that realloc grows, which keeps the room to grow in place. */
 static inline block_t *place_block(block_t *b, size_t asize)
 {
-    if (asize <= HIGH_PLACE_MAX && get_size(b) - asize >= MIN_BLOCK &&
-        find_next(b) == epilogue && !follows_grower(b))
+    size_t size = get_size(b);
+    /* one branch, mostly not taken: & instead of && */
+    if ((asize <= HIGH_PLACE_MAX) & (size - asize >= MIN_BLOCK) &
+            ((char *)b + size == (char *)epilogue) &&
+        !follows_grower(b))
         return split_high(b, asize);
-    split_block(b, asize);
+    split_free(b, asize);
     return b;
 }
 
@@ -901,7 +984,7 @@ static block_t *grow_backward(block_t *b, size_t asize)
  * asize, and frees b. */
 static block_t *move_block(block_t *b, block_t *to, size_t asize)
 {
-    split_block(to, asize);
+    split_free(to, asize);
     memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
     free_block(b);
     return to;
@@ -927,9 +1010,10 @@ static block_t *realloc_block(block_t *b, size_t asize)
         if ((to = grow_backward(b, asize)) != NULL)
             return to;
     }
-    to = find_fit(asize);
+    size_t c;
+    to = find_fit(asize, &c);
     if (to != NULL) {
-        remove_free(to);
+        unlink_free(to, c);
         return move_block(b, to, asize);
     }
     if (grow_forward(b, asize, /*extend=*/true))
