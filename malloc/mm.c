@@ -39,15 +39,17 @@
  *
  * HEADER WORD (64 bits)
  *
- *     63     48 47   41  40  39                  4   3   2   1   0
- *     +--------+-------+---+----------------------+---+---+---+---+
- *     | arena  |   0   | Q |  size / 16           | 0 | M | P | A |
- *     +--------+-------+---+----------------------+---+---+---+---+
+ *     63     48 47 46   41  40  39                  4   3   2   1   0
+ *     +--------+--+-------+---+----------------------+---+---+---+---+
+ *     | arena  |0 | class | Q |  size / 16           | 0 | M | P | A |
+ *     +--------+--+-------+---+----------------------+---+---+---+---+
  *     A = this block is allocated      P = the previous block is allocated
  *     M = the previous block is a free mini block (so it has no footer)
  *     Q = this allocated block is cached in a quick list
+ *     class = a free block's size class, its list (0 in allocated blocks:
+ *     unlinking a block needs no class computation)
  *     arena = reserved for the per-CPU arena mode (always 0 here); bit 3
- *     and bits 41..47 are 0
+ *     and bit 47 are 0
  *
  * THE HEAP
  *
@@ -75,8 +77,9 @@
  *   8. Every free-list node lies inside the heap and is a free block.
  *   9. In each list, next->prev == self (and the head's prev is null).
  *  10. No list has a cycle (every walk is bounded by the number of blocks).
- *  11. Every free block is in the list of its size class, and bit c of
- *      `nonempty` is set exactly when list c is not empty.
+ *  11. Every free block is in the list of its size class, its header's
+ *      class field names that class (and is 0 in an allocated block), and
+ *      bit c of `nonempty` is set exactly when list c is not empty.
  *  12. The heap walk and the free lists count the same free blocks.
  *  13. Every quick-list node is inside the heap, allocated, marked Q and of
  *      its list's exact size; the heap walk and the quick lists count the
@@ -195,6 +198,8 @@ static const word_t PREV_MINI_BIT = 0x4;
 static const word_t RESERVED_BIT = 0x8;
 static const word_t SIZE_MASK = 0x000000fffffffff0; /* sizes < 1 TiB */
 static const word_t QUICK_BIT = (word_t)1 << 40;
+static const int CLASS_SHIFT = 41; /* a free block's size class: 6 bits */
+static const word_t CLASS_MASK = (word_t)0x3f << 41;
 static const size_t MAX_REQUEST = (size_t)1 << 36; /* 64 GiB of offsets */
 
 /* ---- The allocator's state (static data is limited to 256 bytes) ------- */
@@ -251,6 +256,17 @@ static inline bool get_prev_mini(const block_t *b)
 static inline bool get_quick(const block_t *b)
 {
     return (b->header & QUICK_BIT) != 0;
+}
+
+/* The size class a free block's header records (0 in allocated blocks). */
+static inline size_t extract_class(word_t w)
+{
+    return (size_t)((w & CLASS_MASK) >> CLASS_SHIFT);
+}
+
+static inline word_t class_bits(size_t c)
+{
+    return (word_t)c << CLASS_SHIFT;
 }
 
 /* A block carries a footer when it is free and not mini (or, with
@@ -401,13 +417,23 @@ static inline size_t size_class(size_t size)
     return c < NUM_CLASSES ? c : NUM_CLASSES - 1;
 }
 
+/* a if cond, else b, without a branch: the list updates below select the
+ * word to write this way, because gcc turns a ?: of two addresses into a
+ * branch that random sizes mispredict. */
+static inline uint32_t *select_word(bool cond, uint32_t *a, uint32_t *b)
+{
+    uintptr_t mask = (uintptr_t)0 - (uintptr_t)cond;
+    return (uint32_t *)(((uintptr_t)a & mask) | ((uintptr_t)b & ~mask));
+}
+
 /* Pushes free block b on the front of list c. Branchless: when the list is
  * empty, the old head's prev link that would take b's offset is b's own,
  * which is then cleared. */
 static inline void push_free(block_t *b, size_t c)
 {
     uint32_t self = to_offset(b), head = free_heads[c];
-    uint32_t *back = head != 0 ? &node_at(head)->links.prev : &b->links.prev;
+    uint32_t *back =
+        select_word(head != 0, &node_at(head)->links.prev, &b->links.prev);
     b->links.next = head;
     *back = self;
     b->links.prev = 0;
@@ -419,11 +445,15 @@ static inline void push_free(block_t *b, size_t c)
 static inline void insert_free(block_t *b)
 {
     dbg_requires(!get_alloc(b));
-    push_free(b, size_class(get_size(b)));
+    size_t c = size_class(get_size(b));
+    rewrite_header(b, (b->header & ~CLASS_MASK) | class_bits(c));
+    push_free(b, c);
 }
 
-/* Unlinks free block b from list c (its class's). When b is the tail, the
- * next node's prev link that would take b's prev is b's own (unchanged). */
+/* Unlinks free block b from list c (its class's), without a branch: the
+ * word that takes b's next is the previous node's next link or the head
+ * of list c; the word that takes b's prev is the next node's prev link or,
+ * when b is the tail, b's own (unchanged). */
 static inline void unlink_free(block_t *b, size_t c)
 {
     dbg_requires(!get_alloc(b) && size_class(get_size(b)) == c);
@@ -435,15 +465,15 @@ static inline void unlink_free(block_t *b, size_t c)
         if (next == 0)
             nonempty &= ~((uint64_t)1 << c);
     }
-    uint32_t *back = next != 0 ? &node_at(next)->links.prev : &b->links.prev;
-    *back = prev;
+    if (next != 0)
+        node_at(next)->links.prev = prev;
     if (MM_FIT == MM_FIT_NEXT && rover == to_offset(b))
         rover = next;
 }
 
 static inline void remove_free(block_t *b)
 {
-    unlink_free(b, size_class(get_size(b)));
+    unlink_free(b, extract_class(b->header));
 }
 
 /* ---- Quick lists: freed small blocks, cached without coalescing ---------*/
@@ -581,16 +611,17 @@ static inline block_t *coalesce(block_t *b)
     block_t *next = (block_t *)((char *)b + size);
     word_t next_h = next->header;
     if (COALESCE && !extract_alloc(next_h)) {
-        unlink_free(next, size_class(extract_size(next_h)));
+        unlink_free(next, extract_class(next_h));
         size += extract_size(next_h);
     }
     if (COALESCE && !(h & PREV_ALLOC_BIT)) {
         b = find_prev(b);
         h = b->header;
-        unlink_free(b, size_class(extract_size(h)));
+        unlink_free(b, extract_class(h));
         size += extract_size(h);
     }
-    h = (h & (PREV_ALLOC_BIT | PREV_MINI_BIT)) | size;
+    size_t c = size_class(size);
+    h = (h & (PREV_ALLOC_BIT | PREV_MINI_BIT)) | size | class_bits(c);
     b->header = h;
     if (COALESCE && !ALLOC_FOOTER) {
         /* The block after is allocated (invariant 7 held before): it has
@@ -599,12 +630,12 @@ static inline block_t *coalesce(block_t *b)
         block_t *after = (block_t *)((char *)b + size);
         *((word_t *)after - 1) = h;
         after->header = (after->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT)) |
-                        (size == MIN_BLOCK ? PREV_MINI_BIT : 0);
+                        (size == MIN_BLOCK) * PREV_MINI_BIT;
     } else {
         rewrite_header(b, h);
         sync_next(b);
     }
-    push_free(b, size_class(size));
+    push_free(b, c);
     return b;
 }
 
@@ -666,11 +697,12 @@ static inline void split_free(block_t *b, size_t size)
     }
     b->header = bits | size | ALLOC_BIT;
     block_t *r = (block_t *)((char *)b + size);
-    word_t rest_h = rest | PREV_ALLOC_BIT;
+    size_t c = size_class(rest);
+    word_t rest_h = rest | PREV_ALLOC_BIT | class_bits(c);
     r->header = rest_h;
     *((word_t *)next - 1) = rest_h; /* mini: the links, written next */
-    next->header = next_h | (rest == MIN_BLOCK ? PREV_MINI_BIT : 0);
-    push_free(r, size_class(rest));
+    next->header = next_h | (rest == MIN_BLOCK) * PREV_MINI_BIT;
+    push_free(r, c);
 }
 
 /* Grows the heap by `bytes` and returns the new free block (coalesced with
@@ -763,7 +795,7 @@ take_free_block(size_t asize)
         b = extend_heap(asize - have);
         if (b == NULL)
             return NULL;
-        c = size_class(get_size(b));
+        c = extract_class(b->header);
     }
     unlink_free(b, c);
     return b;
@@ -1087,6 +1119,15 @@ static bool check_size(int line, block_t *b)
     return report(line, 3, "size below 16 or not a multiple of 16", b);
 }
 
+/* The class field: a free block's size class, 0 in an allocated block. */
+static bool check_class(int line, block_t *b)
+{
+    size_t want = get_alloc(b) ? 0 : size_class(get_size(b));
+    if (extract_class(b->header) == want)
+        return true;
+    return report(line, 11, "class field disagrees with the block", b);
+}
+
 /* P and M of b against the block before it (NULL: the prologue). */
 static bool check_prev_bits(int line, block_t *prev, block_t *b)
 {
@@ -1140,6 +1181,7 @@ static bool check_blocks(int line, block_t *end, heap_counts_t *counts)
         if ((char *)b + get_size(b) > (char *)end)
             return report(line, 4, "block runs past the epilogue", b);
         ok &= check_footer(line, b);
+        ok &= check_class(line, b);
         ok &= check_coalesced(line, prev, b);
         counts->blocks++;
         if (!get_alloc(b))

@@ -213,6 +213,14 @@ def test_checker_invariant_11_class_bitmap():
     expect_invariant("class-bitmap", 11)
 
 
+def test_checker_invariant_11_class_field():
+    expect_invariant("class-field", 11)
+
+
+def test_checker_invariant_11_class_field_allocated():
+    expect_invariant("class-field-allocated", 11)
+
+
 def test_checker_invariant_12_unlisted_free_block():
     expect_invariant("unlisted", 12)
 
