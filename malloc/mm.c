@@ -489,7 +489,10 @@ static inline void push_quick(block_t *b)
 {
     dbg_requires(get_alloc(b) && !get_quick(b) && get_size(b) <= QUICK_MAX);
     size_t q = quick_class(get_size(b));
-    rewrite_header(b, b->header | QUICK_BIT);
+    if (ALLOC_FOOTER)
+        rewrite_header(b, b->header | QUICK_BIT);
+    else /* allocated: no footer */
+        b->header |= QUICK_BIT;
     b->links.next = quick_heads[q];
     quick_heads[q] = to_offset(b);
 }
@@ -501,7 +504,10 @@ static inline block_t *pop_quick(size_t asize)
     block_t *b = from_offset(quick_heads[q]);
     if (b != NULL) {
         quick_heads[q] = b->links.next;
-        rewrite_header(b, b->header & ~QUICK_BIT);
+        if (ALLOC_FOOTER)
+            rewrite_header(b, b->header & ~QUICK_BIT);
+        else /* allocated: no footer */
+            b->header &= ~QUICK_BIT;
     }
     return b;
 }
@@ -886,11 +892,13 @@ static inline block_t *checked_block(const char *func, void *p)
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
         fail_pointer(func, p, "not 16-byte aligned");
-    if (heap_base == NULL || cp <= (char *)first_block() ||
-        cp > (char *)epilogue)
+    /* first_block() < cp <= epilogue, as one unsigned compare */
+    uintptr_t first = (uintptr_t)first_block();
+    if (heap_base == NULL ||
+        (uintptr_t)cp - first - 1 >= (uintptr_t)epilogue - first)
         fail_pointer(func, p, "not inside the heap");
     block_t *b = payload_to_header(p);
-    if (!get_alloc(b) || get_quick(b))
+    if ((b->header & (ALLOC_BIT | QUICK_BIT)) != ALLOC_BIT)
         fail_pointer(func, p, "not allocated (double free?)");
     return b;
 }
