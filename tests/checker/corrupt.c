@@ -110,7 +110,7 @@ static bool corrupt(const char *name)
         nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
     else if (strcmp(name, "class-field") == 0) /* 11: header names class 0 */
         rewrite_header(blk[9], blk[9]->header & ~CLASS_MASK); /* + footer */
-    else if (strcmp(name, "class-field-allocated") == 0) /* 11 */
+    else if (strcmp(name, "class-field-allocated") == 0)      /* 11 */
         set_header(blk[0], blk[0]->header | class_bits(2));
     else if (strcmp(name, "unlisted") == 0) /* 12 */
         remove_free(blk[9]);
