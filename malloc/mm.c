@@ -128,13 +128,12 @@ enum { ALLOC_FOOTER = 1 };
 #else
 enum { ALLOC_FOOTER = 0 };
 #endif
-#ifdef MM_LOW_SMALL
-enum {
-    LOW_SMALL = 1
-}; /* docs/design.md, "Small requests while a block grows" */
-#else
-enum { LOW_SMALL = 0 };
+/* Small requests placed low while a block grows (docs/design.md, "Small
+ * requests while a block grows"): on unless -DMM_LOW_SMALL=0. */
+#ifndef MM_LOW_SMALL
+#define MM_LOW_SMALL 1
 #endif
+enum { LOW_SMALL = MM_LOW_SMALL != 0 };
 
 /* ---- Debug contracts: they type-check even when compiled out ---------- */
 
@@ -777,11 +776,10 @@ static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b,
     return b;
 }
 
-/* A free block of at least asize bytes, out of its list, or NULL. With
- * -DMM_LOW_SMALL, a small request that would split a larger block while a
- * grower lives takes the lowest fitting block instead of the best fit
- * (small_fit; off by default: it costs the suite 3% of throughput, see
- * docs/design.md). Forced inline:
+/* A free block of at least asize bytes, out of its list, or NULL. A small
+ * request that would split a larger block while a grower lives takes the
+ * lowest fitting block instead of the best fit (small_fit; off with
+ * -DMM_LOW_SMALL=0). Forced inline:
  * with the small_fit test gcc stopped inlining it into mm_malloc, which
  * cost random-uniform.rep 11% more instructions in mm_malloc (callgrind);
  * forced, 1% (the test and its load). */

@@ -2,7 +2,7 @@
 # and the benchmark over many seeds.
 #   make recorder      build/mmrecord.so (tools/record also builds it on demand)
 #   make seeds-bench   util/bound of the generated families over seeds 1-20,
-#                      the default build against -DMM_LOW_SMALL, with paired
+#                      -DMM_LOW_SMALL=0 against the default build, paired
 #                      differences (tools/seeds_bench.py, docs/bench-seeds.md)
 # Paths are relative to the repo root (this file is included by ./Makefile).
 recorder:
@@ -17,9 +17,9 @@ BENCHES += seeds-bench
 seeds-bench:
 	$(MAKE) -C malloc
 	@mkdir -p build
-	$(MAKE) -s -C malloc -B OUT=../build/mdriver-lowsmall \
-	    EXTRA_CFLAGS=-DMM_LOW_SMALL
+	$(MAKE) -s -C malloc -B OUT=../build/mdriver-nolowsmall \
+	    EXTRA_CFLAGS=-DMM_LOW_SMALL=0
 	$(PYTHON) tools/seeds_bench.py --seeds $(SEEDS_BENCH_SEEDS) \
-	    default=malloc/mdriver lowsmall=build/mdriver-lowsmall
+	    nolowsmall=build/mdriver-nolowsmall default=malloc/mdriver
 
 .PHONY: recorder tools-test-deps seeds-bench

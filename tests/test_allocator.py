@@ -18,7 +18,7 @@ MM_C = os.path.join(kit.MALLOC, "mm.c")
 ADIR = os.path.join(kit.BUILD, "allocator")
 VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
                  ["-DMM_NO_COALESCE"], ["-DMM_NO_QUICK"], ["-DMM_ALLOC_FOOTER"],
-                 ["-DMM_LOW_SMALL"], ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
+                 ["-DMM_LOW_SMALL=0"], ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
 STATIC_LIMIT = 256
 FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
              "brk", "posix_memalign", "aligned_alloc", "memalign", "valloc",
@@ -293,8 +293,8 @@ def test_stress_allocated_footers():
     _stress("footer", range(1, 21), 4000)
 
 
-def test_stress_small_requests_low():
-    _stress("lowsmall", range(1, 21), 4000)
+def test_stress_small_requests_not_kept_low():
+    _stress("nolowsmall", range(1, 21), 4000)
 
 
 def test_stress_debug_level_2():
@@ -377,18 +377,18 @@ f 2
 
 def test_small_request_goes_low_while_a_block_grows():
     # Free: A (288 bytes, low) and B (160, right after block 2, which realloc
-    # grew to 608). The 48-byte request: best fit takes B, so block 2 cannot
-    # grow in place and moves to the end of the heap (+768 bytes); with
-    # -DMM_LOW_SMALL it takes A, and block 2 grows into B.
+    # grew to 608). The 48-byte request takes A (the lowest fit), and block
+    # 2 grows into B; with -DMM_LOW_SMALL=0 best fit takes B, so block 2
+    # cannot grow in place and moves to the end of the heap (+768 bytes).
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "low.rep"), "w") as f:
             f.write(LOW_SMALL_TRACE)
-        best = heap_bytes(tmp, "low.rep")
-        low = heap_bytes(tmp, "low.rep", binary("mdriver-lowsmall"))
+        low = heap_bytes(tmp, "low.rep")
+        best = heap_bytes(tmp, "low.rep", binary("mdriver-nolowsmall"))
     base = 16 + 288 + 32 + 608 + 160 + 32
     kit.expect(best == base + 768 and low == base,
-               "low.rep: heap %d bytes by default (expected %d), %d with "
-               "-DMM_LOW_SMALL (expected %d)" % (best, base + 768, low, base))
+               "low.rep: heap %d bytes with -DMM_LOW_SMALL=0 (expected %d), "
+               "%d by default (expected %d)" % (best, base + 768, low, base))
 
 
 # ---- The trace suite through mdriver ---------------------------------------

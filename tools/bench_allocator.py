@@ -38,8 +38,8 @@ VARIANTS = [
     ("noquick", "-DMM_NO_QUICK", "best fit, no quick lists"),
     ("nocoalesce", "-DMM_NO_COALESCE", "best fit, coalescing off"),
     ("footer", "-DMM_ALLOC_FOOTER", "best fit, footers in allocated blocks"),
-    ("lowsmall", "-DMM_LOW_SMALL",
-     "best fit, small requests low while a block grows"),
+    ("nolowsmall", "-DMM_LOW_SMALL=0",
+     "best fit, small requests not kept low while a block grows"),
 ]
 
 

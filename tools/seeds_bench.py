@@ -4,7 +4,7 @@ per mdriver, with paired differences between drivers (docs/tools.md).
 
 Usage: tools/seeds_bench.py [--seeds 1-20] [--families a,b,...] [--jobs N]
            [--cache DIR] [--out FILE] [NAME=MDRIVER ...]
-       make seeds-bench    the default build against -DMM_LOW_SMALL, seeds 1-20
+       make seeds-bench    -DMM_LOW_SMALL=0 against the default build, seeds 1-20
 
 The default suite holds one seed (15213) of each generated family, and the
 reference allocator's util/bound on one family moves by several points from
