@@ -342,15 +342,20 @@ f 2
 """
 
 
+def trace_heap_bytes(text, mdriver=None):
+    """heap_bytes of a trace given as text."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "t.rep"), "w") as f:
+            f.write(text)
+        return heap_bytes(tmp, "t.rep", mdriver)
+
+
 def test_small_request_leaves_room_after_a_realloc_block():
     # After `r 0 150` the last block (160 free bytes) follows block 0. The
     # 32-byte block goes to its bottom, so block 0 can later grow by moving
     # to the end of the heap onto the rest: 16 + 160 + 32 + 2016 = 2224.
     # At the top, the heap would end with an allocated block: 2352.
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(os.path.join(tmp, "grower.rep"), "w") as f:
-            f.write(GROWER_TRACE)
-        got = heap_bytes(tmp, "grower.rep")
+    got = trace_heap_bytes(GROWER_TRACE)
     kit.expect(got == 2224, "grower.rep: heap %d bytes, expected 2224 (the "
                "small block after a realloc block went to the top?)" % got)
 
@@ -380,11 +385,8 @@ def test_small_request_goes_low_while_a_block_grows():
     # grew to 608). The 48-byte request takes A (the lowest fit), and block
     # 2 grows into B; with -DMM_LOW_SMALL=0 best fit takes B, so block 2
     # cannot grow in place and moves to the end of the heap (+768 bytes).
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(os.path.join(tmp, "low.rep"), "w") as f:
-            f.write(LOW_SMALL_TRACE)
-        low = heap_bytes(tmp, "low.rep")
-        best = heap_bytes(tmp, "low.rep", binary("mdriver-nolowsmall"))
+    low = trace_heap_bytes(LOW_SMALL_TRACE)
+    best = trace_heap_bytes(LOW_SMALL_TRACE, binary("mdriver-nolowsmall"))
     base = 16 + 288 + 32 + 608 + 160 + 32
     kit.expect(best == base + 768 and low == base,
                "low.rep: heap %d bytes with -DMM_LOW_SMALL=0 (expected %d), "

@@ -161,14 +161,16 @@ def variant_table(runs):
     return lines
 
 
-def git_head():
+def git_head(path="malloc/mm.c"):
+    """The short commit, and whether path has uncommitted changes (the
+    reports of this tool and of seeds_bench.py name it)."""
     proc = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True)
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain",
-                            "malloc/mm.c"], stdout=subprocess.PIPE,
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", path],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            text=True).stdout.strip()
-    return proc.stdout.strip() + (" (mm.c modified)" if dirty else "")
+    return proc.stdout.strip() + (" (%s modified)" % path if dirty else "")
 
 
 def preamble(args, run):

@@ -57,6 +57,7 @@ sys.path.insert(0, TOOLS)
 import gen_traces  # noqa: E402
 import reptrace  # noqa: E402
 import tracestats  # noqa: E402
+import bench_allocator  # noqa: E402
 
 SUITE_SEED = gen_traces.DEFAULT_SEED
 FAMILIES = [name for name, _, _ in gen_traces.FAMILIES]
@@ -425,23 +426,13 @@ def report(drivers, seeds, families, ratios, suite=None):
     return lines
 
 
-def git_head():
-    proc = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True)
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain",
-                            "malloc/"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True).stdout.strip()
-    return proc.stdout.strip() + (" (malloc/ modified)" if dirty else "")
-
-
 def preamble():
     return ("# util/bound over many seeds\n\n"
             "Written by `%s` at commit %s, %s UTC (tools/seeds_bench.py; "
             "`mdriver -n`: no timing, every figure is exact and "
             "reproducible).\n\n" % (
                 " ".join(["python3 tools/seeds_bench.py"] + sys.argv[1:]),
-                git_head(), time.strftime("%Y-%m-%d %H:%M", time.gmtime())))
+                bench_allocator.git_head("malloc/"), time.strftime("%Y-%m-%d %H:%M", time.gmtime())))
 
 
 def main(argv):
