@@ -131,7 +131,7 @@ def parse_drivers(specs):
         name, eq, path = spec.partition("=")
         if not eq or not re.fullmatch(r"[\w.+-]+", name) or not path:
             raise Failure("bad driver '%s': expected NAME=MDRIVER (e.g. "
-                          "lowsmall=build/mdriver-lowsmall)" % spec, 2)
+                          "nolowsmall=build/mdriver-nolowsmall)" % spec, 2)
         if name in [n for n, _ in drivers]:
             raise Failure("driver name '%s' given twice: expected one "
                           "NAME=MDRIVER per name" % name, 2)
@@ -432,7 +432,8 @@ def preamble():
             "`mdriver -n`: no timing, every figure is exact and "
             "reproducible).\n\n" % (
                 " ".join(["python3 tools/seeds_bench.py"] + sys.argv[1:]),
-                bench_allocator.git_head("malloc/"), time.strftime("%Y-%m-%d %H:%M", time.gmtime())))
+                bench_allocator.git_head("malloc/"),
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime())))
 
 
 def main(argv):
