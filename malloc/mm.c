@@ -186,6 +186,7 @@ enum {
     LOW_PLACE_MAX = 256,  /* small requests placed low while a grower lives */
     LOW_SCAN = 16,        /* free blocks looked at for the lowest fit */
     GROWER_MIN = 512,     /* growers that small requests keep away from */
+    GROWER_SLACK = 128,   /* a grower keeps a rest of at most this much */
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
     DEBUG_POISON_FREE = 0xdb,
     DEBUG_POISON_FRESH = 0xab,
@@ -734,6 +735,8 @@ static block_t *last_free_block(void)
 
 /* ---- Small requests away from growing blocks ---------------------------*/
 
+static bool follows_grower(const block_t *b);
+
 /* Whether one of the blocks realloc recently returned larger than
  * GROWER_MIN is still allocated and that large. The entries are hints (see
  * follows_grower): a stale one only changes where a small block goes. */
@@ -777,8 +780,9 @@ static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b,
 }
 
 /* A free block of at least asize bytes, out of its list, or NULL. A small
- * request that would split a larger block while a grower lives takes the
- * lowest fitting block instead of the best fit (small_fit; off with
+ * request that would split a larger block, or take the free block right
+ * after a recent realloc block, while a grower lives takes the lowest
+ * fitting block instead of the best fit (small_fit; off with
  * -DMM_LOW_SMALL=0). Forced inline:
  * with the small_fit test gcc stopped inlining it into mm_malloc, which
  * cost random-uniform.rep 11% more instructions in mm_malloc (callgrind);
@@ -789,7 +793,7 @@ take_free_block(size_t asize)
     size_t c = 0;
     block_t *b = find_fit(asize, &c);
     if (LOW_SMALL && big_growers != 0 && b != NULL && asize <= LOW_PLACE_MAX &&
-        get_size(b) > SMALL_CLASS_MAX)
+        (get_size(b) > SMALL_CLASS_MAX || follows_grower(b)))
         b = small_fit(asize, b, &c);
     if (b == NULL && QUICK && flush_quick())
         b = find_fit(asize, &c);
@@ -970,6 +974,28 @@ void mm_free(void *ptr)
     debug_checkheap(__LINE__);
 }
 
+/* Whether b is one of the blocks realloc recently returned (a hint). */
+static inline bool is_recent_grower(const block_t *b)
+{
+    uint32_t o = to_offset(b);
+    bool found = false;
+    for (size_t i = 0; i < RECENT_GROWERS; i++)
+        found |= recent_growers[i] == o;
+    return found;
+}
+
+/* The size realloc gives b (asize bytes asked for, total at hand): all of
+ * total when b is a recent realloc block and the rest is at most
+ * GROWER_SLACK bytes, so the rest stays b's room to grow instead of a free
+ * block of an exact small class that best fit hands to the next small
+ * request (docs/design.md, "Small requests while a block grows"). */
+static inline size_t grower_size(const block_t *b, size_t total, size_t asize)
+{
+    if (LOW_SMALL && total - asize <= GROWER_SLACK && is_recent_grower(b))
+        return total;
+    return asize;
+}
+
 /* Grows b in place to asize using a free next block and, if extend, the end
  * of the heap. Returns false (changing nothing) when it cannot. */
 static bool grow_forward(block_t *b, size_t asize, bool extend)
@@ -991,7 +1017,7 @@ static bool grow_forward(block_t *b, size_t asize, bool extend)
     write_block(b, total, /*alloc=*/true, get_prev_alloc(b), get_prev_mini(b));
     if (avail < asize)
         write_epilogue(find_next(b), /*prev_alloc=*/true, /*prev_mini=*/false);
-    split_block(b, asize);
+    split_block(b, grower_size(b, total, asize));
     return true;
 }
 
@@ -1034,7 +1060,7 @@ static block_t *move_block(block_t *b, block_t *to, size_t asize)
 static block_t *realloc_block(block_t *b, size_t asize)
 {
     if (asize <= get_size(b)) {
-        split_block(b, asize);
+        split_block(b, grower_size(b, get_size(b), asize));
         return b;
     }
     if (grow_forward(b, asize, /*extend=*/false))
