@@ -894,8 +894,10 @@ static inline block_t *checked_block(const char *func, void *p)
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
         fail_pointer(func, p, "not 16-byte aligned");
-    /* first_block() < cp <= epilogue, as one unsigned compare */
-    uintptr_t first = (uintptr_t)first_block();
+    /* first_block() < cp <= epilogue, as one unsigned compare; in integers,
+     * because before mm_init heap_base is NULL and first_block() would be
+     * NULL + 8 (undefined: clang's UBSan stops there) */
+    uintptr_t first = (uintptr_t)heap_base + WSIZE;
     if (heap_base == NULL ||
         (uintptr_t)cp - first - 1 >= (uintptr_t)epilogue - first)
         fail_pointer(func, p, "not inside the heap");

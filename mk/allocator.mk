@@ -31,7 +31,8 @@ ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
 TEST_DEPS += allocator-test-deps
 BENCHES += allocator-bench
 
-allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt build/libc-util
+allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
+                     $(ALLOC_DIR)/corrupt-clang-san build/libc-util
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
@@ -47,6 +48,13 @@ $(ALLOC_DIR)/stress-%: tests/checker/stress.c $(ALLOC_DEPS)
 $(ALLOC_DIR)/corrupt: tests/checker/corrupt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLOC_CFLAGS) -Wno-unused-function -o $@ $< malloc/memlib.c
+
+# The same with clang's ASan+UBSan, for the pointer checks of free/realloc
+# (clang's UBSan also stops at arithmetic on a null pointer; gcc's does not).
+$(ALLOC_DIR)/corrupt-clang-san: tests/checker/corrupt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	clang $(ALLOC_CFLAGS) -Wno-unused-function $(ALLOC_SAN) -o $@ $< \
+	    malloc/memlib.c
 
 # glibc's util, measured like mdriver's (tools/libc_util.c).
 libc-util: build/libc-util

@@ -3,8 +3,9 @@
  * public API, corrupts it in exactly one way, and runs the checker.
  *
  * Usage: corrupt NAME      (NAME = none, or one of the corruptions below;
- *                          double-free, free-misaligned and free-outside
- *                          must make mm_free abort instead)
+ *                          double-free, free-misaligned, free-outside,
+ *                          free-before-init and realloc-before-init must
+ *                          make mm_free or mm_realloc abort instead)
  * Prints the checker's output, then "checkheap(line L) returned true|false"
  * and exits 0; exits 2 on bad usage. tests/test_allocator.py requires each
  * corruption to be reported with its invariant's number, and `none` to be
@@ -143,7 +144,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: corrupt NAME\n");
         return 2;
     }
-    if (!mem_init() || !mm_init())
+    if (!mem_init())
+        return 2;
+    /* A pointer handed to free/realloc before mm_init: no heap yet. */
+    if (strcmp(argv[1], "free-before-init") == 0)
+        mm_free(outside);
+    else if (strcmp(argv[1], "realloc-before-init") == 0)
+        mm_realloc(outside, 16);
+    if (!mm_init())
         return 2;
     build_heap();
     if (!mm_checkheap(__LINE__)) {
