@@ -94,6 +94,10 @@
  *   MM_NO_QUICK      no quick lists: every free coalesces at once
  *   MM_ALLOC_FOOTER  allocated blocks keep a footer (the textbook layout),
  *                    to measure what dropping it buys
+ *   MM_LOW_SMALL=0   small requests are not placed low while a block grows,
+ *                    and a recent realloc block keeps no rest (on by
+ *                    default; docs/design.md, "Small requests while a block
+ *                    grows")
  */
 #include "mm.h"
 
@@ -399,9 +403,9 @@ static inline block_t *node_at(uint32_t off)
                        WSIZE);
 }
 
-/* The size class: written so that gcc computes both formulas and selects
- * one (cmov) instead of branching on the size, a branch that random sizes
- * mispredict. */
+/* The size class. It branches on the size (exact classes up to 128
+ * bytes); a branchless version (both formulas and a select) was slower on
+ * the suite (docs/design.md, "Speed without moving a block"). */
 static inline size_t size_class(size_t size)
 {
     if (size <= SMALL_CLASS_MAX)
@@ -450,10 +454,10 @@ static inline void insert_free(block_t *b)
     push_free(b, c);
 }
 
-/* Unlinks free block b from list c (its class's), without a branch: the
- * word that takes b's next is the previous node's next link or the head
- * of list c; the word that takes b's prev is the next node's prev link or,
- * when b is the tail, b's own (unchanged). */
+/* Unlinks free block b from list c (its class's, which the caller knows:
+ * find_fit's class or the header's class field). With branches: an unlink
+ * without them was slower on the traces whose branches predict well
+ * (docs/design.md, "Speed without moving a block"). */
 static inline void unlink_free(block_t *b, size_t c)
 {
     dbg_requires(!get_alloc(b) && size_class(get_size(b)) == c);
@@ -840,8 +844,9 @@ static __attribute__((noinline)) bool follows_grower(const block_t *b)
 {
     for (size_t i = 0; i < RECENT_GROWERS; i++) {
         const block_t *g = from_offset(recent_growers[i]);
+        /* g < b, so b - g is defined; g + a stale size might not be */
         if (g != NULL && g < b && get_alloc(g) && !get_quick(g) &&
-            (const char *)g + get_size(g) == (const char *)b)
+            get_size(g) == (size_t)((const char *)b - (const char *)g))
             return true;
     }
     return false;
