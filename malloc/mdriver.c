@@ -330,14 +330,17 @@ int main(int argc, char **argv)
             return usage_error("cannot find the kit's traces/ directory next "
                                "to the executable: give -t DIR or -f FILE");
         l.from_suite = true;
-        if (!read_suite(dir, &l))
+        if (!read_suite(dir, &l)) {
+            free(dir);
             return EXIT_USAGE;
+        }
     }
+    /* Every path frees what it loaded: under ASan, LeakSanitizer would
+     * otherwise turn a malformed trace's exit status 2 into 1. */
     trace_t *ts = calloc((size_t)l.n + 1, sizeof *ts);
-    if (ts == NULL || !load_traces(&l, dir, ts))
-        return EXIT_USAGE;
-    status = run_all(ts, l.n, &o);
-    for (int i = 0; i < l.n; i++)
+    status = ts != NULL && load_traces(&l, dir, ts) ? run_all(ts, l.n, &o)
+                                                    : EXIT_USAGE;
+    for (int i = 0; ts != NULL && i < l.n; i++)
         trace_free(&ts[i]);
     free(ts);
     free(dir);

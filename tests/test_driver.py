@@ -292,6 +292,21 @@ def test_debug_build_replays_short_traces_cleanly():
                and "AddressSanitizer" not in out, "ASan+UBSan build", proc)
 
 
+def test_debug_build_frees_everything_on_a_malformed_trace():
+    # LeakSanitizer on: a leak on the usage-error path would turn exit
+    # status 2 into 1.
+    binary = os.path.join(kit.MALLOC, "mdriver-debug")
+    kit.expect(os.path.exists(binary), "run `make -C malloc mdriver-debug`")
+    bad = kit.write_temp("1\n1\n1\n1\nz 0 1\n")
+    for args in (["-f", bad], ["-t", kit.TRACES, "-f", "short1-bal.rep",
+                               "-f", bad]):
+        proc = kit.run([binary, "-n"] + args)
+        out = kit.output(proc)
+        kit.expect(proc.returncode == 2 and bad + ":5]" in out and
+                   "LeakSanitizer" not in out,
+                   "a malformed trace: exit 2, no leak", proc)
+
+
 def test_clang_build_replays_short_traces():
     binary = os.path.join(kit.BUILD, "driver-clang", "mdriver")
     kit.expect(os.path.exists(binary), "run `make test-deps` (clang build)")
