@@ -382,6 +382,17 @@ static void json_index(FILE *f, const score_t *s)
             UTIL_WEIGHT, UTIL_FULL, TPUT_FULL_RATIO);
 }
 
+/* The suite's "util", "kops" and "glibc_kops" members (-j and -g). */
+static void json_totals(FILE *f, const score_t *s)
+{
+    fputs("\"util\": ", f);
+    json_number(f, s->util, true);
+    fputs(", \"kops\": ", f);
+    json_number(f, s->kops, s->timed);
+    fputs(", \"glibc_kops\": ", f);
+    json_number(f, s->glibc_kops, s->timed);
+}
+
 bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
                  int n, const driver_opts *o)
 {
@@ -400,12 +411,8 @@ bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
         fputs(i ? ",\n  " : "\n  ", f);
         json_trace(f, &ts[i], &rs[i]);
     }
-    fputs("],\n \"util\": ", f);
-    json_number(f, s.util, true);
-    fputs(", \"kops\": ", f);
-    json_number(f, s.kops, s.timed);
-    fputs(", \"glibc_kops\": ", f);
-    json_number(f, s.glibc_kops, s.timed);
+    fputs("],\n ", f);
+    json_totals(f, &s);
     fputs(", \"index\": ", f);
     json_index(f, &s);
     fputs("}\n", f);
@@ -417,15 +424,9 @@ void report_grade(FILE *out, const trace_t *ts, const trace_result *rs, int n,
 {
     (void)o;
     score_t s = compute_score(ts, rs, n);
-    fprintf(out,
-            "{\"correct\": %d, \"traces\": %d, \"valid\": %s, "
-            "\"util\": ",
+    fprintf(out, "{\"correct\": %d, \"traces\": %d, \"valid\": %s, ",
             n - s.failed, n, s.failed ? "false" : "true");
-    json_number(out, s.util, true);
-    fputs(", \"kops\": ", out);
-    json_number(out, s.kops, s.timed);
-    fputs(", \"glibc_kops\": ", out);
-    json_number(out, s.glibc_kops, s.timed);
+    json_totals(out, &s);
     fputs(", \"perfidx\": ", out);
     json_number(out, s.index, s.timed || s.failed);
     fputs("}\n", out);
