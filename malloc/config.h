@@ -39,6 +39,12 @@ static const double RAMP_UTIL_MAX = 0.80;
 static const double RAMP_TPUT_MIN_RATIO = 0.25;
 static const double RAMP_TPUT_MAX_RATIO = 1.0;
 
+/* On the sparse heap (traces with requests above 1 GiB), a request above
+ * this many bytes may get NULL: more memory than the machines of the lab
+ * have, which an allocator may refuse by design. Anything smaller must be
+ * served (64 GiB: the reference mm.c's own limit). */
+static const unsigned long long GIANT_REFUSABLE_BYTES = 1ULL << 36;
+
 /* Timing (the classic fcyc scheme): keep the best of TIMING_K samples that
  * agree within TIMING_EPSILON, taking at most TIMING_MAX_SAMPLES samples;
  * one sample repeats the replay until it lasts TIMING_MIN_SAMPLE_SECS. */

@@ -35,9 +35,9 @@
  * no shadow map (it would be as large as the heap / 128): overlaps are
  * found by comparing with every live block, and a giant block's pattern is
  * written and checked only in its sampled windows (mem_sample_ranges),
- * which are what mem_memcpy copies. A request above 1 GiB may get NULL
- * there: an allocator may refuse what it cannot serve, and C's realloc
- * then leaves the old block as it was.
+ * which are what mem_memcpy copies. A request above GIANT_REFUSABLE_BYTES
+ * (config.h) may get NULL there: an allocator may refuse it, and C's
+ * realloc then leaves the old block as it was.
  */
 #include "driver.h"
 
@@ -46,6 +46,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "memlib.h"
 #include "mm.h"
 
@@ -408,7 +409,7 @@ static bool verify_block(engine *e, int32_t id, const char *when)
  * sparse heap, a giant request may be refused. */
 static bool fail_null(engine *e, const char *call, size_t size)
 {
-    if (mem_sparse() && size > TRACE_DENSE_MAX_SIZE)
+    if (mem_sparse() && size > GIANT_REFUSABLE_BYTES)
         return true;
     if (mem_limit_reached())
         return fail(e, KIND_OUT_OF_MEMORY,
