@@ -115,7 +115,7 @@ static bool parse_number(parser *p, const char *tok, unsigned long max,
             return parse_error(p, "expected %s (a decimal number), found '%s'",
                                what, tok);
         unsigned long digit = (unsigned long)(*c - '0');
-        too_big = too_big || v > (max - digit) / 10;
+        too_big = too_big || digit > max || v > (max - digit) / 10;
         v = too_big ? v : v * 10 + digit;
     }
     if (too_big)
