@@ -315,3 +315,34 @@ void *mem_memset(void *dst, int c, size_t n)
         memset((char *)dst + r[i][0], c, r[i][1] - r[i][0]);
     return dst;
 }
+
+/* The sampled windows of n as disjoint ranges, ascending; their number. */
+static size_t disjoint_ranges(size_t n, size_t r[][2])
+{
+    size_t k = mem_sample_ranges(n, r), m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m > 0 && r[i][0] <= r[m - 1][1]) {
+            r[m - 1][1] = r[i][1] > r[m - 1][1] ? r[i][1] : r[m - 1][1];
+            continue;
+        }
+        r[m][0] = r[i][0];
+        r[m][1] = r[i][1];
+        m++;
+    }
+    return m;
+}
+
+/* Disjoint windows, copied in the direction that reads each source window
+ * before any other window's copy can overwrite it. */
+void *mem_memmove(void *dst, const void *src, size_t n)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = disjoint_ranges(n, r);
+    bool down = (uintptr_t)dst < (uintptr_t)src;
+    for (size_t j = 0; j < k; j++) {
+        size_t i = down ? j : k - 1 - j;
+        memmove((char *)dst + r[i][0], (const char *)src + r[i][0],
+                r[i][1] - r[i][0]);
+    }
+    return dst;
+}

@@ -97,5 +97,7 @@ size_t mem_sample_ranges(size_t n, size_t r[][2]);
  */
 void *mem_memcpy(void *dst, const void *src, size_t n);
 void *mem_memset(void *dst, int c, size_t n);
+/* memmove, the same way (the kit's own addition: overlapping copies). */
+void *mem_memmove(void *dst, const void *src, size_t n);
 
 #endif /* MEMLIB_H */

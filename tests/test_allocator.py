@@ -343,7 +343,7 @@ def test_small_request_takes_the_top_of_the_last_block():
 
 
 GROWER_TRACE = """# A block realloc grows, then a small request.
-0
+20000
 3
 7
 1
@@ -376,7 +376,7 @@ def test_small_request_leaves_room_after_a_realloc_block():
 
 
 LOW_SMALL_TRACE = """# A small request while a block realloc grew past 512 bytes lives.
-0
+20000
 6
 12
 1

@@ -164,3 +164,19 @@ def test_peer_sample_traces_are_valid():
     for name in CMU_TRACES + ["syn-giant-short.rep"]:
         kit.expect(reptrace.check_file(peer(name), balanced=True) == [],
                    "%s: %r" % (name, reptrace.check_file(peer(name))))
+
+
+def test_peer_sparse_copies_keep_the_sampled_bytes():
+    """mem_memcpy, mem_memset and mem_memmove (overlapping, both ways) on a
+    3 GiB block of the sparse heap keep every sampled byte
+    (tests/peer/sparse_copy.c; the wrong copy order fails it)."""
+    os.makedirs(OUT, exist_ok=True)
+    binary = os.path.join(OUT, "sparse_copy")
+    proc = kit.run(["gcc", "-std=gnu99", "-Wall", "-Wextra", "-Werror",
+                    "-O2", "-I" + kit.MALLOC, "-o", binary,
+                    peer("sparse_copy.c"),
+                    os.path.join(kit.MALLOC, "memlib.c")])
+    kit.expect(proc.returncode == 0, "sparse_copy.c builds", proc)
+    proc = kit.run([binary])
+    kit.expect(proc.returncode == 0 and proc.stdout == "ok\n",
+               "every sampled byte kept", proc)
