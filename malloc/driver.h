@@ -6,6 +6,7 @@
  *   driver_check.c    the correctness engine: one checked replay
  *   driver_run.c      one child process per trace: replays, timing, reports
  *   driver_report.c   ERROR reports, the score table, JSON
+ *   driver_hint.c     the size-bug hint: a payload over another's header?
  *
  * A parsed trace is an array of ops; every op remembers its line so that
  * an error names the line of the trace that caused it.
@@ -17,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 /* Limits of the trace format (CONTRACTS.md section 3). Sizes are 64-bit
  * (CMU's syn-giant traces ask for up to ~2^56 bytes); a trace whose
@@ -30,6 +33,8 @@ static const unsigned long TRACE_MAX_WEIGHT_A = 100;
 static const unsigned long TRACE_MAX_WEIGHT_B = 3;
 static const uint32_t TRACE_MAX_IDS = (uint32_t)1 << 26;
 static const uint32_t TRACE_MAX_OPS = (uint32_t)1 << 30;
+/* Bytes of one trace file: a bigger file is refused before it is read. */
+static const uint64_t TRACE_MAX_FILE_BYTES = (uint64_t)1 << 30;
 
 typedef enum { OP_ALLOC, OP_REALLOC, OP_CALLOC, OP_FREE } op_kind;
 
@@ -62,6 +67,10 @@ static inline size_t op_bytes(const trace_op *op)
 {
     return op->kind == OP_CALLOC ? (size_t)(op->nmemb * op->size) : op->size;
 }
+
+/* Opens a regular file, checking its type before opening it; NULL with
+ * *why ("a FIFO (named pipe)", ...) or errno set (driver_trace.c). */
+FILE *open_regular(const char *path, struct stat *sb, const char **why);
 
 /* Parses path into t; on error prints `ERROR [path:line]: ...`, false. */
 bool trace_load(const char *name, const char *path, trace_t *t);
@@ -105,9 +114,18 @@ typedef struct {
     volatile int64_t op_index; /* op about to run or just run; -1: mm_init */
     volatile int32_t phase;    /* run_phase */
     volatile int32_t where;    /* run_where */
+    volatile int64_t pipe_lost_at; /* op when the result pipe was closed */
+    volatile int32_t pipe_lost;    /* 1 once the child saw it closed */
 } child_status;
 
-enum { DETAILS_MAX = 768 };
+/* Everything the child publishes is untrusted (mm.c can write over it):
+ * the parent reads it back through this, which replaces an op index out of
+ * [-1, nops) by OP_UNKNOWN and a phase or place out of range by the first. */
+enum { OP_UNKNOWN = -2 };
+child_status status_snapshot(const volatile child_status *st,
+                             const trace_t *t);
+
+enum { DETAILS_MAX = 768, HINT_MAX = 256, OUTPUT_MAX = 2048 };
 
 /* Everything one trace produced; sent by the child through a pipe. */
 typedef struct {
@@ -126,6 +144,11 @@ typedef struct {
     int samples, glibc_samples;
     int32_t child_exit; /* non-zero exit status after a complete result,
                            e.g. valgrind --error-exitcode */
+    /* Filled by the parent after the child ended: */
+    char hint[HINT_MAX];     /* the size-bug hint, or "" */
+    char output[OUTPUT_MAX]; /* the start of what the report shows mm.c (or
+                                mm_checkheap) printed, for -j */
+    bool ran;                /* false: not replayed (-x stopped the run) */
 } trace_result;
 
 /* The index's ramps (config.h): credit for a figure x is
@@ -146,6 +169,7 @@ typedef struct {
     const char *json; /* -j */
     bool overhead;    /* --overhead */
     score_ramp ramp;  /* --score */
+    bool stop_first;  /* -x: stop at the first failing trace */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */
 } driver_opts;
@@ -154,9 +178,12 @@ typedef struct {
 typedef struct engine engine;
 engine *engine_new(const trace_t *t);
 void engine_delete(engine *e);
-/* One checked replay; false with r filled on the first error. */
+/* One checked replay; false with r filled on the first error. addr_log
+ * (nops entries, may be NULL) gets the payload address of every block an
+ * op leaves live, for the size-bug hint. */
 bool engine_replay(engine *e, const trace_t *t, int debug,
-                   volatile child_status *st, trace_result *r);
+                   volatile child_status *st, trace_result *r,
+                   uintptr_t *addr_log);
 /* Most blocks live at once in the last replay. */
 uint64_t engine_max_live(const engine *e);
 /* The ids live at the end of the last replay. */
@@ -170,10 +197,19 @@ void result_fail(trace_result *r, error_kind kind, int64_t op_index,
 void run_trace(const trace_t *t, const driver_opts *o, trace_result *r);
 bool run_setup(void);
 
+/* The size-bug hint (driver_hint.c): the first op before failed_op after
+ * which a live payload covered the 8 bytes just before another live
+ * payload, from the (untrusted) address log of the replay, into r->hint. */
+void hint_find(const trace_t *t, const uintptr_t *addr_log, int64_t failed_op,
+               trace_result *r);
+
 /* Reports (driver_report.c). */
 void report_error(FILE *out, const trace_t *t, const trace_result *r,
                   int capture_fd);
 void report_output(FILE *out, const trace_t *t, int capture_fd);
+/* The bytes of the capture a report shows: the checker's for checkheap
+ * failed, else everything mm.c printed. */
+void capture_range(const trace_result *r, int fd, off_t *from, off_t *to);
 void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o);
 bool report_json(const char *path, const trace_t *ts, const trace_result *rs,

@@ -75,6 +75,8 @@ struct engine {
     trace_result *r;
     volatile child_status *st;
     int64_t op_index;
+    uint32_t line;        /* trace line just replayed: mm_checkheap's arg */
+    uintptr_t *addr_log;  /* per op: the block it left live (or NULL) */
 };
 
 static inline uint64_t mix64(uint64_t x)
@@ -367,6 +369,8 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
     b->seed = seed;
     b->line = line;
     mark_block(e, b, /*live=*/true);
+    if (e->addr_log != NULL && e->op_index >= 0)
+        e->addr_log[e->op_index] = p;
     b->live_pos = (int32_t)e->nlive;
     e->live[e->nlive++] = id;
     if (e->nlive > e->max_live)
@@ -531,12 +535,14 @@ static bool do_realloc(engine *e, const trace_op *op)
     return true;
 }
 
-/* Runs mm_checkheap; a false result or any output fails the trace. */
+/* Runs mm_checkheap with the trace line just replayed (the line of the
+ * last header number after mm_init); a false result or any output fails
+ * the trace. */
 static bool run_checkheap(engine *e)
 {
     e->st->where = WHERE_CHECKHEAP;
     off_t before = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-    bool ok = mm_checkheap(__LINE__);
+    bool ok = mm_checkheap((int)e->line);
     off_t after = lseek(STDOUT_FILENO, 0, SEEK_CUR);
     e->st->where = WHERE_OP;
     if (ok && after == before)
@@ -572,9 +578,10 @@ static bool apply_op(engine *e, const trace_op *op)
     }
 }
 
-static bool start_replay(engine *e, int debug)
+static bool start_replay(engine *e, const trace_t *t, int debug)
 {
     e->op_index = -1;
+    e->line = t->init_line;
     e->st->op_index = -1;
     e->st->where = WHERE_INIT;
     mem_reset_brk();
@@ -586,15 +593,18 @@ static bool start_replay(engine *e, int debug)
 }
 
 bool engine_replay(engine *e, const trace_t *t, int debug,
-                   volatile child_status *st, trace_result *r)
+                   volatile child_status *st, trace_result *r,
+                   uintptr_t *addr_log)
 {
     e->r = r;
     e->st = st;
+    e->addr_log = addr_log;
     engine_reset(e);
-    if (!start_replay(e, debug))
+    if (!start_replay(e, t, debug))
         return false;
     for (uint32_t i = 0; i < t->nops; i++) {
         e->op_index = i;
+        e->line = t->ops[i].line;
         st->op_index = i;
         if (!apply_op(e, &t->ops[i]))
             return false;

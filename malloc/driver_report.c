@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "driver.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,18 +56,25 @@ static const char *call_name(const trace_t *t, const trace_result *r)
 {
     static const char *const CALLS[4] = {"mm_malloc", "mm_realloc", "mm_calloc",
                                          "mm_free"};
-    if (r->where == WHERE_INIT || r->op_index < 0)
-        return "mm_init";
     if (r->where == WHERE_CHECKHEAP)
         return "mm_checkheap";
-    return CALLS[t->ops[r->op_index].kind];
+    if (r->op_index == OP_UNKNOWN || r->op_index >= (int64_t)t->nops)
+        return "an unknown mm function";
+    if (r->where == WHERE_INIT || r->op_index < 0)
+        return "mm_init";
+    return CALLS[t->ops[r->op_index].kind % 4];
 }
 
-/* The line and text of the failing op ("mm_init" before the first op). */
+/* The line and text of the failing op ("mm_init" before the first op;
+ * line 0 and "?" when the replay overwrote the op index it published). */
 static uint32_t error_line(const trace_t *t, const trace_result *r, char *op,
                            size_t n)
 {
-    if (r->op_index < 0 || (uint64_t)r->op_index >= t->nops) {
+    if (r->op_index == OP_UNKNOWN || r->op_index >= (int64_t)t->nops) {
+        snprintf(op, n, "?");
+        return 0;
+    }
+    if (r->op_index < 0) {
         snprintf(op, n, "mm_init");
         return t->init_line;
     }
@@ -117,6 +125,13 @@ static off_t capture_size(int fd)
     return fstat(fd, &sb) == 0 ? sb.st_size : 0;
 }
 
+void capture_range(const trace_result *r, int fd, off_t *from, off_t *to)
+{
+    bool checker = r->kind == KIND_CHECKHEAP_FAILED;
+    *from = checker ? (off_t)r->out_from : 0;
+    *to = checker ? (off_t)r->out_to : capture_size(fd);
+}
+
 void report_error(FILE *out, const trace_t *t, const trace_result *r,
                   int capture_fd)
 {
@@ -129,12 +144,14 @@ void report_error(FILE *out, const trace_t *t, const trace_result *r,
         fprintf(out, ", in %s", call_name(t, r));
     fputc('\n', out);
     print_context_ops(out, t, r->op_index);
-    if (r->kind == KIND_CHECKHEAP_FAILED)
-        print_capture(out, capture_fd, (off_t)r->out_from, (off_t)r->out_to,
-                      "what mm_checkheap printed");
-    else
-        print_capture(out, capture_fd, 0, capture_size(capture_fd),
-                      "what mm.c printed (stdout and stderr)");
+    off_t from, to;
+    capture_range(r, capture_fd, &from, &to);
+    print_capture(out, capture_fd, from, to,
+                  r->kind == KIND_CHECKHEAP_FAILED
+                      ? "what mm_checkheap printed"
+                      : "what mm.c printed (stdout and stderr)");
+    if (r->hint[0] != '\0')
+        fprintf(out, "    hint: %s\n", r->hint);
     fflush(out);
 }
 
@@ -367,6 +384,22 @@ static void json_number(FILE *f, double x, bool known)
         fputs("null", f);
 }
 
+/* The ops before the failing one in the report's context: [{line, op}]. */
+static void json_context_ops(FILE *f, const trace_t *t, int64_t idx)
+{
+    char op[64];
+    fputc('[', f);
+    int64_t from = idx - CONTEXT_OPS > 0 ? idx - CONTEXT_OPS : 0;
+    for (int64_t i = from; i < idx && (uint64_t)i < t->nops; i++) {
+        op_format(&t->ops[i], op, sizeof op);
+        fprintf(f, "%s{\"line\": %u, \"op\": ", i > from ? ", " : "",
+                (unsigned)t->ops[i].line);
+        json_string(f, op);
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
 static void json_error(FILE *f, const trace_t *t, const trace_result *r)
 {
     char op[64];
@@ -381,8 +414,21 @@ static void json_error(FILE *f, const trace_t *t, const trace_result *r)
     json_string(f, op);
     fputs(", \"phase\": ", f);
     json_string(f, phase_text(r->phase));
+    fputs(", \"function\": ", f);
+    json_string(f, call_name(t, r));
     fputs(", \"message\": ", f);
     json_string(f, r->details);
+    fputs(", \"ops_before\": ", f);
+    json_context_ops(f, t, r->op_index);
+    fputs(r->kind == KIND_CHECKHEAP_FAILED ? ", \"checker_output\": "
+                                           : ", \"output\": ",
+          f);
+    json_string(f, r->output);
+    fputs(", \"hint\": ", f);
+    if (r->hint[0] != '\0')
+        json_string(f, r->hint);
+    else
+        fputs("null", f);
     fputc('}', f);
 }
 
@@ -464,7 +510,14 @@ bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
     fputs(", \"index\": ", f);
     json_index(f, &s, &o->ramp);
     fputs("}\n", f);
-    return f == stdout ? fflush(f) == 0 : fclose(f) == 0;
+    bool ok = fflush(f) == 0 && ferror(f) == 0;
+    int err = errno;
+    if (f != stdout && fclose(f) != 0 && ok)
+        ok = false, err = errno;
+    if (!ok)
+        fprintf(stderr, "ERROR [%s]: cannot write the JSON file: %s\n",
+                strcmp(path, "-") == 0 ? "stdout" : path, strerror(err));
+    return ok;
 }
 
 void report_grade(FILE *out, const trace_t *ts, const trace_result *rs, int n,

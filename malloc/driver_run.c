@@ -1,29 +1,39 @@
 /*
  * driver_run.c - replays one trace in a child process.
  *
- *   parent                                   child (fork)
+ *   parent                                   child (fork, own process group)
  *   ------                                   -----------
  *   memfd for the child's output  ------->   stdout, stderr = that memfd
  *   shared status page (mmap)     <-------   op index + phase, one store/op
+ *   shared address log (mmap)     <-------   each op's block, for the hint
  *   poll(pipe, -s timeout)        <-------   trace_result (write, _exit 0)
- *   kill + report on timeout/signal          replay 1, replay 2 (checked),
+ *   kill the group, reap, report             replay 1, replay 2 (checked),
  *                                            timing of mm.c, then of glibc
  *
  * The parent already knows every op's text and line, so whatever kills the
  * child (a signal, a timeout, an exit() inside mm.c) is reported at the op
- * the child published last.
+ * the child published last. Nothing the child sends is trusted: the status
+ * page and the result are validated before use (mm.c runs in the child and
+ * may write anywhere). The time limit covers the wait for the result and
+ * for the child's exit; when the trace ends, the child's process group is
+ * killed, and mdriver, a child subreaper, reaps every process of it, so an
+ * mm.c that forks leaves nothing behind.
  */
 #define _GNU_SOURCE
 #include "driver.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +42,12 @@
 #include "memlib.h"
 #include "mm.h"
 
+/* Seconds a child that sent its whole result may take to exit past the
+ * time limit (Valgrind checks for leaks then). */
+static const double EXIT_GRACE_SECS = 10.0;
+
 static volatile child_status *status_page;
+static uintptr_t *addr_log; /* shared, one entry per op of the trace */
 
 bool run_setup(void)
 {
@@ -43,17 +58,41 @@ bool run_setup(void)
         return false;
     }
     status_page = p;
+    /* Orphans of a replay (an mm.c that forks) become mdriver's children,
+     * so that they can be reaped once their process group is killed. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     return true;
+}
+
+child_status status_snapshot(const volatile child_status *st,
+                             const trace_t *t)
+{
+    child_status s = {.op_index = st->op_index,
+                      .phase = st->phase,
+                      .where = st->where,
+                      .pipe_lost_at = st->pipe_lost_at,
+                      .pipe_lost = st->pipe_lost == 1};
+    if (s.op_index < -1 || s.op_index >= (int64_t)t->nops)
+        s.op_index = OP_UNKNOWN;
+    if (s.pipe_lost_at < -1 || s.pipe_lost_at >= (int64_t)t->nops)
+        s.pipe_lost_at = OP_UNKNOWN;
+    if (s.phase < PHASE_REPLAY1 || s.phase > PHASE_OVERHEAD)
+        s.phase = PHASE_REPLAY1;
+    if (s.where < WHERE_OP || s.where > WHERE_DRIVER)
+        s.where = WHERE_OP;
+    return s;
 }
 
 void result_fail(trace_result *r, error_kind kind, int64_t op_index,
                  const char *fmt, ...)
 {
     va_list ap;
+    int32_t phase = status_page ? status_page->phase : PHASE_REPLAY1;
+    int32_t where = status_page ? status_page->where : WHERE_OP;
     r->kind = kind;
     r->op_index = op_index;
-    r->phase = status_page ? status_page->phase : PHASE_REPLAY1;
-    r->where = status_page ? status_page->where : WHERE_OP;
+    r->phase = phase >= PHASE_REPLAY1 && phase <= PHASE_OVERHEAD ? phase : 0;
+    r->where = where >= WHERE_OP && where <= WHERE_DRIVER ? where : 0;
     va_start(ap, fmt);
     vsnprintf(r->details, sizeof r->details, fmt, ap);
     va_end(ap);
@@ -196,7 +235,7 @@ static double once_checked(void *arg)
 {
     timing_ctx *c = arg;
     double start = now();
-    engine_replay(c->e, c->t, 0, status_page, c->scratch);
+    engine_replay(c->e, c->t, 0, status_page, c->scratch, NULL);
     return now() - start;
 }
 
@@ -270,10 +309,10 @@ static void child_replays(const trace_t *t, const driver_opts *o,
         return;
     }
     status_page->phase = PHASE_REPLAY1;
-    if (engine_replay(e, t, o->debug, status_page, r)) {
+    if (engine_replay(e, t, o->debug, status_page, r, addr_log)) {
         trace_result first = *r;
         status_page->phase = PHASE_REPLAY2;
-        if (engine_replay(e, t, o->debug, status_page, r)) {
+        if (engine_replay(e, t, o->debug, status_page, r, addr_log)) {
             *r = first;
             if (o->timing || o->overhead)
                 time_trace(t, o, e, r);
@@ -296,55 +335,151 @@ static void write_all(int fd, const void *buf, size_t n)
     }
 }
 
+/* ---- the child's watch on its result pipe ---- */
+
+static int result_fd = -1;
+static ino_t result_ino;
+
+static bool result_pipe_intact(void)
+{
+    struct stat sb;
+    return fstat(result_fd, &sb) == 0 && sb.st_ino == result_ino;
+}
+
+/* SIGIO: the pipe changed state; when mm.c closed our end, the op it was
+ * in is noted for the parent (the close itself raises the signal). */
+static void on_sigio(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (status_page->pipe_lost != 1 && !result_pipe_intact()) {
+        status_page->pipe_lost_at = status_page->op_index;
+        status_page->pipe_lost = 1;
+    }
+    errno = saved;
+}
+
+/* The read end's owner is the child, so closing the last write end sends
+ * the child SIGIO; read_fd is then closed (the parent has its own). */
+static void watch_result_pipe(int read_fd, int write_fd)
+{
+    struct stat sb;
+    struct sigaction sa = {.sa_handler = on_sigio};
+    result_fd = write_fd;
+    result_ino = fstat(write_fd, &sb) == 0 ? sb.st_ino : 0;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGIO, &sa, NULL);
+    fcntl(read_fd, F_SETOWN, getpid());
+    fcntl(read_fd, F_SETFL, fcntl(read_fd, F_GETFL) | O_ASYNC);
+    close(read_fd);
+}
+
 static void child_main(const trace_t *t, const driver_opts *o, int out_fd,
-                       int pipe_fd)
+                       const int pfd[2])
 {
     static const rlim_t OUTPUT_LIMIT = (rlim_t)64 << 20;
     struct rlimit lim = {OUTPUT_LIMIT, OUTPUT_LIMIT};
     trace_result r;
     memset(&r, 0, sizeof r);
+    setpgid(0, 0);
+    watch_result_pipe(pfd[0], pfd[1]);
     setrlimit(RLIMIT_FSIZE, &lim);
     dup2(out_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
     setvbuf(stdout, NULL, _IONBF, 0);
     child_replays(t, o, &r);
-    write_all(pipe_fd, &r, sizeof r);
+    if (!result_pipe_intact()) { /* never write into someone else's file */
+        on_sigio(SIGIO);
+        _exit(0);
+    }
+    write_all(pfd[1], &r, sizeof r);
     _exit(0);
 }
 
 /* ---- the parent ---- */
 
-/* Reads the result until EOF; false on timeout. *got: bytes read. */
-static bool read_result(int fd, trace_result *r, double timeout, size_t *got)
+typedef enum { GOT_RESULT, GOT_EOF, GOT_TIMEOUT } read_outcome;
+
+/* How one replay process ended, as the parent saw it. */
+typedef struct {
+    pid_t pid;
+    double deadline; /* 0: no time limit */
+    read_outcome outcome;
+    size_t got;             /* bytes of the result read */
+    child_status at_eof;    /* the status when the pipe closed early */
+    bool exited;            /* the child ended (and was reaped) in time */
+    siginfo_t info;         /* how: si_code CLD_EXITED, CLD_KILLED, ... */
+} replay_end;
+
+static int ms_until(double deadline)
 {
-    double deadline = now() + timeout;
+    if (deadline <= 0)
+        return -1;
+    double left = deadline - now();
+    return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+/* Reads the result until it is complete, the pipe is closed, or the
+ * deadline; never waits for EOF after a complete result (a grandchild of
+ * mm.c may hold the pipe open). */
+static void read_result(int fd, const trace_t *t, trace_result *r,
+                        replay_end *end)
+{
     char *p = (char *)r;
-    *got = 0;
-    for (;;) {
-        int ms = -1;
-        if (timeout > 0) {
-            double left = deadline - now();
-            if (left <= 0)
-                return false;
-            ms = (int)(left * 1000) + 1;
+    end->got = 0;
+    while (end->got < sizeof *r) {
+        int ms = ms_until(end->deadline);
+        if (ms == 0) {
+            end->outcome = GOT_TIMEOUT;
+            return;
         }
         struct pollfd pfd = {fd, POLLIN, 0};
-        int n = poll(&pfd, 1, ms);
-        if (n < 0 && errno == EINTR)
+        if (poll(&pfd, 1, ms) <= 0)
             continue;
-        if (n == 0)
-            continue;
-        char sink[256];
-        size_t room = sizeof *r - *got;
-        ssize_t k =
-            room ? read(fd, p + *got, room) : read(fd, sink, sizeof sink);
+        ssize_t k = read(fd, p + end->got, sizeof *r - end->got);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
-            return true;
-        if (room)
-            *got += (size_t)k;
+        if (k <= 0) {
+            end->at_eof = status_snapshot(status_page, t);
+            end->outcome = GOT_EOF;
+            return;
+        }
+        end->got += (size_t)k;
     }
+    end->outcome = GOT_RESULT;
+}
+
+/* Waits, until the deadline, for the child to end, without reaping it (its
+ * pid keeps naming its process group until the group is killed). */
+static bool wait_exit(replay_end *end)
+{
+    struct timespec nap = {0, 100000}; /* 0.1 ms, doubling up to 10 ms */
+    for (;;) {
+        memset(&end->info, 0, sizeof end->info);
+        int flags = WEXITED | WNOWAIT | (end->deadline > 0 ? WNOHANG : 0);
+        if (waitid(P_PID, (id_t)end->pid, &end->info, flags) == 0 &&
+            end->info.si_pid == end->pid)
+            return true;
+        if (errno == ECHILD)
+            return false;
+        if (end->deadline > 0 && now() >= end->deadline)
+            return false;
+        nanosleep(&nap, NULL);
+        nap.tv_nsec = nap.tv_nsec < 5000000 ? nap.tv_nsec * 2 : 10000000;
+    }
+}
+
+/* Kills the child's process group (the child and whatever it forked) and
+ * reaps all of them: nothing is left behind. */
+static void end_group(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL); /* in case the child had left its group */
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
+        ;
 }
 
 static const char *signal_name(int sig)
@@ -371,33 +506,122 @@ static const char *signal_name(int sig)
     }
 }
 
-/* Turns how the child ended into r's error, if it failed. */
-static void judge_child(pid_t pid, bool finished, size_t got,
-                        const driver_opts *o, trace_result *r)
+/* The first line of a sanitizer's report in the child's output ("...:
+ * runtime error: ..." for UBSan, "==N==ERROR: AddressSanitizer: ..."),
+ * named after the sanitizer of its SUMMARY line; false when there is none. */
+static bool find_sanitizer_report(int fd, char *out, size_t n)
 {
-    int ws = 0;
-    if (!finished) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &ws, 0);
-        result_fail(r, KIND_TIMEOUT, status_page->op_index,
-                    "no result after %g seconds (-s %g): an infinite loop?",
-                    o->timeout, o->timeout);
-        return;
-    }
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFSIGNALED(ws)) {
-        int sig = WTERMSIG(ws);
-        result_fail(r, KIND_CRASHED, status_page->op_index, "%s (%s)%s",
-                    signal_name(sig), strsignal(sig),
-                    sig == SIGXFSZ ? ": mm.c printed more than 64 MiB" : "");
-    } else if (got == sizeof *r && WIFEXITED(ws) && WEXITSTATUS(ws) != 0) {
-        r->child_exit = WEXITSTATUS(ws); /* a tool such as Valgrind */
-    } else if (got != sizeof *r) {
-        result_fail(r, KIND_CRASHED, status_page->op_index,
+    static char buf[65536];
+    ssize_t len = pread(fd, buf, sizeof buf - 1, 0);
+    buf[len > 0 ? len : 0] = '\0';
+    const char *sum = strstr(buf, "SUMMARY: ");
+    const char *tool = sum ? sum + strlen("SUMMARY: ") : NULL;
+    if (tool == NULL || strncmp(tool + strcspn(tool, ": \n") - 9, "Sanitizer",
+                                9) != 0)
+        return false;
+    const char *first = strstr(buf, "runtime error: ");
+    first = first ? first : strstr(buf, "ERROR: ");
+    first = first && first < sum ? first : sum;
+    while (first > buf && first[-1] != '\n')
+        first--;
+    snprintf(out, n, "%.*s: %.*s", (int)strcspn(tool, ": \n"), tool,
+             (int)strcspn(first, "\n"), first);
+    return true;
+}
+
+/* The op to blame for a closed result pipe, and its details. */
+static void fail_pipe_lost(const replay_end *end, const child_status *st,
+                           trace_result *r)
+{
+    int64_t at = st->pipe_lost ? st->pipe_lost_at : end->at_eof.op_index;
+    result_fail(r, KIND_CRASHED, at,
+                "mm.c closed the driver's result pipe (a file descriptor it "
+                "did not open), so the replay could not send its result");
+    r->phase = st->pipe_lost ? st->phase : end->at_eof.phase;
+}
+
+/* A child that ended before sending its whole result. */
+static void judge_early_end(const replay_end *end, const child_status *st,
+                            int out_fd, trace_result *r)
+{
+    char what[DETAILS_MAX - 64];
+    int code = end->info.si_status;
+    if (end->info.si_code == CLD_EXITED && st->pipe_lost) {
+        fail_pipe_lost(end, st, r);
+    } else if (find_sanitizer_report(out_fd, what, sizeof what)) {
+        result_fail(r, KIND_CRASHED, st->op_index, "%s", what);
+    } else if (end->info.si_code == CLD_EXITED) {
+        result_fail(r, KIND_CRASHED, st->op_index,
                     "the process exited with status %d before the end of "
                     "the trace (does mm.c call exit()?)",
-                    WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+                    code);
+    } else {
+        result_fail(r, KIND_CRASHED, st->op_index, "%s (%s)%s",
+                    signal_name(code), strsignal(code),
+                    code == SIGXFSZ ? ": mm.c printed more than 64 MiB" : "");
+    }
+}
+
+/* Turns how the child ended into r's error, if it failed. */
+static void judge_child(const replay_end *end, const trace_t *t,
+                        const driver_opts *o, int out_fd, trace_result *r)
+{
+    child_status st = status_snapshot(status_page, t);
+    if (!end->exited && end->outcome != GOT_RESULT) {
+        result_fail(r, KIND_TIMEOUT, st.op_index,
+                    "no result after %g seconds (-s %g): an infinite loop?%s",
+                    o->timeout, o->timeout,
+                    st.pipe_lost || end->outcome == GOT_EOF
+                        ? " (and mm.c closed the driver's result pipe)"
+                        : "");
+    } else if (end->outcome != GOT_RESULT) {
+        judge_early_end(end, &st, out_fd, r);
+    } else if (end->exited && end->info.si_code == CLD_EXITED &&
+               end->info.si_status != 0) {
+        r->child_exit = end->info.si_status; /* a tool such as Valgrind */
+    } else if (end->exited && end->info.si_code != CLD_EXITED &&
+               r->kind == KIND_NONE) {
+        judge_early_end(end, &st, out_fd, r);
+    }
+}
+
+static off_t capture_size(int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 ? sb.st_size : 0;
+}
+
+static bool finite_nonneg(double x)
+{
+    return isfinite(x) && x >= 0;
+}
+
+/* The result came from the child, where mm.c may have written anything:
+ * every field is checked before the parent uses it. */
+static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
+{
+    unsigned char timed;
+    memcpy(&timed, &r->timed, 1);
+    r->timed = timed == 1;
+    r->details[DETAILS_MAX - 1] = '\0';
+    r->hint[0] = r->output[0] = '\0';
+    r->child_exit = 0;
+    off_t cap = capture_size(out_fd);
+    if (r->out_from < 0 || r->out_to < r->out_from || r->out_to > cap)
+        r->out_from = 0, r->out_to = cap;
+    bool ok = r->kind >= KIND_NONE && r->kind < KIND_COUNT &&
+              r->op_index >= -1 && r->op_index < (int64_t)t->nops &&
+              r->phase >= PHASE_REPLAY1 && r->phase <= PHASE_OVERHEAD &&
+              r->where >= WHERE_OP && r->where <= WHERE_DRIVER &&
+              finite_nonneg(r->util) && r->util <= 1 &&
+              finite_nonneg(r->secs) && finite_nonneg(r->glibc_secs) &&
+              finite_nonneg(r->checked_secs) && r->samples >= 0 &&
+              r->glibc_samples >= 0;
+    if (!ok) {
+        memset(r, 0, sizeof *r);
+        result_fail(r, KIND_CRASHED, OP_UNKNOWN,
+                    "the replay process sent a malformed result (did mm.c "
+                    "write over the driver's memory?)");
     }
 }
 
@@ -410,41 +634,92 @@ static int open_capture(void)
     return f ? dup(fileno(f)) : -1;
 }
 
-void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
+/* The shared address log of the hint: one word per op (MAP_FAILED: no log,
+ * no hint). */
+static uintptr_t *map_addr_log(const trace_t *t)
 {
-    int out_fd = open_capture(), pfd[2];
-    memset(r, 0, sizeof *r);
-    if (out_fd < 0 || pipe(pfd) != 0) {
-        result_fail(r, KIND_CRASHED, -1, "mdriver: no memfd or pipe: %s",
-                    strerror(errno));
-        return;
-    }
-    *status_page = (child_status){.op_index = -1};
+    size_t n = ((size_t)t->nops + 1) * sizeof(uintptr_t);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Runs the child; fills *end with how it ended, the result into r. */
+static void supervise(const trace_t *t, const driver_opts *o, int out_fd,
+                      int pfd[2], trace_result *r, replay_end *end)
+{
     fflush(stdout);
     fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(pfd[0]);
-        child_main(t, o, out_fd, pfd[1]);
-    }
+    end->pid = fork();
+    if (end->pid == 0)
+        child_main(t, o, out_fd, pfd);
     close(pfd[1]);
-    size_t got = 0;
-    bool finished = pid > 0 && read_result(pfd[0], r, o->timeout, &got);
-    if (pid < 0)
+    if (end->pid < 0) {
+        close(pfd[0]);
         result_fail(r, KIND_CRASHED, -1, "mdriver: fork failed: %s",
                     strerror(errno));
-    else
-        judge_child(pid, finished, got, o, r);
+        end->outcome = GOT_RESULT;
+        return;
+    }
+    setpgid(end->pid, end->pid); /* whoever runs first sets it */
+    end->deadline = o->timeout > 0 ? now() + o->timeout : 0;
+    read_result(pfd[0], t, r, end);
     close(pfd[0]);
-    if (r->kind != KIND_NONE)
+    if (end->outcome != GOT_RESULT)
+        memset(r, 0, sizeof *r); /* a part of a result is no result */
+    if (end->outcome == GOT_RESULT) {
+        sanitize_result(t, out_fd, r);
+        if (end->deadline > 0 && end->deadline < now() + EXIT_GRACE_SECS)
+            end->deadline = now() + EXIT_GRACE_SECS; /* e.g. Valgrind */
+    }
+    end->exited = end->outcome != GOT_TIMEOUT && wait_exit(end);
+    judge_child(end, t, o, out_fd, r);
+    end_group(end->pid);
+}
+
+static void report_trace(const trace_t *t, const driver_opts *o, int out_fd,
+                         trace_result *r)
+{
+    off_t from, to;
+    capture_range(r, out_fd, &from, &to);
+    ssize_t n = to > from ? pread(out_fd, r->output, sizeof r->output - 1,
+                                  from)
+                          : 0;
+    r->output[n > 0 ? (n < to - from ? n : to - from) : 0] = '\0';
+    if (r->kind != KIND_NONE) {
+        hint_find(t, addr_log, r->op_index, r);
         report_error(o->report, t, r, out_fd);
-    else
+    } else {
         report_output(o->report, t, out_fd);
+    }
     if (r->child_exit != 0)
         fprintf(o->report,
                 "note [trace %s]: the replay process exited with status %d "
                 "after a complete replay (a tool such as Valgrind reported "
                 "errors); mdriver exits with that status\n",
                 t->name, (int)r->child_exit);
+}
+
+void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
+{
+    int out_fd = open_capture(), pfd[2];
+    memset(r, 0, sizeof *r);
+    r->ran = true;
+    if (out_fd < 0 || pipe(pfd) != 0) {
+        result_fail(r, KIND_CRASHED, -1, "mdriver: no memfd or pipe: %s",
+                    strerror(errno));
+        if (out_fd >= 0)
+            close(out_fd);
+        return;
+    }
+    *status_page = (child_status){.op_index = -1, .pipe_lost_at = -1};
+    addr_log = map_addr_log(t);
+    replay_end end = {.outcome = GOT_TIMEOUT};
+    supervise(t, o, out_fd, pfd, r, &end);
+    r->ran = true;
+    report_trace(t, o, out_fd, r);
+    if (addr_log != NULL)
+        munmap(addr_log, ((size_t)t->nops + 1) * sizeof(uintptr_t));
+    addr_log = NULL;
     close(out_fd);
 }

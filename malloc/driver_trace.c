@@ -10,10 +10,12 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { MAX_TOKENS = 6, ID_NEVER = 0, ID_LIVE = 1, ID_DEAD = 2 };
 
@@ -50,15 +52,59 @@ parse_error(const parser *p, const char *fmt, ...)
     return false;
 }
 
-static char *read_file(const char *path, size_t *len)
+/* What kind of file this is, for an error ("a directory", ...). */
+static const char *file_kind(mode_t mode)
 {
-    FILE *f = fopen(path, "rb");
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Opens a regular file for reading, its type checked before it is opened
+ * (a FIFO would block in open) and again after (it may have changed);
+ * NULL with *why set on error. */
+FILE *open_regular(const char *path, struct stat *sb, const char **why)
+{
+    *why = NULL;
+    if (stat(path, sb) != 0)
+        return NULL;
+    if (!S_ISREG(sb->st_mode)) {
+        *why = file_kind(sb->st_mode);
+        return NULL;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL || fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
+        *why = f != NULL ? file_kind(sb->st_mode) : NULL;
+        if (f != NULL)
+            fclose(f);
+        else if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    return f;
+}
+
+static const char TOO_BIG[] = "a file too big";
+
+/* The whole file, NUL-terminated; NULL with the reason in *why (or errno). */
+static char *read_file(const char *path, size_t *len, const char **why)
+{
     struct stat sb;
+    FILE *f = open_regular(path, &sb, why);
     if (f == NULL)
         return NULL;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if ((uint64_t)sb.st_size > TRACE_MAX_FILE_BYTES) {
         fclose(f);
-        errno = EISDIR;
+        *why = TOO_BIG;
         return NULL;
     }
     char *buf = malloc((size_t)sb.st_size + 1);
@@ -380,11 +426,17 @@ bool trace_load(const char *name, const char *path, trace_t *t)
 {
     parser p = {.path = path, .t = t};
     size_t len = 0;
+    const char *why = NULL;
     memset(t, 0, sizeof *t);
-    char *buf = read_file(path, &len);
+    char *buf = read_file(path, &len, &why);
+    if (buf == NULL && why == TOO_BIG)
+        return parse_error(&p,
+                           "expected a trace file of at most %llu bytes, "
+                           "found a larger file",
+                           (unsigned long long)TRACE_MAX_FILE_BYTES);
     if (buf == NULL)
-        return parse_error(&p, "expected a readable trace file: %s",
-                           strerror(errno));
+        return parse_error(&p, "expected a readable trace file, found %s",
+                           why ? why : strerror(errno));
     t->name = strdup(name);
     t->path = strdup(path);
     bool ok = parse_buffer(&p, buf, len);

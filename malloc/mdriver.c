@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -25,7 +26,7 @@
 enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char USAGE[] =
-    "Usage: mdriver [-hlnvVg] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
+    "Usage: mdriver [-hlnvVgx] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
     "               [-m BYTES] [-j FILE] [--score SPEC] [--overhead]\n"
     "  -f FILE   replay this trace (the path as given, else <trace "
     "dir>/FILE);\n"
@@ -37,7 +38,8 @@ static const char USAGE[] =
     "  -d LEVEL  0 engine only; 1 (default) + mm_checkheap after mm_init and\n"
     "            at the end; 2 mm_checkheap and a full payload check after\n"
     "            every op\n"
-    "  -s SECS   per-trace time limit (default 60; 0: none)\n"
+    "  -s SECS   per-trace time limit (default 20; 0: none)\n"
+    "  -x        stop at the first failing trace\n"
     "  -m BYTES  heap limit, suffixes K, M, G (default 100M)\n"
     "  -g        print one line of JSON for an autograder\n"
     "  -j FILE   write every figure as JSON to FILE ('-': stdout)\n"
@@ -166,6 +168,9 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
                    : usage_error("--score takes cap, ramp or UMIN,UMAX,TMIN,"
                                  "TMAX with 0 <= MIN < MAX, not '%s'",
                                  arg);
+    case 'x':
+        o->stop_first = true;
+        return -1;
     case 'h':
         fputs(USAGE, stdout);
         return EXIT_VALID;
@@ -183,7 +188,7 @@ static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:lnvVgh", LONG, NULL)) !=
+    while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:lnvVgxh", LONG, NULL)) !=
            -1) {
         if (c == ':')
             return usage_error("option -%c needs an argument", optopt);
@@ -228,43 +233,59 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-/* Reads the names of <dir>/suite.txt into l (the strings are kept). */
+/* One line of suite.txt: the name it lists (trimmed, without a comment),
+ * or "" for none. */
+static char *suite_name(char *line)
+{
+    char *s = line + strspn(line, " \t");
+    s[strcspn(s, "#\r\n")] = '\0';
+    for (char *e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t');)
+        *--e = '\0';
+    return s;
+}
+
+/* Reads the names of <dir>/suite.txt into l (the strings are kept); a
+ * suite that lists no trace is an error. */
 static bool read_suite(const char *dir, trace_list *l)
 {
-    char *path = join_path(dir, "suite.txt"), line[PATH_MAX];
-    FILE *f = path ? fopen(path, "r") : NULL;
+    char *path = join_path(dir, "suite.txt"), *line = NULL;
+    struct stat sb;
+    const char *why = NULL;
+    FILE *f = path ? open_regular(path, &sb, &why) : NULL;
+    size_t cap = 0;
     unsigned lineno = 0;
-    if (f == NULL) {
+    bool ok = f != NULL;
+    if (f == NULL)
         fprintf(stderr, "ERROR [%s]: cannot read the default suite: %s\n",
-                path ? path : "suite.txt", strerror(errno));
-        free(path);
-        return false;
-    }
-    while (fgets(line, sizeof line, f) != NULL) {
+                path ? path : "suite.txt", why ? why : strerror(errno));
+    while (ok && getline(&line, &cap, f) > 0) {
         lineno++;
-        char *s = line + strspn(line, " \t");
-        s[strcspn(s, "#\r\n")] = '\0';
-        for (char *e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t');)
-            *--e = '\0';
-        if (*s == '\0')
-            continue;
-        char *name = strdup(s);
-        if (name == NULL || !add_name(l, name)) {
+        char *s = suite_name(line), *name = *s ? strdup(s) : NULL;
+        if (*s != '\0' && (name == NULL || !add_name(l, name))) {
             fprintf(stderr, "ERROR [%s:%u]: out of memory\n", path, lineno);
             free(name);
-            break;
+            ok = false;
         }
     }
-    bool ok = feof(f) != 0;
-    fclose(f);
+    if (ok && (!feof(f) || l->n == 0)) {
+        fprintf(stderr,
+                "ERROR [%s:%u]: expected trace file names, one per line, "
+                "found %s\n",
+                path, lineno, ferror(f) ? strerror(errno) : "none");
+        ok = false;
+    }
+    if (f != NULL)
+        fclose(f);
+    free(line);
     free(path);
     return ok;
 }
 
-/* -f NAME: the path as given if it exists, else <dir>/NAME. */
+/* -f NAME: the path as given if it exists, else <dir>/NAME; a name of
+ * suite.txt is looked for in <dir> unless it is an absolute path. */
 static char *resolve_trace(const char *name, const char *dir, bool from_suite)
 {
-    if (!from_suite && access(name, F_OK) == 0)
+    if ((!from_suite || name[0] == '/') && access(name, F_OK) == 0)
         return strdup(name);
     char *p = dir && name[0] != '/' ? join_path(dir, name) : NULL;
     if (p != NULL && access(p, F_OK) == 0)
@@ -296,10 +317,18 @@ static bool load_traces(const trace_list *l, const char *dir, trace_t *ts)
 static int run_all(const trace_t *ts, int n, const driver_opts *o)
 {
     trace_result *rs = calloc((size_t)n + 1, sizeof *rs);
-    int failed = 0, child_exit = 0;
+    int failed = 0, child_exit = 0, all = n;
     if (rs == NULL || !mem_init() || !run_setup())
         return EXIT_USAGE;
     for (int i = 0; i < n; i++) {
+        if (o->stop_first && failed > 0) {
+            fprintf(o->report,
+                    "note: -x: stopped after the first failing trace; %d of "
+                    "%d traces not replayed\n",
+                    all - i, all);
+            n = i;
+            break;
+        }
         if (o->verbose > 1)
             fprintf(o->report, "trace %s: %u ops, %u ids, weight %d\n",
                     ts[i].name, (unsigned)ts[i].nops, (unsigned)ts[i].ids,

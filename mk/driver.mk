@@ -5,7 +5,7 @@
 #                    driver built by clang (build/driver-clang/mdriver)
 #   make bench       runs bench-driver: the checking overhead (docs/bench-driver.md)
 
-DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report memlib
+DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report driver_hint memlib
 DRIVER_OBJS := $(DRIVER_SRC_NAMES:%=build/driver-obj/%.o)
 DRIVER_HDRS := $(wildcard malloc/*.h)
 DRIVER_TEST_CFLAGS := -Imalloc -std=gnu99 -Wall -Wextra -Werror -O2 -g
