@@ -115,7 +115,9 @@ typedef struct {
     volatile int32_t phase;    /* run_phase */
     volatile int32_t where;    /* run_where */
     volatile int64_t pipe_lost_at; /* op when the result pipe was closed */
-    volatile int32_t pipe_lost;    /* 1 once the child saw it closed */
+    volatile int32_t pipe_lost_phase; /* run_phase then */
+    volatile int32_t pipe_lost;       /* 1 once the child saw it closed */
+    volatile int32_t parent_ready;    /* the parent closed its write end */
 } child_status;
 
 /* Everything the child publishes is untrusted (mm.c can write over it):
@@ -227,6 +229,8 @@ typedef struct {
     double util_part, tput_part, index;
     int failed;
     bool timed;
+    double ops;   /* ops of all the traces, unweighted */
+    bool few_ops; /* ops < MIN_INDEX_OPS: the index is noise */
 } score_t;
 score_t compute_score(const trace_t *ts, const trace_result *rs, int n,
                       const score_ramp *ramp);

@@ -56,7 +56,7 @@ static const char *call_name(const trace_t *t, const trace_result *r)
 {
     static const char *const CALLS[4] = {"mm_malloc", "mm_realloc", "mm_calloc",
                                          "mm_free"};
-    if (r->where == WHERE_CHECKHEAP)
+    if (r->where == WHERE_CHECKHEAP || r->kind == KIND_CHECKHEAP_FAILED)
         return "mm_checkheap";
     if (r->op_index == OP_UNKNOWN || r->op_index >= (int64_t)t->nops)
         return "an unknown mm function";
@@ -143,6 +143,10 @@ void report_error(FILE *out, const trace_t *t, const trace_result *r,
     if (r->kind == KIND_CRASHED || r->kind == KIND_TIMEOUT)
         fprintf(out, ", in %s", call_name(t, r));
     fputc('\n', out);
+    if (r->op_index == OP_UNKNOWN)
+        fprintf(out, "    the op is unknown: the op index the replay "
+                     "published is out of range (did mm.c write over the "
+                     "driver's memory?)\n");
     print_context_ops(out, t, r->op_index);
     off_t from, to;
     capture_range(r, capture_fd, &from, &to);
@@ -215,6 +219,9 @@ score_t compute_score(const trace_t *ts, const trace_result *rs, int n,
     s.util = m.uw > 0 ? m.usum / m.uw : 0;
     s.kops = m.secs > 0 ? m.ops / m.secs / 1000 : 0;
     s.glibc_kops = m.gsecs > 0 ? m.ops / m.gsecs / 1000 : 0;
+    for (int i = 0; i < n; i++)
+        s.ops += ts[i].nops;
+    s.few_ops = s.ops < MIN_INDEX_OPS;
     double ratio = s.glibc_kops > 0 ? s.kops / s.glibc_kops : 0;
     s.util_part =
         100 * UTIL_WEIGHT * ramp_credit(s.util, ramp->util_min, ramp->util_max);
@@ -302,6 +309,11 @@ static void print_index(FILE *out, const score_t *s, int n, const score_ramp *r)
     }
     fprintf(out, "\nPerf index = %.1f (util) + %.1f (thru) = %.1f/100\n",
             s->util_part, s->tput_part, s->index);
+    if (s->few_ops)
+        fprintf(out,
+                "    note: only %.0f ops in all, fewer than MIN_INDEX_OPS "
+                "(%u, config.h): this index is mostly noise\n",
+                s->ops, MIN_INDEX_OPS);
     fprintf(out,
             "    util %.1f%% (credit from %.0f%%, full at %.0f%%); "
             "throughput %.0f Kops = %.2f x glibc's %.0f Kops (credit from "
@@ -472,8 +484,9 @@ static void json_index(FILE *f, const score_t *s, const score_ramp *r)
     fprintf(f,
             ", \"util_weight\": %g, \"util_full\": %g, "
             "\"tput_full_ratio\": %g, \"util_min\": %g, "
-            "\"tput_min_ratio\": %g}",
-            UTIL_WEIGHT, r->util_max, r->tput_max, r->util_min, r->tput_min);
+            "\"tput_min_ratio\": %g, \"few_ops\": %s}",
+            UTIL_WEIGHT, r->util_max, r->tput_max, r->util_min, r->tput_min,
+            s->few_ops ? "true" : "false");
 }
 
 /* The suite's "util", "kops" and "glibc_kops" members (-j and -g). */

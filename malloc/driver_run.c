@@ -71,6 +71,7 @@ child_status status_snapshot(const volatile child_status *st,
                       .phase = st->phase,
                       .where = st->where,
                       .pipe_lost_at = st->pipe_lost_at,
+                      .pipe_lost_phase = st->pipe_lost_phase,
                       .pipe_lost = st->pipe_lost == 1};
     if (s.op_index < -1 || s.op_index >= (int64_t)t->nops)
         s.op_index = OP_UNKNOWN;
@@ -78,6 +79,9 @@ child_status status_snapshot(const volatile child_status *st,
         s.pipe_lost_at = OP_UNKNOWN;
     if (s.phase < PHASE_REPLAY1 || s.phase > PHASE_OVERHEAD)
         s.phase = PHASE_REPLAY1;
+    if (s.pipe_lost_phase < PHASE_REPLAY1 ||
+        s.pipe_lost_phase > PHASE_OVERHEAD)
+        s.pipe_lost_phase = PHASE_REPLAY1;
     if (s.where < WHERE_OP || s.where > WHERE_DRIVER)
         s.where = WHERE_OP;
     return s;
@@ -354,6 +358,7 @@ static void on_sigio(int sig)
     int saved = errno;
     if (status_page->pipe_lost != 1 && !result_pipe_intact()) {
         status_page->pipe_lost_at = status_page->op_index;
+        status_page->pipe_lost_phase = status_page->phase;
         status_page->pipe_lost = 1;
     }
     errno = saved;
@@ -375,8 +380,17 @@ static void watch_result_pipe(int read_fd, int write_fd)
     close(read_fd);
 }
 
+/* Until the parent has closed its copy of the pipe's write end, a close
+ * by mm.c would not be the last one and would raise no SIGIO. */
+static void wait_for_parent(pid_t parent)
+{
+    struct timespec nap = {0, 20000};
+    while (status_page->parent_ready != 1 && getppid() == parent)
+        nanosleep(&nap, NULL);
+}
+
 static void child_main(const trace_t *t, const driver_opts *o, int out_fd,
-                       const int pfd[2])
+                       const int pfd[2], pid_t parent)
 {
     static const rlim_t OUTPUT_LIMIT = (rlim_t)64 << 20;
     struct rlimit lim = {OUTPUT_LIMIT, OUTPUT_LIMIT};
@@ -384,6 +398,7 @@ static void child_main(const trace_t *t, const driver_opts *o, int out_fd,
     memset(&r, 0, sizeof r);
     setpgid(0, 0);
     watch_result_pipe(pfd[0], pfd[1]);
+    wait_for_parent(parent);
     setrlimit(RLIMIT_FSIZE, &lim);
     dup2(out_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
@@ -506,26 +521,43 @@ static const char *signal_name(int sig)
     }
 }
 
-/* The first line of a sanitizer's report in the child's output ("...:
- * runtime error: ..." for UBSan, "==N==ERROR: AddressSanitizer: ..."),
- * named after the sanitizer of its SUMMARY line; false when there is none. */
+/* A sanitizer's report in the child's output: its marker, its name, and
+ * whether the details start after the marker (ASan: "==N==ERROR:
+ * AddressSanitizer: heap-buffer-overflow ...") or with the whole line
+ * (UBSan: "mm.c:12:5: runtime error: ..."). */
+typedef struct {
+    const char *marker, *name;
+    bool after;
+} sanitizer_mark;
+
+static const sanitizer_mark SANITIZERS[] = {
+    {"runtime error: ", "UndefinedBehaviorSanitizer", false},
+    {"ERROR: AddressSanitizer: ", "AddressSanitizer", true},
+    {"ERROR: LeakSanitizer: ", "LeakSanitizer", true},
+};
+
+/* "NAME: first line of the report" for the earliest sanitizer report in
+ * the child's output; false when there is none. */
 static bool find_sanitizer_report(int fd, char *out, size_t n)
 {
     static char buf[65536];
     ssize_t len = pread(fd, buf, sizeof buf - 1, 0);
+    const char *first = NULL;
+    const sanitizer_mark *m = NULL;
     buf[len > 0 ? len : 0] = '\0';
-    const char *sum = strstr(buf, "SUMMARY: ");
-    const char *tool = sum ? sum + strlen("SUMMARY: ") : NULL;
-    if (tool == NULL || strncmp(tool + strcspn(tool, ": \n") - 9, "Sanitizer",
-                                9) != 0)
+    for (size_t i = 0; i < sizeof SANITIZERS / sizeof SANITIZERS[0]; i++) {
+        const char *at = strstr(buf, SANITIZERS[i].marker);
+        if (at != NULL && (first == NULL || at < first))
+            first = at, m = &SANITIZERS[i];
+    }
+    if (first == NULL)
         return false;
-    const char *first = strstr(buf, "runtime error: ");
-    first = first ? first : strstr(buf, "ERROR: ");
-    first = first && first < sum ? first : sum;
-    while (first > buf && first[-1] != '\n')
-        first--;
-    snprintf(out, n, "%.*s: %.*s", (int)strcspn(tool, ": \n"), tool,
-             (int)strcspn(first, "\n"), first);
+    if (m->after)
+        first += strlen(m->marker);
+    else
+        while (first > buf && first[-1] != '\n')
+            first--;
+    snprintf(out, n, "%s: %.*s", m->name, (int)strcspn(first, "\n"), first);
     return true;
 }
 
@@ -537,7 +569,7 @@ static void fail_pipe_lost(const replay_end *end, const child_status *st,
     result_fail(r, KIND_CRASHED, at,
                 "mm.c closed the driver's result pipe (a file descriptor it "
                 "did not open), so the replay could not send its result");
-    r->phase = st->pipe_lost ? st->phase : end->at_eof.phase;
+    r->phase = st->pipe_lost ? st->pipe_lost_phase : end->at_eof.phase;
 }
 
 /* A child that ended before sending its whole result. */
@@ -648,12 +680,14 @@ static uintptr_t *map_addr_log(const trace_t *t)
 static void supervise(const trace_t *t, const driver_opts *o, int out_fd,
                       int pfd[2], trace_result *r, replay_end *end)
 {
+    pid_t parent = getpid();
     fflush(stdout);
     fflush(stderr);
     end->pid = fork();
     if (end->pid == 0)
-        child_main(t, o, out_fd, pfd);
+        child_main(t, o, out_fd, pfd, parent);
     close(pfd[1]);
+    status_page->parent_ready = 1;
     if (end->pid < 0) {
         close(pfd[0]);
         result_fail(r, KIND_CRASHED, -1, "mdriver: fork failed: %s",

@@ -38,7 +38,7 @@ static const char USAGE[] =
     "  -d LEVEL  0 engine only; 1 (default) + mm_checkheap after mm_init and\n"
     "            at the end; 2 mm_checkheap and a full payload check after\n"
     "            every op\n"
-    "  -s SECS   per-trace time limit (default 20; 0: none)\n"
+    "  -s SECS   per-trace time limit (default 20, config.h; 0: none)\n"
     "  -x        stop at the first failing trace\n"
     "  -m BYTES  heap limit, suffixes K, M, G (default 100M)\n"
     "  -g        print one line of JSON for an autograder\n"

@@ -1,8 +1,10 @@
 # mk/driver.mk - build rules of the trace driver's tests and benchmark.
 #   make test-deps   builds build/broken/mdriver-<name> for every allocator of
 #                    tests/broken/ (the driver's objects are compiled once)
-#                    the ASan+UBSan driver malloc/mdriver-debug, and the
-#                    driver built by clang (build/driver-clang/mdriver)
+#                    the ASan+UBSan driver malloc/mdriver-debug, the
+#                    driver built by clang (build/driver-clang/mdriver), and
+#                    build/broken-san/mdriver-ubsan (tests/broken/ubsan.c
+#                    under ASan+UBSan, as `make mdriver-debug` builds)
 #   make bench       runs bench-driver: the checking overhead (docs/bench-driver.md)
 
 DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report driver_hint memlib
@@ -15,7 +17,7 @@ BROKEN_BINS := $(BROKEN_NAMES:%=build/broken/mdriver-%)
 TEST_DEPS += driver-test-deps
 BENCHES += bench-driver
 
-driver-test-deps: $(BROKEN_BINS)
+driver-test-deps: $(BROKEN_BINS) build/broken-san/mdriver-ubsan
 	$(MAKE) -C malloc mdriver-debug
 	@mkdir -p build/driver-clang
 	$(MAKE) -C malloc OUT=../build/driver-clang/mdriver CC=clang \
@@ -38,6 +40,15 @@ build/broken/base.o: tests/broken/base.c tests/broken/base.h $(DRIVER_HDRS)
 build/broken/mdriver-%: tests/broken/%.c build/broken/base.o $(DRIVER_OBJS)
 	@mkdir -p build/broken
 	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< build/broken/base.o $(DRIVER_OBJS) -lm
+
+# A broken allocator under the sanitizers of `make -C malloc mdriver-debug`.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+    -fno-sanitize-recover=undefined
+build/broken-san/mdriver-%: tests/broken/%.c tests/broken/base.c \
+    $(DRIVER_SRC_NAMES:%=malloc/%.c) $(DRIVER_HDRS)
+	@mkdir -p build/broken-san
+	$(CC) $(DRIVER_TEST_CFLAGS:-O2=-O1) $(SAN_FLAGS) -o $@ $< \
+	    tests/broken/base.c $(DRIVER_SRC_NAMES:%=malloc/%.c) -lm
 
 # The overhead benchmark: the big traces (generated into build/big-traces/ by
 # mk/traces.mk's big-traces), then mdriver --overhead: checked / unchecked
