@@ -56,9 +56,9 @@ static const double TIMING_MIN_SAMPLE_SECS = 0.01;
 /* Default per-trace time limit in seconds (-s); 0 means none. Measured
  * (docs/driver.md, "Time limit"): a whole timed trace of the suite, checks
  * and glibc's timing included, takes the reference mm.c at most ~1 s and
- * an implicit free list (tools/allocators/implicit.c) at most ~6 s (real-perl.rep) on
- * the kit's 2-core machine; the limit leaves room for a slow but finite
- * allocator and a loaded machine, and stops an endless loop of the
+ * an implicit free list (tools/allocators/implicit.c) at most ~6 s
+ * (real-perl.rep) on the kit's 2-core machine; the limit leaves room for a slow
+ * but finite allocator and a loaded machine, and stops an endless loop of the
  * 21-trace suite within minutes rather than 21 of them. */
 static const double DEFAULT_TIMEOUT_SECS = 20.0;
 /* Below this many ops in all the traces of a run, the performance index is

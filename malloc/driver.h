@@ -114,7 +114,7 @@ typedef struct {
     volatile int64_t op_index; /* op about to run or just run; -1: mm_init */
     volatile int32_t phase;    /* run_phase */
     volatile int32_t where;    /* run_where */
-    volatile int64_t pipe_lost_at; /* op when the result pipe was closed */
+    volatile int64_t pipe_lost_at;    /* op when the result pipe was closed */
     volatile int32_t pipe_lost_phase; /* run_phase then */
     volatile int32_t pipe_lost;       /* 1 once the child saw it closed */
     volatile int32_t parent_ready;    /* the parent closed its write end */
@@ -124,8 +124,7 @@ typedef struct {
  * the parent reads it back through this, which replaces an op index out of
  * [-1, nops) by OP_UNKNOWN and a phase or place out of range by the first. */
 enum { OP_UNKNOWN = -2 };
-child_status status_snapshot(const volatile child_status *st,
-                             const trace_t *t);
+child_status status_snapshot(const volatile child_status *st, const trace_t *t);
 
 enum { DETAILS_MAX = 768, HINT_MAX = 256, OUTPUT_MAX = 2048 };
 

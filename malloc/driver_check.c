@@ -75,8 +75,8 @@ struct engine {
     trace_result *r;
     volatile child_status *st;
     int64_t op_index;
-    uint32_t line;        /* trace line just replayed: mm_checkheap's arg */
-    uintptr_t *addr_log;  /* per op: the block it left live (or NULL) */
+    uint32_t line;       /* trace line just replayed: mm_checkheap's arg */
+    uintptr_t *addr_log; /* per op: the block it left live (or NULL) */
 };
 
 static inline uint64_t mix64(uint64_t x)

@@ -432,9 +432,7 @@ static void json_error(FILE *f, const trace_t *t, const trace_result *r)
     json_string(f, r->details);
     fputs(", \"ops_before\": ", f);
     json_context_ops(f, t, r->op_index);
-    fputs(r->kind == KIND_CHECKHEAP_FAILED ? ", \"checker_output\": "
-                                           : ", \"output\": ",
-          f);
+    fputs(", \"output\": ", f);
     json_string(f, r->output);
     fputs(", \"hint\": ", f);
     if (r->hint[0] != '\0')

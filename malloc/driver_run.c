@@ -64,8 +64,7 @@ bool run_setup(void)
     return true;
 }
 
-child_status status_snapshot(const volatile child_status *st,
-                             const trace_t *t)
+child_status status_snapshot(const volatile child_status *st, const trace_t *t)
 {
     child_status s = {.op_index = st->op_index,
                       .phase = st->phase,
@@ -79,8 +78,7 @@ child_status status_snapshot(const volatile child_status *st,
         s.pipe_lost_at = OP_UNKNOWN;
     if (s.phase < PHASE_REPLAY1 || s.phase > PHASE_OVERHEAD)
         s.phase = PHASE_REPLAY1;
-    if (s.pipe_lost_phase < PHASE_REPLAY1 ||
-        s.pipe_lost_phase > PHASE_OVERHEAD)
+    if (s.pipe_lost_phase < PHASE_REPLAY1 || s.pipe_lost_phase > PHASE_OVERHEAD)
         s.pipe_lost_phase = PHASE_REPLAY1;
     if (s.where < WHERE_OP || s.where > WHERE_DRIVER)
         s.where = WHERE_OP;
@@ -421,10 +419,10 @@ typedef struct {
     pid_t pid;
     double deadline; /* 0: no time limit */
     read_outcome outcome;
-    size_t got;             /* bytes of the result read */
-    child_status at_eof;    /* the status when the pipe closed early */
-    bool exited;            /* the child ended (and was reaped) in time */
-    siginfo_t info;         /* how: si_code CLD_EXITED, CLD_KILLED, ... */
+    size_t got;          /* bytes of the result read */
+    child_status at_eof; /* the status when the pipe closed early */
+    bool exited;         /* the child ended (and was reaped) in time */
+    siginfo_t info;      /* how: si_code CLD_EXITED, CLD_KILLED, ... */
 } replay_end;
 
 static int ms_until(double deadline)
@@ -671,8 +669,8 @@ static int open_capture(void)
 static uintptr_t *map_addr_log(const trace_t *t)
 {
     size_t n = ((size_t)t->nops + 1) * sizeof(uintptr_t);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -716,9 +714,8 @@ static void report_trace(const trace_t *t, const driver_opts *o, int out_fd,
 {
     off_t from, to;
     capture_range(r, out_fd, &from, &to);
-    ssize_t n = to > from ? pread(out_fd, r->output, sizeof r->output - 1,
-                                  from)
-                          : 0;
+    ssize_t n =
+        to > from ? pread(out_fd, r->output, sizeof r->output - 1, from) : 0;
     r->output[n > 0 ? (n < to - from ? n : to - from) : 0] = '\0';
     if (r->kind != KIND_NONE) {
         hint_find(t, addr_log, r->op_index, r);

@@ -213,7 +213,7 @@ def test_json_error_has_function_context_and_checker_output():
         {"line": 6, "op": "a 0 64"}, {"line": 7, "op": "a 1 32"}],
         "segv: %r" % segv)
     kit.expect(checker["function"] == "mm_checkheap"
-               and "invariant 7 broken" in checker["checker_output"]
+               and "invariant 7 broken" in checker["output"]
                and len(checker["ops_before"]) == 5, "checker: %r" % checker)
 
 

@@ -1,10 +1,10 @@
 /*
  * offbyone.c - a bump allocator carving blocks from 64 KiB chunks, with an
  * 8-byte header just before each payload, whose block size forgets the
- * header for a request of TRIGGER_SIZE bytes: that payload reaches into the next block's header,
- * and the next allocation's header overwrites its last byte. mdriver: KIND
- * payload corrupted when that block is freed, with the hint that names
- * the op that placed a header under a live payload.
+ * header for a request of TRIGGER_SIZE bytes: that payload reaches into the
+ * next block's header, and the next allocation's header overwrites its last
+ * byte. mdriver: KIND payload corrupted when that block is freed, with the hint
+ * that names the op that placed a header under a live payload.
  */
 #include "base.h"
 
