@@ -120,11 +120,9 @@ typedef struct {
     volatile int32_t parent_ready;    /* the parent closed its write end */
 } child_status;
 
-/* Everything the child publishes is untrusted (mm.c can write over it):
- * the parent reads it back through this, which replaces an op index out of
- * [-1, nops) by OP_UNKNOWN and a phase or place out of range by the first. */
+/* The op index of an error when the one the child published was out of
+ * range (mm.c wrote over the status page): reported as line 0, op "?". */
 enum { OP_UNKNOWN = -2 };
-child_status status_snapshot(const volatile child_status *st, const trace_t *t);
 
 enum { DETAILS_MAX = 768, HINT_MAX = 256, OUTPUT_MAX = 2048 };
 
@@ -149,7 +147,6 @@ typedef struct {
     char hint[HINT_MAX];     /* the size-bug hint, or "" */
     char output[OUTPUT_MAX]; /* the start of what the report shows mm.c (or
                                 mm_checkheap) printed, for -j */
-    bool ran;                /* false: not replayed (-x stopped the run) */
 } trace_result;
 
 /* The index's ramps (config.h): credit for a figure x is
@@ -211,6 +208,7 @@ void report_output(FILE *out, const trace_t *t, int capture_fd);
 /* The bytes of the capture a report shows: the checker's for checkheap
  * failed, else everything mm.c printed. */
 void capture_range(const trace_result *r, int fd, off_t *from, off_t *to);
+off_t capture_size(int fd);
 void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o);
 bool report_json(const char *path, const trace_t *ts, const trace_result *rs,

@@ -122,21 +122,40 @@ static void hint_release(hint_state *h)
     free(h->size);
 }
 
+/* Bytes of the heap the log's blocks span before op stop (0: none), or
+ * SIZE_MAX when an address is not believable. */
+static size_t log_span(const trace_t *t, const uintptr_t *log, uint64_t stop,
+                       uintptr_t lo)
+{
+    size_t span = 0, max = mem_max_heap();
+    for (uint64_t i = 0; i < stop; i++) {
+        const trace_op *op = &t->ops[i];
+        size_t n = op_bytes(op);
+        if (op->kind == OP_FREE || op->id < 0 || n == 0)
+            continue;
+        uintptr_t p = log[i];
+        if (p < lo || p % GRANULE != 0 || p - lo > max || n > max - (p - lo))
+            return SIZE_MAX;
+        span = p - lo + n > span ? p - lo + n : span;
+    }
+    return span;
+}
+
 void hint_find(const trace_t *t, const uintptr_t *addr_log, int64_t failed_op,
                trace_result *r)
 {
     hint_state h = {.t = t, .log = addr_log, .lo = (uintptr_t)mem_heap_lo()};
-    h.ngran = mem_max_heap() / GRANULE + 4;
     uint64_t stop = failed_op >= 0 && failed_op < (int64_t)t->nops
                         ? (uint64_t)failed_op
                         : t->nops;
     r->hint[0] = '\0';
-    if (addr_log == NULL || !hint_alloc(&h)) {
-        hint_release(&h);
+    size_t span = addr_log ? log_span(t, addr_log, stop, h.lo) : SIZE_MAX;
+    if (span == SIZE_MAX || span == 0)
         return;
-    }
+    h.ngran = span / GRANULE + 4;
     int32_t a = 0, b = 0;
-    for (uint32_t i = 0; i < stop; i++) {
+    bool ready = hint_alloc(&h);
+    for (uint32_t i = 0; ready && i < stop; i++) {
         int found = apply(&h, i, &a, &b);
         if (found < 0)
             break;

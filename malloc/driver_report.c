@@ -119,7 +119,7 @@ static void print_capture(FILE *out, int fd, off_t from, off_t to,
                 (long long)(to - from - n));
 }
 
-static off_t capture_size(int fd)
+off_t capture_size(int fd)
 {
     struct stat sb;
     return fstat(fd, &sb) == 0 ? sb.st_size : 0;

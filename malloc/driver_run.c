@@ -493,6 +493,8 @@ static void end_group(pid_t pid)
         ;
     while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
         ;
+    while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans that left the group */
+        ;
 }
 
 static const char *signal_name(int sig)
@@ -615,12 +617,6 @@ static void judge_child(const replay_end *end, const trace_t *t,
     }
 }
 
-static off_t capture_size(int fd)
-{
-    struct stat sb;
-    return fstat(fd, &sb) == 0 ? sb.st_size : 0;
-}
-
 static bool finite_nonneg(double x)
 {
     return isfinite(x) && x >= 0;
@@ -735,7 +731,6 @@ void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
 {
     int out_fd = open_capture(), pfd[2];
     memset(r, 0, sizeof *r);
-    r->ran = true;
     if (out_fd < 0 || pipe(pfd) != 0) {
         result_fail(r, KIND_CRASHED, -1, "mdriver: no memfd or pipe: %s",
                     strerror(errno));
@@ -747,7 +742,6 @@ void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
     addr_log = map_addr_log(t);
     replay_end end = {.outcome = GOT_TIMEOUT};
     supervise(t, o, out_fd, pfd, r, &end);
-    r->ran = true;
     report_trace(t, o, out_fd, r);
     if (addr_log != NULL)
         munmap(addr_log, ((size_t)t->nops + 1) * sizeof(uintptr_t));
