@@ -421,7 +421,7 @@ typedef struct {
     read_outcome outcome;
     size_t got;          /* bytes of the result read */
     child_status at_eof; /* the status when the pipe closed early */
-    bool exited;         /* the child ended (and was reaped) in time */
+    bool exited;         /* the child ended in time (not reaped yet) */
     siginfo_t info;      /* how: si_code CLD_EXITED, CLD_KILLED, ... */
 } replay_end;
 
@@ -471,11 +471,11 @@ static bool wait_exit(replay_end *end)
     for (;;) {
         memset(&end->info, 0, sizeof end->info);
         int flags = WEXITED | WNOWAIT | (end->deadline > 0 ? WNOHANG : 0);
-        if (waitid(P_PID, (id_t)end->pid, &end->info, flags) == 0 &&
-            end->info.si_pid == end->pid)
+        int rc = waitid(P_PID, (id_t)end->pid, &end->info, flags);
+        if (rc == 0 && end->info.si_pid == end->pid)
             return true;
-        if (errno == ECHILD)
-            return false;
+        if (rc < 0 && errno != EINTR)
+            return false; /* ECHILD: not ours (cannot happen) */
         if (end->deadline > 0 && now() >= end->deadline)
             return false;
         nanosleep(&nap, NULL);
