@@ -74,4 +74,27 @@ static inline void *base_calloc(size_t nmemb, size_t size)
     return p;
 }
 
+/* realloc and calloc on top of an allocator's own malloc (alloc), for
+ * the broken allocators that carve their own blocks: a fresh block with
+ * the first min(old, size) bytes of ptr (old: ptr's payload size). */
+static inline void *base_move(void *(*alloc)(size_t), void *ptr, size_t old,
+                              size_t size)
+{
+    if (size == 0)
+        return NULL;
+    void *q = alloc(size);
+    if (q != NULL)
+        memcpy(q, ptr, old < size ? old : size);
+    return q;
+}
+
+static inline void *base_zeroed(void *(*alloc)(size_t), size_t nmemb,
+                                size_t size)
+{
+    void *p = alloc(nmemb * size);
+    if (p != NULL)
+        memset(p, 0, nmemb * size);
+    return p;
+}
+
 #endif /* BROKEN_BASE_H */

@@ -38,21 +38,11 @@ void *mm_malloc(size_t size)
 
 void *mm_realloc(void *ptr, size_t size)
 {
-    if (ptr == NULL)
-        return mm_malloc(size);
-    if (size == 0)
-        return NULL;
-    void *q = mm_malloc(size);
-    size_t old = base_size(ptr);
-    if (q != NULL)
-        memcpy(q, ptr, old < size ? old : size);
-    return q;
+    return ptr == NULL ? mm_malloc(size)
+                       : base_move(mm_malloc, ptr, base_size(ptr), size);
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
 {
-    void *p = mm_malloc(nmemb * size);
-    if (p != NULL)
-        memset(p, 0, nmemb * size);
-    return p;
+    return base_zeroed(mm_malloc, nmemb, size);
 }
