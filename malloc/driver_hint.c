@@ -22,7 +22,10 @@
  * arrays indexed by 16-byte granule (live payload starting there; live
  * payload whose end rounds up to there) find the pair in O(1) per op.
  * The log is untrusted (mm.c runs in that process): an address outside
- * the heap, or misaligned, ends the search with no hint.
+ * the heap, or misaligned, ends the search with no hint. A trace replayed
+ * over the sparse heap (a request above TRACE_DENSE_MAX_SIZE) gets no
+ * hint: its child maps a heap of its own, which the parent cannot check
+ * the log against.
  */
 #include "driver.h"
 
@@ -41,7 +44,7 @@ typedef struct {
     int32_t *start_at; /* granule -> 1 + id of the payload starting there */
     int32_t *end_at;   /* granule -> 1 + id of the payload ending there */
     uintptr_t *start;  /* id -> payload address, 0: no live payload */
-    uint32_t *size;    /* id -> payload bytes */
+    uint64_t *size;    /* id -> payload bytes */
 } hint_state;
 
 static size_t round_up(uintptr_t x)
@@ -65,7 +68,7 @@ static void drop_block(hint_state *h, int32_t id)
 
 /* Adds id's block [p, p + size); true when it forms a pair (*a covers the
  * word before *b's payload). */
-static bool add_block(hint_state *h, int32_t id, uintptr_t p, uint32_t size,
+static bool add_block(hint_state *h, int32_t id, uintptr_t p, uint64_t size,
                       int32_t *a, int32_t *b)
 {
     size_t g = (p - h->lo) / GRANULE;
@@ -102,7 +105,7 @@ static int apply(hint_state *h, uint32_t i, int32_t *a, int32_t *b)
     if (p < h->lo || p % GRANULE != 0 ||
         (p - h->lo + n) / GRANULE + 2 > h->ngran)
         return -1;
-    return add_block(h, op->id, p, (uint32_t)n, a, b) ? 1 : 0;
+    return add_block(h, op->id, p, n, a, b) ? 1 : 0;
 }
 
 static bool hint_alloc(hint_state *h)
@@ -149,7 +152,9 @@ void hint_find(const trace_t *t, const uintptr_t *addr_log, int64_t failed_op,
                         ? (uint64_t)failed_op
                         : t->nops;
     r->hint[0] = '\0';
-    size_t span = addr_log ? log_span(t, addr_log, stop, h.lo) : SIZE_MAX;
+    bool dense = t->max_bytes <= TRACE_DENSE_MAX_SIZE;
+    size_t span =
+        addr_log && dense ? log_span(t, addr_log, stop, h.lo) : SIZE_MAX;
     if (span == SIZE_MAX || span == 0)
         return;
     h.ngran = span / GRANULE + 4;
