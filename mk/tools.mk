@@ -18,7 +18,7 @@ tools-test-deps: recorder
 #                        build/mdriver-seeds-NAME with EXTRA_CFLAGS=FLAG...
 #                        (commas become spaces), and compared after the
 #                        drivers, e.g.
-#   make seeds-bench SEEDS_BENCH_BUILDS='nohigh=-DMM_HIGH_PLACE=0'
+#   make seeds-bench SEEDS_BENCH_BUILDS='mine=-DMY_SWITCH=0,-DMY_OTHER=1'
 SEEDS_BENCH_SEEDS ?= 1-20
 SEEDS_BENCH_DRIVERS ?= default=malloc/mdriver
 SEEDS_BENCH_BUILDS ?=
