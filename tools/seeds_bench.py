@@ -35,8 +35,8 @@ the families when some are left out, is "not measured"). With two or more
 drivers, one table per driver after the first: per family and for the
 mean of the families, its util/bound minus the first driver's on the same
 seed (points of util/bound), mean and standard error over the seeds, and
-on how many seeds it is better, worse, the same. --out FILE
-also writes the report to FILE, after a preamble with the command line.
+on how many seeds it is better, worse, the same. --out FILE also writes
+the report to FILE, after a preamble with the command line.
 
 Exit status: 0 done; 1 a driver failed (a trace invalid, or no -j JSON) or
 the generator failed; 2 bad usage (--seeds, --families, a driver that is
@@ -76,8 +76,8 @@ MAX_SEEDS = 10000
 SAME = 1e-12  # two util/bound closer than this are the same
 ALL = None  # a goal on every family
 
-# The reference allocator's goals over the seeds (issue 8, restated in
-# docs/bench-seeds.md): (what, the family or ALL, the kind, the threshold).
+# The reference allocator's goals over the seeds (issue 8; docs/tools.md
+# explains the block): (what, the family or ALL, the kind, the threshold).
 # "mean": the mean over the seeds of the family (of the mean of the
 # families, for ALL); "seeds": every seed of the family; "families": the
 # mean of every family.
