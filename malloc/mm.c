@@ -1,9 +1,9 @@
 /*
  * mm.c - the kit's reference allocator: segregated explicit free lists with
  * boundary tags, 16-byte aligned payloads, 8-byte headers, no footer in
- * allocated blocks, 16-byte "mini" free blocks, and small blocks carved in
- * runs of their own. docs/design.md explains every choice; the measurements
- * behind them are in docs/experiments.md.
+ * allocated blocks, 16-byte "mini" free blocks, and small blocks of a size
+ * in demand carved in runs of their own. docs/design.md explains every choice;
+ * the measurements behind them are in docs/experiments.md.
  *
  * ALLOCATED BLOCK (size >= 16; the payload is 16-byte aligned)
  *
@@ -42,17 +42,24 @@
  * 16, 32, ..., 128; four per power of two up to 8 KiB; then one per power
  * of two (the last holds everything above 1 MiB).
  *
- * CACHED ("QUICK") BLOCK: a freed block of at most QUICK_MAX bytes first
- * goes to the singly linked quick list of its exact size, unchanged but for
- * the Q bit and `next` in its payload. For the heap it is still allocated
- * (no coalescing); a malloc of that size takes it back in O(1); all quick
- * lists are flushed (freed for real) before the heap would grow.
+ * CACHED ("QUICK") BLOCK: a freed block of at most QUICK_MAX (256) bytes
+ * first goes to the singly linked quick list of its exact size, unchanged
+ * but for the Q bit and `next` in its payload. For the heap it is still
+ * allocated (no coalescing); a malloc of that size takes it back in O(1);
+ * the quick lists are flushed (freed for real) before the heap would grow.
  *
- * RUNS: a small request (at most RUN_MAX bytes) that finds neither a cached
- * block nor a free block of its exact size carves a run of blocks of its
- * size from one free block: it takes the first, and the others go to the
- * quick list of that size. Small blocks so sit next to blocks of their own
- * size, away from the large ones, whose holes can then merge.
+ * RUNS: a small request (at most QUICK_MAX bytes) that finds no cached
+ * block carves a run of blocks of its size from the best fit (or from the
+ * heap's growth): it takes the first, and the others wait, fresh and
+ * marked Q, on the run list of that size, which malloc uses after the
+ * quick list. A size carved again within RUN_HOT runs is in demand, and
+ * its next run is twice as long (up to RUN_BYTES); any other size gets a
+ * run of one block, which is plain best fit. Small blocks of a size in
+ * demand so sit together, away from the large ones, whose holes can then
+ * merge; a block that realloc grows at the end of the heap is not hemmed
+ * in by the small blocks allocated meanwhile. The fresh blocks of a size
+ * no longer in demand are flushed with the quick lists; those of a size in
+ * demand only when the heap cannot grow.
  *
  * HEADER WORD (64 bits)
  *
@@ -107,9 +114,9 @@
  *      class field names that class (and is 0 in an allocated block), and
  *      bit c of `nonempty` is set exactly when list c is not empty.
  *  12. The heap walk and the free lists count the same free blocks.
- *  13. Every quick-list node is inside the heap, allocated, marked Q and of
- *      its list's exact size; the heap walk and the quick lists count the
- *      same Q blocks (and no free block is marked Q).
+ *  13. Every quick-list and run-list node is inside the heap, allocated,
+ *      marked Q and of its list's exact size; the heap walk and those lists
+ *      count the same Q blocks (and no free block is marked Q).
  *  14. Bit 47 of every header is 0 and its owner field (bits 48..63)
  *      names the heap's owner (0 in this build).
  *
@@ -120,7 +127,7 @@
  *   MM_FIT=MM_FIT_FIRST | MM_FIT_NEXT | MM_FIT_BEST (default)
  *   MM_NO_COALESCE   never merge free blocks (the lab's phase 3)
  *   MM_NO_QUICK      no quick lists and no runs: every free coalesces at
- *                    once, every request takes one fitting block
+ *                    once, every request takes one best-fitting block
  *   MM_ALLOC_FOOTER  allocated blocks keep a footer (the textbook layout),
  *                    to measure what dropping it buys
  */
@@ -156,19 +163,6 @@ enum { QUICK = 1 };
 enum { ALLOC_FOOTER = 1 };
 #else
 enum { ALLOC_FOOTER = 0 };
-#endif
-
-#ifndef MM_RUN_MAX
-#define MM_RUN_MAX 256
-#endif
-#ifndef MM_RUN_BYTES
-#define MM_RUN_BYTES 1024
-#endif
-
-#ifdef MM_REALLOC_NOFLUSH
-enum { REALLOC_NOFLUSH = 1 };
-#else
-enum { REALLOC_NOFLUSH = 0 };
 #endif
 
 /* ---- Debug contracts: they type-check even when compiled out ---------- */
@@ -214,8 +208,9 @@ enum {
     SUBCLASSES = 1 << SUBCLASS_BITS,
     FINE_OCTAVES = 6, /* ... from 128 up to 8 KiB ... */
     NUM_CLASSES = 40, /* ... then one per power of two, the last > 1 MiB */
-    RUN_MAX = MM_RUN_MAX,    /* requests of at most this block size come in runs */
-    RUN_BYTES = MM_RUN_BYTES, /* a run's size, at most */
+    RUN_MAX = 256,    /* requests of at most this block size come in runs */
+    RUN_BYTES = 1024, /* a run's size, at most */
+    RUN_HOT = 2,      /* a size carved this recently is in demand */
     QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
@@ -250,26 +245,28 @@ typedef struct region {
 } region_t;
 
 enum {
-    REGION_HEAD = sizeof(region_t),       /* 24 */
+    REGION_HEAD = sizeof(region_t),        /* 24 */
     REGION_OVERHEAD = REGION_HEAD + WSIZE, /* + the end fence: 32 */
 };
 
 /* The allocator's state: it lives inside the heap, at its start, and is
  * passed to every helper that reads or writes it. */
 typedef struct heap {
-    uint64_t nonempty;                   /* bit c set <=> list c not empty */
-    uint32_t free_heads[NUM_CLASSES];    /* list heads, offsets (0 = null) */
+    uint64_t nonempty;                /* bit c set <=> list c not empty */
+    uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
     /* cached blocks, one size each: freed ones (q), then the fresh ones
      * of runs (QUICK_CLASSES + q) */
     uint32_t quick_heads[2 * QUICK_CLASSES];
-    uint8_t run_len[QUICK_CLASSES]; /* blocks in the next run of a size */
-    uint32_t first_region, last_region;  /* offsets (16-byte units) */
-    uint32_t regions;                    /* how many */
-    uint32_t rover;                      /* next fit: where a search starts */
-    word_t owner;                        /* owner bits of every header */
-    char *brk;                           /* end of the last region */
-    block_t *tail;                       /* the last region's end fence */
-    uintptr_t lo;                        /* first block of region 0 */
+    uint8_t run_len[QUICK_CLASSES];     /* blocks in the last run of a size */
+    uint16_t last_carve[QUICK_CLASSES]; /* carve_clock at its last run */
+    uint16_t carve_clock;               /* runs carved (wraps) */
+    uint32_t first_region, last_region; /* offsets (16-byte units) */
+    uint32_t regions;                   /* how many */
+    uint32_t rover;                     /* next fit: where a search starts */
+    word_t owner;                       /* owner bits of every header */
+    char *brk;                          /* end of the last region */
+    block_t *tail;                      /* the last region's end fence */
+    uintptr_t lo;                       /* first block of region 0 */
 } heap_t;
 
 enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
@@ -284,8 +281,8 @@ static heap_t *heap; /* NULL before mm_init */
  * block's size class and the owner's bits. */
 static inline word_t pack(size_t size, word_t flags, size_t cls, word_t owner)
 {
-    dbg_requires(size % ALIGNMENT == 0 && (flags & ~(ALLOC_BIT | PREV_BITS |
-                                                      QUICK_BIT)) == 0);
+    dbg_requires(size % ALIGNMENT == 0 &&
+                 (flags & ~(ALLOC_BIT | PREV_BITS | QUICK_BIT)) == 0);
     return (word_t)size | flags | ((word_t)cls << CLASS_SHIFT) | owner;
 }
 
@@ -565,10 +562,9 @@ static inline size_t quick_class(size_t size)
     return size / ALIGNMENT - 1;
 }
 
-/* Caches allocated block b (at most QUICK_MAX bytes) in list `list` (a
- * freed block: its size's quick list; fresh: its size's run list): it
- * stays allocated for the heap, marked Q, until a malloc of its size or a
- * flush. */
+/* Caches allocated block b (at most QUICK_MAX bytes) on its size's quick
+ * list (a freed block) or run list (fresh): it stays allocated for the
+ * heap, marked Q, until a malloc of its size or a flush. */
 static inline void push_quick(heap_t *h, block_t *b, bool fresh)
 {
     dbg_requires(get_alloc(b) && !get_quick(b) && get_size(b) <= QUICK_MAX);
@@ -600,13 +596,23 @@ static inline block_t *pop_quick(heap_t *h, size_t asize)
 
 static block_t *free_block(heap_t *h, block_t *b);
 
-/* Frees the blocks of the quick lists (and, if fresh_too, of the runs)
- * for real, coalescing; true if there was one. */
+/* Whether size class q (quick list q) carved a run within the last
+ * RUN_HOT runs: a size in demand. */
+static inline bool run_hot(const heap_t *h, size_t q)
+{
+    return h->last_carve[q] != 0 &&
+           (uint16_t)(h->carve_clock - h->last_carve[q]) < RUN_HOT;
+}
+
+/* Frees cached blocks for real, coalescing: every freed one, and the fresh
+ * ones of the runs of sizes no longer in demand (all, if fresh_too). True
+ * if there was one. */
 static bool flush_quick(heap_t *h, bool fresh_too)
 {
     bool any = false;
-    size_t lists = fresh_too ? 2 * QUICK_CLASSES : QUICK_CLASSES;
-    for (size_t q = 0; q < lists; q++) {
+    for (size_t q = 0; q < 2 * QUICK_CLASSES; q++) {
+        if (q >= QUICK_CLASSES && !fresh_too && run_hot(h, q - QUICK_CLASSES))
+            continue;
         block_t *b;
         while ((b = from_offset(h, h->quick_heads[q])) != NULL) {
             h->quick_heads[q] = b->links.next;
@@ -615,8 +621,6 @@ static bool flush_quick(heap_t *h, bool fresh_too)
             any = true;
         }
     }
-    if (fresh_too)
-        memset(h->run_len, 0, sizeof h->run_len);
     return any;
 }
 
@@ -731,8 +735,8 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
          * even for a mini block, where it is the links push_free writes. */
         block_t *after = (block_t *)((char *)b + size);
         *((word_t *)after - 1) = w;
-        after->header = (after->header & ~PREV_BITS) |
-                        (size == MIN_BLOCK) * PREV_MINI_BIT;
+        after->header =
+            (after->header & ~PREV_BITS) | (size == MIN_BLOCK) * PREV_MINI_BIT;
     } else {
         rewrite_header(b, w);
         sync_next(b);
@@ -935,9 +939,22 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
             *header_to_footer(q) = q->header;
         push_quick(h, q, /*fresh=*/true);
     }
-    rewrite_header(b, pack(asize, (b->header & PREV_BITS) | ALLOC_BIT, 0,
-                           h->owner));
+    rewrite_header(
+        b, pack(asize, (b->header & PREV_BITS) | ALLOC_BIT, 0, h->owner));
     return b;
+}
+
+/* How many blocks of asize bytes (class q) the next run holds: one for a
+ * size that is not in demand; for a size carved again within the last
+ * RUN_HOT runs, twice as many as last time, up to RUN_BYTES. */
+static inline size_t run_length(heap_t *h, size_t q, size_t asize)
+{
+    size_t most = RUN_BYTES / asize;
+    size_t len = run_hot(h, q) ? 2u * h->run_len[q] : 1;
+    len = len < most ? len : most;
+    h->last_carve[q] = ++h->carve_clock;
+    h->run_len[q] = (uint8_t)len;
+    return len;
 }
 
 /* A block for a small request that found no cached block: a free block of
@@ -945,9 +962,7 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
  * its size carved from the best fit (up to RUN_BYTES, at least one). */
 static block_t *take_run(heap_t *h, size_t asize)
 {
-    size_t q = quick_class(asize), most = RUN_BYTES / asize;
-    most = h->run_len[q] + 1u < most ? h->run_len[q] + 1u : most;
-    h->run_len[q] = (uint8_t)(2 * most < 255 ? 2 * most : 255);
+    size_t q = quick_class(asize), most = run_length(h, q, asize);
     block_t *b = take_block(h, asize, most * asize);
     if (b == NULL)
         return NULL;
@@ -974,16 +989,14 @@ static void fail_pointer(const char *func, const void *p, const char *why)
 
 /* The block of payload p, after checking that p is one we handed out and
  * that it is still allocated. */
-static inline block_t *checked_block(const heap_t *h, const char *func,
-                                     void *p)
+static inline block_t *checked_block(const heap_t *h, const char *func, void *p)
 {
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
         fail_pointer(func, p, "not 16-byte aligned");
     /* lo < cp <= tail, as one unsigned compare; in integers, because
      * before mm_init h is NULL */
-    if (h == NULL ||
-        (uintptr_t)cp - h->lo - 1 >= (uintptr_t)h->tail - h->lo)
+    if (h == NULL || (uintptr_t)cp - h->lo - 1 >= (uintptr_t)h->tail - h->lo)
         fail_pointer(func, p, "not inside the heap");
     block_t *b = payload_to_header(p);
     if ((b->header & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) !=
@@ -1090,8 +1103,8 @@ static bool grow_forward(heap_t *h, block_t *b, size_t asize, bool extend)
     block_t *next = find_next(b);
     size_t avail = get_size(b) + (get_alloc(next) ? 0 : get_size(next));
     if (avail < asize) {
-        bool at_end = next == h->tail ||
-                      (!get_alloc(next) && find_next(next) == h->tail);
+        bool at_end =
+            next == h->tail || (!get_alloc(next) && find_next(next) == h->tail);
         if (!extend || !at_end)
             return false;
         /* the last region grows under b, or the room is a new region that
@@ -1156,24 +1169,7 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
     block_t *to = grow_backward(h, b, asize);
     if (to != NULL)
         return to;
-    if (QUICK && !REALLOC_NOFLUSH && flush_quick(h, false)) { /* cached neighbours may free up room */
-        if (grow_forward(h, b, asize, /*extend=*/false))
-            return b;
-        if ((to = grow_backward(h, b, asize)) != NULL)
-            return to;
-    }
     size_t c;
-#ifdef MM_REALLOC_END
-    if (grow_forward(h, b, asize, /*extend=*/true))
-        return b;
-    to = last_free_block(h);
-    if (to == NULL || get_size(to) < asize)
-        to = grow_heap(h, asize);
-    if (to != NULL) {
-        remove_free(h, to);
-        return move_block(h, b, to, asize);
-    }
-#endif
     to = find_fit(h, asize, &c);
     if (to != NULL) {
         unlink_free(h, to, c);
@@ -1259,13 +1255,11 @@ static bool check_class(int line, block_t *b)
 }
 
 /* Bit 47 and the owner field (bits 48..63) of a header or fence. */
-static bool check_high_bits(int line, const heap_t *h, const void *at,
-                            word_t w)
+static bool check_high_bits(int line, const heap_t *h, const void *at, word_t w)
 {
     if ((w & ZERO_BIT) == 0 && (w & OWNER_MASK) == h->owner)
         return true;
-    return report(line, 14, "bit 47 set or owner field is not the heap's",
-                  at);
+    return report(line, 14, "bit 47 set or owner field is not the heap's", at);
 }
 
 /* P and M of b against the block before it (NULL: the start fence). */
@@ -1327,8 +1321,7 @@ static bool check_blocks(int line, const heap_t *h, region_t *r,
         if (!size_ok && get_size(b) < MIN_BLOCK)
             return false; /* cannot step: the walk stops here */
         if ((char *)b + get_size(b) > (char *)end)
-            return report(line, 4, "block runs past the region's end fence",
-                          b);
+            return report(line, 4, "block runs past the region's end fence", b);
         ok &= check_block(line, h, prev, b, counts);
     }
     if (b != end)
@@ -1448,18 +1441,16 @@ static bool check_lists(int line, const heap_t *h, heap_counts_t counts,
             ok = false;
     }
     if (ok && walk_ok && listed != counts.free)
-        ok = report(line, 12, "free lists and heap count different blocks",
-                    h);
-    if (h->rover != 0 && (!node_in_heap(h, h->rover) ||
-                          get_alloc(from_offset(h, h->rover))))
+        ok = report(line, 12, "free lists and heap count different blocks", h);
+    if (h->rover != 0 &&
+        (!node_in_heap(h, h->rover) || get_alloc(from_offset(h, h->rover))))
         ok = report(line, 8, "next-fit rover not on a free block",
                     from_offset(h, h->rover));
     return ok;
 }
 
 /* Walks quick list q (known to end), adding its nodes to *count. */
-static bool check_quick_list(int line, const heap_t *h, size_t q,
-                             size_t *count)
+static bool check_quick_list(int line, const heap_t *h, size_t q, size_t *count)
 {
     bool ok = true;
     for (uint32_t o = h->quick_heads[q]; o != 0;
@@ -1489,8 +1480,7 @@ static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
             ok = false;
     }
     if (ok && walk_ok && listed != counts.quick)
-        ok = report(line, 13, "quick lists and heap count different blocks",
-                    h);
+        ok = report(line, 13, "quick lists and heap count different blocks", h);
     return ok;
 }
 
@@ -1539,11 +1529,12 @@ void mm_heap_walk(mm_walk_fn *visit, void *arg)
         for (; b < end && get_size(b) >= MIN_BLOCK && n < bound;
              b = find_next(b), n++) {
             bool cached = get_alloc(b) && get_quick(b);
-            mm_block_kind kind = get_alloc(b) && !cached ? MM_BLOCK_ALLOCATED
-                                                         : MM_BLOCK_FREE;
+            mm_block_kind kind =
+                get_alloc(b) && !cached ? MM_BLOCK_ALLOCATED : MM_BLOCK_FREE;
             visit_span(visit, arg, b, get_size(b), kind, list_of(b));
         }
         visit_span(visit, arg, end, WSIZE, MM_BLOCK_OVERHEAD, -1);
-        from = (char *)region_at(h, r->next); /* the gap before it is not ours */
+        from =
+            (char *)region_at(h, r->next); /* the gap before it is not ours */
     }
 }

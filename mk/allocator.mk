@@ -35,6 +35,8 @@ allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
 	    EXTRA_CFLAGS="$(ALLOC_SAN)"
+	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-noquick \
+	    EXTRA_CFLAGS=-DMM_NO_QUICK
 
 $(ALLOC_DIR)/stress-%: tests/checker/stress.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)

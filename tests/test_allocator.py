@@ -376,7 +376,72 @@ def trace_heap_bytes(text, mdriver=None):
         return heap_bytes(tmp, "t.rep", mdriver)
 
 
-PLACEMENT_TESTS_TODO = True
+def ops_trace(ops, ids):
+    """A trace (text) of the given op lines, weight 1."""
+    return "0\n%d\n%d\n1\n%s\n" % (ids, len(ops), "\n".join(ops))
+
+
+def binary_trace(pairs, then_larger):
+    """Small (40) and large (400) blocks alternately, every large one freed,
+    then (if then_larger) half as many blocks of 800 bytes."""
+    ops = []
+    for i in range(pairs):
+        ops += ["a %d 40" % (2 * i), "a %d 400" % (2 * i + 1)]
+    ops += ["f %d" % (2 * i + 1) for i in range(pairs)]
+    if then_larger:
+        ops += ["a %d 800" % (2 * pairs + i) for i in range(pairs // 2)]
+    return ops_trace(ops, 2 * pairs + pairs // 2)
+
+
+def test_small_blocks_of_a_size_in_demand_come_in_runs():
+    # The 40-byte blocks come in runs, so the freed 400-byte blocks merge and
+    # the 800-byte ones fit in them: the heap grows by less than one block.
+    # Without runs (-DMM_NO_QUICK) the holes stay apart and each 800-byte
+    # block grows the heap (16 x 816 bytes).
+    for name, most in (("mdriver", 816), ("mdriver-noquick", None)):
+        exe = None if name == "mdriver" else binary(name)
+        grew = (trace_heap_bytes(binary_trace(32, True), exe) -
+                trace_heap_bytes(binary_trace(32, False), exe))
+        if most is not None:
+            kit.expect(grew < most, "binary: the 800-byte blocks grew the "
+                       "heap by %d bytes (runs: expected < %d)" % (grew, most))
+        else:
+            kit.expect(grew >= 12 * 816, "binary without runs grew the heap "
+                       "by only %d bytes: is the test still telling?" % grew)
+
+
+def growing_trace(steps):
+    """One block grows by realloc (+128 per step); at each step a 100-byte
+    block is allocated and the previous one freed."""
+    ops, size = ["a 0 512"], 512
+    for i in range(1, steps + 1):
+        ops.append("a %d 100" % i)
+        if i > 1:
+            ops.append("f %d" % (i - 1))
+        size += 128
+        ops.append("r 0 %d" % size)
+    return ops_trace(ops + ["f %d" % steps, "f 0"], steps + 1)
+
+
+def trace_util(text, mdriver):
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "t.rep"), "w") as f:
+            f.write(text)
+        proc = kit.run([mdriver, "-t", tmp, "-n", "-j", "-", "-f", "t.rep"])
+        kit.expect(proc.returncode == 0, "mdriver failed", proc)
+        return json.loads(proc.stdout)["traces"][0]["util"]
+
+
+def test_a_block_realloc_grows_keeps_growing_in_place():
+    # The small blocks come from a run below the growing block, which stays
+    # at the end of the heap: util close to 1. Without runs the small block
+    # of each step lands after it, and it moves: util about 0.5.
+    text = growing_trace(200)
+    util = trace_util(text, os.path.join(kit.MALLOC, "mdriver"))
+    plain = trace_util(text, binary("mdriver-noquick"))
+    kit.expect(util > 0.95 and plain < 0.6,
+               "growing block: util %.3f (expected > 0.95), %.3f without "
+               "runs (expected < 0.6)" % (util, plain))
 
 
 # ---- The trace suite through mdriver ---------------------------------------

@@ -6,13 +6,12 @@
  * slots with a mix of tiny, small, medium and large sizes. With FOREIGN
  * > 0, every FOREIGN ops the harness itself moves the heap's break by 8
  * or 16 bytes (as another user of memlib would), so the allocator must
- * make new regions, some at a break that is not 16-byte aligned. Every payload is
- * filled with a pattern derived from its slot and checked before it is
- * freed or reallocated (realloc must keep the old prefix); calloc must
- * return zeros; payloads must be 16-byte aligned, inside the heap and never
- * overlap another live block. mm_checkheap runs after every operation.
- * Prints one line "stress: seed S: N ops ok" and exits 0, or prints what
- * failed and exits 1.
+ * make new regions, some at a break that is not 16-byte aligned. Every payload
+ * is filled with a pattern derived from its slot and checked before it is freed
+ * or reallocated (realloc must keep the old prefix); calloc must return zeros;
+ * payloads must be 16-byte aligned, inside the heap and never overlap another
+ * live block. mm_checkheap runs after every operation. Prints one line "stress:
+ * seed S: N ops ok" and exits 0, or prints what failed and exits 1.
  */
 #include <stdint.h>
 #include <stdio.h>
