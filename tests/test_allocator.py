@@ -378,7 +378,7 @@ def trace_heap_bytes(text, mdriver=None):
 
 def ops_trace(ops, ids):
     """A trace (text) of the given op lines, weight 1."""
-    return "0\n%d\n%d\n1\n%s\n" % (ids, len(ops), "\n".join(ops))
+    return "20000\n%d\n%d\n1\n%s\n" % (ids, len(ops), "\n".join(ops))
 
 
 def binary_trace(pairs, then_larger):
