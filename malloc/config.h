@@ -3,13 +3,22 @@
  *
  * The performance index of a run (see docs/driver.md):
  *
- *   P = 100 * (UTIL_WEIGHT * min(1, util / UTIL_FULL)
- *              + (1 - UTIL_WEIGHT) * min(1, tput / (TPUT_FULL_RATIO * glibc)))
+ *   P = 100 * (UTIL_WEIGHT * ramp(util, U0, U1)
+ *              + (1 - UTIL_WEIGHT) * ramp(tput / glibc, T0, T1))
+ *   ramp(x, lo, hi) = min(1, max(0, (x - lo) / (hi - lo)))
  *
  * util is the weighted mean over the traces of peak live payload / heap
  * size; tput and glibc are the weighted throughputs (ops per second) of
  * mm.c and of the C library's malloc, measured in the same run. P is 0 when
- * any trace failed.
+ * any trace failed. Which ramp (mdriver --score):
+ *   cap   (default)  U0 = 0, U1 = UTIL_FULL; T0 = 0, T1 = TPUT_FULL_RATIO:
+ *                    credit in proportion, full from UTIL_FULL and
+ *                    TPUT_FULL_RATIO on
+ *   ramp             U0 = RAMP_UTIL_MIN, U1 = RAMP_UTIL_MAX; T0 =
+ *                    RAMP_TPUT_MIN_RATIO, T1 = RAMP_TPUT_MAX_RATIO: the
+ *                    CMU 15-213 kit's shape (no credit below the minimum,
+ *                    full credit from the maximum on, linear between)
+ *   U0,U1,T0,T1      any ramp, e.g. --score 0.55,0.8,0.25,1
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -20,6 +29,21 @@ static const double UTIL_WEIGHT = 0.60;
 static const double UTIL_FULL = 0.90;
 /* Throughput, as a multiple of glibc's, that earns full throughput credit. */
 static const double TPUT_FULL_RATIO = 1.0;
+
+/* --score ramp: the thresholds of the peer kit's ramp. Its throughput
+ * thresholds are absolute Kops of its reference machine; here they are
+ * multiples of glibc's throughput measured in the same run, which carry
+ * from one machine to another. Set them for your course. */
+static const double RAMP_UTIL_MIN = 0.55;
+static const double RAMP_UTIL_MAX = 0.80;
+static const double RAMP_TPUT_MIN_RATIO = 0.25;
+static const double RAMP_TPUT_MAX_RATIO = 1.0;
+
+/* On the sparse heap (traces with requests above 1 GiB), a request above
+ * this many bytes may get NULL: more memory than the machines of the lab
+ * have, which an allocator may refuse by design. Anything smaller must be
+ * served (64 GiB: the reference mm.c's own limit). */
+static const unsigned long long GIANT_REFUSABLE_BYTES = 1ULL << 36;
 
 /* Timing (the classic fcyc scheme): keep the best of TIMING_K samples that
  * agree within TIMING_EPSILON, taking at most TIMING_MAX_SAMPLES samples;

@@ -18,19 +18,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Limits of the trace format (CONTRACTS.md section 3). */
-static const uint32_t TRACE_MAX_SIZE = (uint32_t)1 << 30; /* bytes per op */
+/* Limits of the trace format (CONTRACTS.md section 3). Sizes are 64-bit
+ * (CMU's syn-giant traces ask for up to ~2^56 bytes); a trace whose
+ * largest request exceeds TRACE_DENSE_MAX_SIZE is replayed over the sparse
+ * heap (memlib.h). */
+static const uint64_t TRACE_MAX_SIZE = (uint64_t)1 << 62; /* bytes per op */
+static const uint64_t TRACE_DENSE_MAX_SIZE = (uint64_t)1 << 30;
+/* Header weights: dialect A's is a multiplier 0..100 (line 4); dialect B
+ * (the CMU kit's) is a class 0..3 (line 1), see trace_t. */
+static const unsigned long TRACE_MAX_WEIGHT_A = 100;
+static const unsigned long TRACE_MAX_WEIGHT_B = 3;
 static const uint32_t TRACE_MAX_IDS = (uint32_t)1 << 26;
 static const uint32_t TRACE_MAX_OPS = (uint32_t)1 << 30;
 
 typedef enum { OP_ALLOC, OP_REALLOC, OP_CALLOC, OP_FREE } op_kind;
 
 typedef struct {
-    uint8_t kind;   /* op_kind */
+    uint64_t size;  /* a, r: bytes; c: bytes per member */
+    uint64_t nmemb; /* c: number of members */
     int32_t id;     /* 0 .. ids-1; -1 only in `f -1` (free(NULL)) */
     uint32_t line;  /* line of the trace file */
-    uint32_t size;  /* a, r: bytes; c: bytes per member */
-    uint32_t nmemb; /* c: number of members */
+    uint8_t kind;   /* op_kind */
 } trace_op;
 
 typedef struct {
@@ -39,8 +47,12 @@ typedef struct {
     uint32_t ids;
     uint32_t slots; /* 1 + the highest id used: the size of per-id arrays */
     uint32_t nops;
-    int weight;
-    char dialect;       /* 'A' or 'B' */
+    int weight;         /* as the header says */
+    int util_weight;    /* the weight of its util in the averages */
+    int tput_weight;    /* the weight of its ops and time in throughput */
+    char dialect;       /* 'A' (weight = both) or 'B' (CMU: 0 none, 1
+                           both, 2 util only, 3 throughput only) */
+    uint64_t max_bytes; /* the largest request of the trace */
     uint32_t init_line; /* line of the last header number */
     trace_op *ops;
 } trace_t;
@@ -48,7 +60,7 @@ typedef struct {
 /* Bytes an op asks for (nmemb * size for calloc). */
 static inline size_t op_bytes(const trace_op *op)
 {
-    return op->kind == OP_CALLOC ? (size_t)op->nmemb * op->size : op->size;
+    return op->kind == OP_CALLOC ? (size_t)(op->nmemb * op->size) : op->size;
 }
 
 /* Parses path into t; on error prints `ERROR [path:line]: ...`, false. */
@@ -116,6 +128,13 @@ typedef struct {
                            e.g. valgrind --error-exitcode */
 } trace_result;
 
+/* The index's ramps (config.h): credit for a figure x is
+ * min(1, max(0, (x - min) / (max - min))). */
+typedef struct {
+    double util_min, util_max; /* utilization, 0..1 */
+    double tput_min, tput_max; /* throughput as a multiple of glibc's */
+} score_ramp;
+
 typedef struct {
     int debug;        /* -d */
     double timeout;   /* -s, seconds; 0: none */
@@ -126,6 +145,7 @@ typedef struct {
     bool grade;       /* -g */
     const char *json; /* -j */
     bool overhead;    /* --overhead */
+    score_ramp ramp;  /* --score */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */
 } driver_opts;
@@ -172,6 +192,10 @@ typedef struct {
     int failed;
     bool timed;
 } score_t;
-score_t compute_score(const trace_t *ts, const trace_result *rs, int n);
+score_t compute_score(const trace_t *ts, const trace_result *rs, int n,
+                      const score_ramp *ramp);
+/* The ramp of --score SPEC ("cap", "ramp" or "U0,U1,T0,T1"); false when
+ * SPEC is not one of these or a minimum is not below its maximum. */
+bool score_parse_ramp(const char *spec, score_ramp *ramp);
 
 #endif /* DRIVER_H */

@@ -30,6 +30,14 @@
  * block counts as one byte: it must still have an address of its own.
  * Only when an overlap is found are the live blocks searched for the
  * culprit, to name it.
+ *
+ * On the sparse heap (memlib.h: traces with requests above 1 GiB) there is
+ * no shadow map (it would be as large as the heap / 128): overlaps are
+ * found by comparing with every live block, and a giant block's pattern is
+ * written and checked only in its sampled windows (mem_sample_ranges),
+ * which are what mem_memcpy copies. A request above GIANT_REFUSABLE_BYTES
+ * (config.h) may get NULL there: an allocator may refuse it, and C's
+ * realloc then leaves the old block as it was.
  */
 #include "driver.h"
 
@@ -38,6 +46,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "memlib.h"
 #include "mm.h"
 
@@ -47,9 +56,9 @@ enum { NIL = -1 };
 
 typedef struct {
     uintptr_t start; /* payload address; 0 when the id is dead */
-    uint32_t size;
-    uint32_t line; /* line of the op that made the block */
+    uint64_t size;
     uint64_t seed;
+    uint32_t line;    /* line of the op that made the block */
     int32_t live_pos; /* index in engine.live while live */
 } block_rec;
 
@@ -57,7 +66,7 @@ struct engine {
     block_rec *b; /* one per id */
     int32_t *live;
     uint32_t nlive, max_live;
-    uint64_t *shadow; /* one bit per granule of the heap */
+    uint64_t *shadow; /* one bit per granule of the heap; NULL if sparse */
     uintptr_t base;   /* mem_heap_lo() */
     size_t granules;
     uint64_t next_seed;
@@ -149,6 +158,48 @@ static size_t verify_zero(const unsigned char *p, size_t n)
     return SIZE_MAX;
 }
 
+/* ---- the bytes of a block that the engine writes and checks ---- */
+
+/* Fills the pattern into the checked bytes of a size-byte block at p that
+ * lie in [from, size). */
+static void fill_checked(unsigned char *p, uint64_t seed, size_t from,
+                         size_t size)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = mem_sample_ranges(size, r);
+    for (size_t i = 0; i < k; i++)
+        if (r[i][1] > from)
+            fill_pattern(p, seed, r[i][0] > from ? r[i][0] : from, r[i][1]);
+}
+
+/* The first byte that differs among the checked bytes of a size-byte
+ * block that lie in [0, upto), or SIZE_MAX (verify_pattern's contract). */
+static size_t verify_checked(const unsigned char *p, uint64_t seed, size_t size,
+                             size_t upto)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = mem_sample_ranges(size, r);
+    for (size_t i = 0; i < k && r[i][0] < upto; i++) {
+        size_t a = r[i][0], b = r[i][1] < upto ? r[i][1] : upto;
+        size_t bad = verify_pattern(p + a, seed + (a / 8) * GOLDEN, b - a);
+        if (bad != SIZE_MAX)
+            return a + bad;
+    }
+    return SIZE_MAX;
+}
+
+static size_t verify_zero_checked(const unsigned char *p, size_t size)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = mem_sample_ranges(size, r);
+    for (size_t i = 0; i < k; i++) {
+        size_t bad = verify_zero(p + r[i][0], r[i][1] - r[i][0]);
+        if (bad != SIZE_MAX)
+            return r[i][0] + bad;
+    }
+    return SIZE_MAX;
+}
+
 /* ---- the shadow map of live blocks ---- */
 
 /* The bits of word i that lie in the granule range [g0, g1). */
@@ -187,6 +238,8 @@ static inline void granules_of(const engine *e, uintptr_t p, uintptr_t ext,
 
 static void mark_block(engine *e, const block_rec *b, bool live)
 {
+    if (e->shadow == NULL)
+        return;
     size_t g0, g1;
     granules_of(e, b->start, extent(b), &g0, &g1);
     shadow_mark(e->shadow, g0, g1, live);
@@ -196,9 +249,11 @@ static void mark_block(engine *e, const block_rec *b, bool live)
 static int32_t find_overlap(const engine *e, uintptr_t p, uintptr_t ext)
 {
     size_t g0, g1;
-    granules_of(e, p, ext, &g0, &g1);
-    if (!shadow_any(e->shadow, g0, g1))
-        return NIL;
+    if (e->shadow != NULL) {
+        granules_of(e, p, ext, &g0, &g1);
+        if (!shadow_any(e->shadow, g0, g1))
+            return NIL;
+    }
     for (uint32_t i = 0; i < e->nlive; i++) {
         const block_rec *b = &e->b[e->live[i]];
         if (b->start < p + ext && p < b->start + extent(b))
@@ -219,8 +274,10 @@ engine *engine_new(const trace_t *t)
     e->live = calloc(t->slots + 1, sizeof *e->live);
     e->base = (uintptr_t)mem_heap_lo();
     e->granules = mem_max_heap() / ALIGNMENT + 2 * 64;
-    e->shadow = calloc(e->granules / 64 + 1, sizeof *e->shadow);
-    if (e->b == NULL || e->live == NULL || e->shadow == NULL) {
+    if (!mem_sparse())
+        e->shadow = calloc(e->granules / 64 + 1, sizeof *e->shadow);
+    if (e->b == NULL || e->live == NULL ||
+        (e->shadow == NULL && !mem_sparse())) {
         engine_delete(e);
         return NULL;
     }
@@ -306,7 +363,7 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
 {
     block_rec *b = &e->b[id];
     b->start = p;
-    b->size = (uint32_t)size;
+    b->size = size;
     b->seed = seed;
     b->line = line;
     mark_block(e, b, /*live=*/true);
@@ -334,22 +391,26 @@ static void remove_block(engine *e, int32_t id)
 static bool verify_block(engine *e, int32_t id, const char *when)
 {
     const block_rec *b = &e->b[id];
-    size_t bad =
-        verify_pattern((const unsigned char *)b->start, b->seed, b->size);
+    size_t bad = verify_checked((const unsigned char *)b->start, b->seed,
+                                b->size, b->size);
     if (bad == SIZE_MAX)
         return true;
     return fail(e, KIND_PAYLOAD_CORRUPTED,
-                "%s: byte %zu of id %d's payload (%u bytes at %p, allocated "
+                "%s: byte %zu of id %d's payload (%llu bytes at %p, allocated "
                 "on line %u) is 0x%02x, the driver wrote 0x%02x: something "
                 "wrote into this block while it was allocated",
-                when, bad, (int)id, (unsigned)b->size, (void *)b->start,
-                (unsigned)b->line, ((const unsigned char *)b->start)[bad],
+                when, bad, (int)id, (unsigned long long)b->size,
+                (void *)b->start, (unsigned)b->line,
+                ((const unsigned char *)b->start)[bad],
                 expected_byte(b->seed, bad));
 }
 
-/* A NULL where a block was due: out of memory or a plain bug. */
+/* A NULL where a block was due: out of memory or a plain bug; on the
+ * sparse heap, a giant request may be refused. */
 static bool fail_null(engine *e, const char *call, size_t size)
 {
+    if (mem_sparse() && size > GIANT_REFUSABLE_BYTES)
+        return true;
     if (mem_limit_reached())
         return fail(e, KIND_OUT_OF_MEMORY,
                     "%s(%zu) returned NULL after mem_sbrk refused to grow "
@@ -371,7 +432,7 @@ static bool new_block(engine *e, const trace_op *op, void *p, size_t size,
     if (!check_new_block(e, op->id, (uintptr_t)p, size, call))
         return false;
     uint64_t seed = mix64(e->next_seed++);
-    fill_pattern(p, seed, 0, size);
+    fill_checked(p, seed, 0, size);
     add_block(e, op->id, (uintptr_t)p, size, seed, op->line);
     return true;
 }
@@ -387,13 +448,13 @@ static bool do_calloc(engine *e, const trace_op *op)
     void *p = mm_calloc(op->nmemb, op->size);
     if (p != NULL && !check_new_block(e, op->id, (uintptr_t)p, n, "mm_calloc"))
         return false;
-    size_t bad = p ? verify_zero(p, n) : SIZE_MAX;
+    size_t bad = p ? verify_zero_checked(p, n) : SIZE_MAX;
     if (bad != SIZE_MAX)
         return fail(e, KIND_CALLOC_NOT_ZEROED,
-                    "mm_calloc(%u, %u) returned %p whose byte %zu is 0x%02x, "
-                    "not 0",
-                    (unsigned)op->nmemb, (unsigned)op->size, p, bad,
-                    ((unsigned char *)p)[bad]);
+                    "mm_calloc(%llu, %llu) returned %p whose byte %zu is "
+                    "0x%02x, not 0",
+                    (unsigned long long)op->nmemb, (unsigned long long)op->size,
+                    p, bad, ((unsigned char *)p)[bad]);
     return new_block(e, op, p, n, "mm_calloc");
 }
 
@@ -449,21 +510,23 @@ static bool do_realloc(engine *e, const trace_op *op)
     size_t old_size = b->size;
     uint64_t seed = b->seed;
     void *q = mm_realloc(old, op->size);
-    if (q == NULL)
+    if (q == NULL) /* true: a giant request refused, the old block kept */
         return fail_null(e, "mm_realloc", op->size);
     remove_block(e, op->id);
     if (!check_new_block(e, op->id, (uintptr_t)q, op->size, "mm_realloc"))
         return false;
     size_t keep = old_size < op->size ? old_size : op->size;
-    size_t bad = verify_pattern(q, seed, keep);
+    size_t bad = verify_checked(q, seed, old_size, keep);
     if (bad != SIZE_MAX)
         return fail(e, KIND_REALLOC_LOST_DATA,
-                    "mm_realloc(%p, %u) returned %p whose byte %zu is 0x%02x, "
-                    "but the old block's byte %zu was 0x%02x (the first %zu "
-                    "bytes must be kept)",
-                    old, (unsigned)op->size, q, bad, ((unsigned char *)q)[bad],
-                    bad, expected_byte(seed, bad), keep);
-    fill_pattern(q, seed, keep, op->size);
+                    "mm_realloc(%p, %llu) returned %p whose byte %zu is "
+                    "0x%02x, but the old block's byte %zu was 0x%02x (the "
+                    "first %zu bytes must be kept)",
+                    old, (unsigned long long)op->size, q, bad,
+                    ((unsigned char *)q)[bad], bad, expected_byte(seed, bad),
+                    keep);
+    /* On the sparse heap the new block's windows differ from the old's. */
+    fill_checked(q, seed, mem_sparse() ? 0 : keep, op->size);
     add_block(e, op->id, (uintptr_t)q, op->size, seed, op->line);
     return true;
 }

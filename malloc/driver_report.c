@@ -151,38 +151,79 @@ void report_output(FILE *out, const trace_t *t, int capture_fd)
 
 /* ---- scores ---- */
 
-static double weight_of(const trace_t *t, bool all_zero)
+/* Weighted sums of one run: util over the util weights, ops and times
+ * over the throughput weights. A run where every util (throughput) weight
+ * is 0 weighs every trace 1 for it, so a lone trace still gets figures. */
+typedef struct {
+    double usum, uw, ops, secs, gsecs;
+} score_sums;
+
+static score_sums weighted_sums(const trace_t *ts, const trace_result *rs,
+                                int n)
 {
-    return all_zero ? 1.0 : (double)t->weight;
+    score_sums m = {0};
+    bool no_util = true, no_tput = true;
+    for (int i = 0; i < n; i++) {
+        no_util = no_util && ts[i].util_weight == 0;
+        no_tput = no_tput && ts[i].tput_weight == 0;
+    }
+    for (int i = 0; i < n; i++) {
+        double uw = no_util ? 1.0 : ts[i].util_weight;
+        double tw = no_tput ? 1.0 : ts[i].tput_weight;
+        m.uw += uw;
+        m.usum += rs[i].kind == KIND_NONE ? uw * rs[i].util : 0;
+        m.ops += tw * ts[i].nops;
+        m.secs += tw * rs[i].secs;
+        m.gsecs += tw * rs[i].glibc_secs;
+    }
+    return m;
 }
 
-score_t compute_score(const trace_t *ts, const trace_result *rs, int n)
+static double ramp_credit(double x, double lo, double hi)
+{
+    return fmin(1.0, fmax(0.0, (x - lo) / (hi - lo)));
+}
+
+score_t compute_score(const trace_t *ts, const trace_result *rs, int n,
+                      const score_ramp *ramp)
 {
     score_t s = {0};
-    bool all_zero = true;
-    for (int i = 0; i < n; i++)
-        all_zero = all_zero && ts[i].weight == 0;
-    double wsum = 0, ops = 0, secs = 0, gsecs = 0;
     s.timed = n > 0;
     for (int i = 0; i < n; i++) {
-        double w = weight_of(&ts[i], all_zero);
         bool ok = rs[i].kind == KIND_NONE;
         s.failed += !ok;
         s.timed = s.timed && ok && rs[i].timed;
-        wsum += w;
-        s.util += ok ? w * rs[i].util : 0;
-        ops += w * ts[i].nops;
-        secs += w * rs[i].secs;
-        gsecs += w * rs[i].glibc_secs;
     }
-    s.util = wsum > 0 ? s.util / wsum : 0;
-    s.kops = secs > 0 ? ops / secs / 1000 : 0;
-    s.glibc_kops = gsecs > 0 ? ops / gsecs / 1000 : 0;
-    s.util_part = 100 * UTIL_WEIGHT * fmin(1.0, s.util / UTIL_FULL);
+    score_sums m = weighted_sums(ts, rs, n);
+    s.util = m.uw > 0 ? m.usum / m.uw : 0;
+    s.kops = m.secs > 0 ? m.ops / m.secs / 1000 : 0;
+    s.glibc_kops = m.gsecs > 0 ? m.ops / m.gsecs / 1000 : 0;
     double ratio = s.glibc_kops > 0 ? s.kops / s.glibc_kops : 0;
-    s.tput_part = 100 * (1 - UTIL_WEIGHT) * fmin(1.0, ratio / TPUT_FULL_RATIO);
+    s.util_part =
+        100 * UTIL_WEIGHT * ramp_credit(s.util, ramp->util_min, ramp->util_max);
+    s.tput_part = 100 * (1 - UTIL_WEIGHT) *
+                  ramp_credit(ratio, ramp->tput_min, ramp->tput_max);
     s.index = s.failed ? 0 : s.util_part + s.tput_part;
     return s;
+}
+
+bool score_parse_ramp(const char *spec, score_ramp *ramp)
+{
+    double v[4];
+    char tail;
+    if (strcmp(spec, "cap") == 0)
+        *ramp = (score_ramp){0, UTIL_FULL, 0, TPUT_FULL_RATIO};
+    else if (strcmp(spec, "ramp") == 0)
+        *ramp = (score_ramp){RAMP_UTIL_MIN, RAMP_UTIL_MAX, RAMP_TPUT_MIN_RATIO,
+                             RAMP_TPUT_MAX_RATIO};
+    else if (sscanf(spec, "%lf,%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &v[3],
+                    &tail) == 4)
+        *ramp = (score_ramp){v[0], v[1], v[2], v[3]};
+    else
+        return false;
+    return ramp->util_min >= 0 && ramp->util_min < ramp->util_max &&
+           ramp->tput_min >= 0 && ramp->tput_min < ramp->tput_max &&
+           isfinite(ramp->util_max) && isfinite(ramp->tput_max);
 }
 
 /* ---- the table ---- */
@@ -226,7 +267,7 @@ static void print_table(FILE *out, const trace_t *ts, const trace_result *rs,
             "", "", util, ops, tsecs, kops);
 }
 
-static void print_index(FILE *out, const score_t *s, int n)
+static void print_index(FILE *out, const score_t *s, int n, const score_ramp *r)
 {
     if (s->failed) {
         fprintf(out,
@@ -245,30 +286,33 @@ static void print_index(FILE *out, const score_t *s, int n)
     fprintf(out, "\nPerf index = %.1f (util) + %.1f (thru) = %.1f/100\n",
             s->util_part, s->tput_part, s->index);
     fprintf(out,
-            "    util %.1f%% (full credit at %.0f%%); throughput %.0f "
-            "Kops = %.2f x glibc's %.0f Kops (full credit at %.2f x)\n",
-            100 * s->util, 100 * UTIL_FULL, s->kops,
+            "    util %.1f%% (credit from %.0f%%, full at %.0f%%); "
+            "throughput %.0f Kops = %.2f x glibc's %.0f Kops (credit from "
+            "%.2f x, full at %.2f x)\n",
+            100 * s->util, 100 * r->util_min, 100 * r->util_max, s->kops,
             s->glibc_kops > 0 ? s->kops / s->glibc_kops : 0, s->glibc_kops,
-            TPUT_FULL_RATIO);
+            r->tput_min, r->tput_max);
 }
 
 void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o)
 {
-    score_t s = compute_score(ts, rs, n);
+    score_t s = compute_score(ts, rs, n, &o->ramp);
     if (o->glibc_rows && s.timed)
         print_table(out, ts, rs, n, true, &s);
     print_table(out, ts, rs, n, false, &s);
     if (o->verbose > 0)
         for (int i = 0; i < n; i++)
             fprintf(out,
-                    "  %s: %s, dialect %c, %u ids, heap %llu bytes, "
-                    "peak live %llu bytes, timing samples %d + %d\n",
-                    ts[i].name, ts[i].path, ts[i].dialect, (unsigned)ts[i].ids,
+                    "  %s: %s, dialect %c (util weight %d, throughput "
+                    "weight %d), %u ids, heap %llu bytes, peak live %llu "
+                    "bytes, timing samples %d + %d\n",
+                    ts[i].name, ts[i].path, ts[i].dialect, ts[i].util_weight,
+                    ts[i].tput_weight, (unsigned)ts[i].ids,
                     (unsigned long long)rs[i].heap_bytes,
                     (unsigned long long)rs[i].peak_bytes, rs[i].samples,
                     rs[i].glibc_samples);
-    print_index(out, &s, n);
+    print_index(out, &s, n, &o->ramp);
 }
 
 void report_overhead(FILE *out, const trace_t *ts, const trace_result *rs,
@@ -349,7 +393,10 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     json_string(f, t->name);
     fputs(", \"path\": ", f);
     json_string(f, t->path);
-    fprintf(f, ", \"weight\": %d, \"valid\": %s, \"error\": ", t->weight,
+    fprintf(f,
+            ", \"weight\": %d, \"dialect\": \"%c\", \"util_weight\": %d, "
+            "\"tput_weight\": %d, \"valid\": %s, \"error\": ",
+            t->weight, t->dialect, t->util_weight, t->tput_weight,
             ok ? "true" : "false");
     json_error(f, t, r);
     fputs(", \"util\": ", f);
@@ -368,7 +415,7 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     fputc('}', f);
 }
 
-static void json_index(FILE *f, const score_t *s)
+static void json_index(FILE *f, const score_t *s, const score_ramp *r)
 {
     fputs("{\"total\": ", f);
     json_number(f, s->index, s->timed || s->failed);
@@ -378,8 +425,9 @@ static void json_index(FILE *f, const score_t *s)
     json_number(f, s->tput_part, s->timed);
     fprintf(f,
             ", \"util_weight\": %g, \"util_full\": %g, "
-            "\"tput_full_ratio\": %g}",
-            UTIL_WEIGHT, UTIL_FULL, TPUT_FULL_RATIO);
+            "\"tput_full_ratio\": %g, \"util_min\": %g, "
+            "\"tput_min_ratio\": %g}",
+            UTIL_WEIGHT, r->util_max, r->tput_max, r->util_min, r->tput_min);
 }
 
 /* The suite's "util", "kops" and "glibc_kops" members (-j and -g). */
@@ -401,7 +449,7 @@ bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
         fprintf(stderr, "ERROR [%s]: cannot write the JSON file: %m\n", path);
         return false;
     }
-    score_t s = compute_score(ts, rs, n);
+    score_t s = compute_score(ts, rs, n, &o->ramp);
     fprintf(f,
             "{\"version\": 1, \"valid\": %s, \"failed\": %d, \"debug\": "
             "%d, \"timed\": %s, \"traces\": [",
@@ -414,7 +462,7 @@ bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
     fputs("],\n ", f);
     json_totals(f, &s);
     fputs(", \"index\": ", f);
-    json_index(f, &s);
+    json_index(f, &s, &o->ramp);
     fputs("}\n", f);
     return f == stdout ? fflush(f) == 0 : fclose(f) == 0;
 }
@@ -422,8 +470,7 @@ bool report_json(const char *path, const trace_t *ts, const trace_result *rs,
 void report_grade(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o)
 {
-    (void)o;
-    score_t s = compute_score(ts, rs, n);
+    score_t s = compute_score(ts, rs, n, &o->ramp);
     fprintf(out, "{\"correct\": %d, \"traces\": %d, \"valid\": %s, ",
             n - s.failed, n, s.failed ? "false" : "true");
     json_totals(out, &s);

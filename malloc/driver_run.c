@@ -242,9 +242,27 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
     free(ptr);
 }
 
+/* A trace with a request above 1 GiB gets the sparse heap (memlib.h). */
+static bool child_heap(const trace_t *t, trace_result *r)
+{
+    if (t->max_bytes <= TRACE_DENSE_MAX_SIZE)
+        return true;
+    mem_deinit();
+    mem_set_sparse(/*on=*/true);
+    if (mem_init())
+        return true;
+    result_fail(r, KIND_OUT_OF_MEMORY, -1,
+                "mdriver could not reserve the sparse heap for a request of "
+                "%llu bytes",
+                (unsigned long long)t->max_bytes);
+    return false;
+}
+
 static void child_replays(const trace_t *t, const driver_opts *o,
                           trace_result *r)
 {
+    if (!child_heap(t, r))
+        return;
     engine *e = engine_new(t);
     if (e == NULL) {
         result_fail(r, KIND_OUT_OF_MEMORY, -1,

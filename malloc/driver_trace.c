@@ -18,7 +18,7 @@
 enum { MAX_TOKENS = 6, ID_NEVER = 0, ID_LIVE = 1, ID_DEAD = 2 };
 
 static const char *const HEADER_WHAT[4] = {
-    "header line 1 (suggested heap size, or weight)",
+    "header line 1 (suggested heap size, or CMU weight)",
     "header line 2 (number of ids)",
     "header line 3 (number of ops)",
     "header line 4 (weight, or max bytes)",
@@ -108,14 +108,15 @@ static bool parse_number(parser *p, const char *tok, unsigned long max,
                            "expected %s (a non-negative decimal), found "
                            "the negative number '%s'",
                            what, tok);
-    unsigned long long v = 0;
+    unsigned long v = 0;
     bool too_big = false;
     for (const char *c = tok; *c; c++) {
         if (*c < '0' || *c > '9')
             return parse_error(p, "expected %s (a decimal number), found '%s'",
                                what, tok);
-        v = too_big ? v : v * 10 + (unsigned long long)(*c - '0');
-        too_big = too_big || v > max;
+        unsigned long digit = (unsigned long)(*c - '0');
+        too_big = too_big || digit > max || v > (max - digit) / 10;
+        v = too_big ? v : v * 10 + digit;
     }
     if (too_big)
         return parse_error(p, "expected %s of at most %lu, found '%s'", what,
@@ -150,9 +151,9 @@ static bool parse_id(parser *p, const char *tok, bool allow_null, long *id)
 
 static bool parse_header_line(parser *p)
 {
-    static const unsigned long limits[4] = {(unsigned long)1 << 40,
+    static const unsigned long limits[4] = {(unsigned long)1 << 62,
                                             TRACE_MAX_IDS, TRACE_MAX_OPS,
-                                            (unsigned long)1 << 40};
+                                            (unsigned long)1 << 62};
     const char *what = HEADER_WHAT[p->nheader];
     if (p->ntok != 1)
         return parse_error(p, "expected %s: one number alone on its line",
@@ -165,23 +166,46 @@ static bool parse_header_line(parser *p)
     return true;
 }
 
+/*
+ * The dialect, by what the header numbers mean (CONTRACTS.md section 3):
+ * A is (heap size, ids, ops, weight 0..100), B, the CMU kit's, is (weight
+ * class 0..3, ids, ops, max bytes). Line 1 of A and line 4 of B are not
+ * used, so a header that reads both ways is refused with the fix.
+ */
+static bool pick_dialect(parser *p)
+{
+    trace_t *t = p->t;
+    unsigned long first = p->header[0], fourth = p->header[3];
+    bool a = fourth <= TRACE_MAX_WEIGHT_A, b = first <= TRACE_MAX_WEIGHT_B;
+    static const int UTIL_B[4] = {0, 1, 1, 0}, TPUT_B[4] = {0, 1, 0, 1};
+    if (a && b)
+        return parse_error(
+            p,
+            "ambiguous header: line 1 (%lu) reads as a CMU weight class "
+            "(dialect B: weight 0..3, ids, ops, max bytes) and line 4 (%lu) "
+            "as a weight (dialect A: heap size, ids, ops, weight 0..100); "
+            "for a CMU trace set line 4 (max bytes, not used) above %lu, for "
+            "dialect A set line 1 (suggested heap size, not used) above %lu",
+            first, fourth, TRACE_MAX_WEIGHT_A, TRACE_MAX_WEIGHT_B);
+    if (!a && !b)
+        return parse_error(p,
+                           "expected a weight: 0..100 on header line 4 "
+                           "(dialect A) or 0..3 on line 1 (dialect B, CMU), "
+                           "found %lu and %lu",
+                           fourth, first);
+    t->dialect = a ? 'A' : 'B';
+    t->weight = (int)(a ? fourth : first);
+    t->util_weight = a ? t->weight : UTIL_B[t->weight];
+    t->tput_weight = a ? t->weight : TPUT_B[t->weight];
+    return true;
+}
+
 /* After the fourth header number: sizes the arrays, picks the dialect. */
 static bool finish_header(parser *p, size_t file_len)
 {
     trace_t *t = p->t;
-    if (p->header[3] <= 100) {
-        t->dialect = 'A';
-        t->weight = (int)p->header[3];
-    } else if (p->header[0] <= 100) {
-        t->dialect = 'B';
-        t->weight = (int)p->header[0];
-    } else {
-        return parse_error(p,
-                           "expected a weight (0..100) on header line 4 "
-                           "(dialect A) or line 1 (dialect B), found %lu "
-                           "and %lu",
-                           p->header[3], p->header[0]);
-    }
+    if (!pick_dialect(p))
+        return false;
     t->ids = (uint32_t)p->header[1];
     t->init_line = p->line;
     p->cap = p->header[2] < file_len / 4 + 1 ? p->header[2] : file_len / 4 + 1;
@@ -257,18 +281,23 @@ static bool parse_op_fields(parser *p, trace_op *op)
                       op->kind == OP_CALLOC ? "a member count" : "a size",
                       /*allow_minus_one=*/false, &v))
         return false;
-    op->size = (uint32_t)v;
-    if (op->kind != OP_CALLOC)
-        return true;
-    op->nmemb = op->size;
-    if (!parse_number(p, p->tok[3], TRACE_MAX_SIZE, "a member size",
-                      /*allow_minus_one=*/false, &v))
-        return false;
-    op->size = (uint32_t)v;
-    if ((uint64_t)op->nmemb * op->size > TRACE_MAX_SIZE)
-        return parse_error(p, "expected NMEMB * SIZE <= %u, found %u * %u",
-                           (unsigned)TRACE_MAX_SIZE, (unsigned)op->nmemb,
-                           (unsigned)op->size);
+    op->size = (uint64_t)v;
+    if (op->kind == OP_CALLOC) {
+        op->nmemb = op->size;
+        if (!parse_number(p, p->tok[3], TRACE_MAX_SIZE, "a member size",
+                          /*allow_minus_one=*/false, &v))
+            return false;
+        op->size = (uint64_t)v;
+        if (op->nmemb != 0 && op->size > TRACE_MAX_SIZE / op->nmemb)
+            return parse_error(p,
+                               "expected NMEMB * SIZE <= %llu, found %llu * "
+                               "%llu",
+                               (unsigned long long)TRACE_MAX_SIZE,
+                               (unsigned long long)op->nmemb,
+                               (unsigned long long)op->size);
+    }
+    if (op_bytes(op) > p->t->max_bytes)
+        p->t->max_bytes = op_bytes(op);
     return true;
 }
 
@@ -381,8 +410,9 @@ void op_format(const trace_op *op, char *buf, size_t n)
     if (op->kind == OP_FREE)
         snprintf(buf, n, "f %d", (int)op->id);
     else if (op->kind == OP_CALLOC)
-        snprintf(buf, n, "c %d %u %u", (int)op->id, (unsigned)op->nmemb,
-                 (unsigned)op->size);
+        snprintf(buf, n, "c %d %llu %llu", (int)op->id,
+                 (unsigned long long)op->nmemb, (unsigned long long)op->size);
     else
-        snprintf(buf, n, "%c %d %u", k, (int)op->id, (unsigned)op->size);
+        snprintf(buf, n, "%c %d %llu", k, (int)op->id,
+                 (unsigned long long)op->size);
 }

@@ -26,7 +26,7 @@ enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char USAGE[] =
     "Usage: mdriver [-hlnvVg] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
-    "               [-m BYTES] [-j FILE] [--overhead]\n"
+    "               [-m BYTES] [-j FILE] [--score SPEC] [--overhead]\n"
     "  -f FILE   replay this trace (the path as given, else <trace "
     "dir>/FILE);\n"
     "            may be repeated; default: the names in <trace dir>/suite.txt\n"
@@ -42,6 +42,10 @@ static const char USAGE[] =
     "  -g        print one line of JSON for an autograder\n"
     "  -j FILE   write every figure as JSON to FILE ('-': stdout)\n"
     "  -v, -V    more detail (-V: progress as each trace runs)\n"
+    "  --score SPEC  the index's ramps (config.h): cap (default: credit in\n"
+    "            proportion up to 90% util and 1.0 x glibc), ramp (the CMU\n"
+    "            kit's shape), or UMIN,UMAX,TMIN,TMAX (util and throughput\n"
+    "            ratio to glibc: no credit below MIN, full from MAX on)\n"
     "  --overhead  measure the checking overhead (checked / unchecked time)\n"
     "  -h        this help\n"
     "Exit status: 0 all traces valid, 1 a trace failed, 2 bad usage or a\n"
@@ -156,6 +160,12 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
     case 'O':
         o->overhead = true;
         return -1;
+    case 'S':
+        return score_parse_ramp(arg, &o->ramp)
+                   ? -1
+                   : usage_error("--score takes cap, ramp or UMIN,UMAX,TMIN,"
+                                 "TMAX with 0 <= MIN < MAX, not '%s'",
+                                 arg);
     case 'h':
         fputs(USAGE, stdout);
         return EXIT_VALID;
@@ -166,9 +176,11 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
 
 static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
 {
-    static const struct option LONG[] = {{"overhead", no_argument, NULL, 'O'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option LONG[] = {
+        {"overhead", no_argument, NULL, 'O'},
+        {"score", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:lnvVgh", LONG, NULL)) !=
@@ -317,7 +329,8 @@ int main(int argc, char **argv)
     driver_opts o = {.debug = 1,
                      .timeout = DEFAULT_TIMEOUT_SECS,
                      .max_heap = MEM_DEFAULT_MAX_HEAP,
-                     .timing = true};
+                     .timing = true,
+                     .ramp = {0, UTIL_FULL, 0, TPUT_FULL_RATIO}};
     static trace_list l;
     int status = parse_options(argc, argv, &o, &l);
     if (status >= 0)

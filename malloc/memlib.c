@@ -7,6 +7,10 @@
  * (a fixed pseudo-random sequence restarted at every reset, so runs are
  * reproducible). When Valgrind's headers are available, memcheck is told
  * that bytes past the break are off limits and fresh bytes are undefined.
+ *
+ * Sparse mode (memlib.h) reserves a huge region instead; its pages are
+ * given back to the system at every reset, and only the sampled windows of
+ * a giant increment are filled with garbage.
  */
 #include "memlib.h"
 
@@ -54,6 +58,8 @@ static size_t page_size;
 static uint64_t garbage_state;
 static bool limit_reached;
 static bool timing_mode;
+static bool sparse_mode;
+static size_t reserved; /* bytes of the region, guard page included */
 
 static void mem_error(const char *what)
 {
@@ -89,6 +95,18 @@ static void fill_garbage(char *p, size_t n)
     }
 }
 
+/* Garbage in fresh heap bytes: all of them, or on the sparse heap the
+ * first and last window of a giant increment. */
+static void fill_fresh(char *p, size_t n)
+{
+    if (!sparse_mode || n <= MEM_GIANT_BYTES) {
+        fill_garbage(p, n);
+        return;
+    }
+    fill_garbage(p, MEM_SAMPLE_BYTES);
+    fill_garbage(p + n - MEM_SAMPLE_BYTES, MEM_SAMPLE_BYTES);
+}
+
 bool mem_set_max_heap(size_t bytes)
 {
     if (bytes == 0 || bytes > MEM_LIMIT_CEILING)
@@ -102,13 +120,36 @@ size_t mem_max_heap(void)
     return max_heap;
 }
 
+/* Reserves `bytes` (+ a guard page) with no access; NULL on failure. */
+static char *reserve_region(size_t bytes)
+{
+    reserved = round_up_to_page(bytes) + page_size;
+    void *p = mmap(NULL, reserved, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* The sparse region: MEM_SPARSE_MAX_HEAP, halved until the system grants
+ * it (an ASan build or a small address space may refuse the largest). */
+static char *reserve_sparse(void)
+{
+    static const size_t SPARSE_MIN_HEAP = (size_t)1 << 36;
+    for (size_t bytes = MEM_SPARSE_MAX_HEAP; bytes >= SPARSE_MIN_HEAP;
+         bytes /= 2) {
+        char *p = reserve_region(bytes);
+        if (p != NULL) {
+            max_heap = bytes;
+            return p;
+        }
+    }
+    return NULL;
+}
+
 bool mem_init(void)
 {
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    size_t reserve = round_up_to_page(max_heap) + page_size; /* + guard */
-    void *p = mmap(NULL, reserve, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
+    char *p = sparse_mode ? reserve_sparse() : reserve_region(max_heap);
+    if (p == NULL) {
         mem_error("mem_init: could not reserve the simulated heap");
         return false;
     }
@@ -122,8 +163,18 @@ void mem_deinit(void)
 {
     if (heap_lo == NULL)
         return;
-    munmap(heap_lo, round_up_to_page(max_heap) + page_size);
+    munmap(heap_lo, reserved);
     heap_lo = heap_brk = heap_granted = NULL;
+}
+
+void mem_set_sparse(bool on)
+{
+    sparse_mode = on;
+}
+
+bool mem_sparse(void)
+{
+    return sparse_mode;
 }
 
 void mem_set_timing_mode(bool on)
@@ -138,6 +189,8 @@ void mem_reset_brk(void)
         limit_reached = false;
         return;
     }
+    if (heap_granted > heap_lo && sparse_mode)
+        madvise(heap_lo, (size_t)(heap_granted - heap_lo), MADV_DONTNEED);
     if (heap_granted > heap_lo)
         mprotect(heap_lo, (size_t)(heap_granted - heap_lo), PROT_NONE);
     heap_brk = heap_granted = heap_lo;
@@ -191,7 +244,7 @@ void *mem_sbrk(intptr_t incr)
     }
     mem_vg_undefined(old_brk, (size_t)incr); /* before memlib writes it */
     if (!timing_mode)
-        fill_garbage(old_brk, (size_t)incr);
+        fill_fresh(old_brk, (size_t)incr);
     mem_vg_undefined(old_brk, (size_t)incr); /* garbage, not defined bytes */
     heap_brk = old_brk + incr;
     /* mprotect made whole pages accessible: the bytes past the break in its
@@ -219,4 +272,77 @@ size_t mem_pagesize(void)
 bool mem_limit_reached(void)
 {
     return limit_reached;
+}
+
+/* ---- the sampled windows of giant blocks, and mm.c's memcpy/memset ---- */
+
+static size_t add_range(size_t r[][2], size_t k, size_t from, size_t n)
+{
+    size_t to = n - from < MEM_SAMPLE_BYTES ? n : from + MEM_SAMPLE_BYTES;
+    r[k][0] = from;
+    r[k][1] = to;
+    return k + 1;
+}
+
+size_t mem_sample_ranges(size_t n, size_t r[][2])
+{
+    if (!sparse_mode || n <= MEM_GIANT_BYTES) {
+        r[0][0] = 0;
+        r[0][1] = n;
+        return 1;
+    }
+    size_t k = add_range(r, 0, 0, n);
+    for (size_t at = MEM_SAMPLE_BYTES; at < n && at != 0; at *= 2)
+        k = add_range(r, k, at, n);
+    return add_range(r, k, (n - MEM_SAMPLE_BYTES) & ~(size_t)7, n);
+}
+
+void *mem_memcpy(void *dst, const void *src, size_t n)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = mem_sample_ranges(n, r);
+    for (size_t i = 0; i < k; i++)
+        memcpy((char *)dst + r[i][0], (const char *)src + r[i][0],
+               r[i][1] - r[i][0]);
+    return dst;
+}
+
+void *mem_memset(void *dst, int c, size_t n)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = mem_sample_ranges(n, r);
+    for (size_t i = 0; i < k; i++)
+        memset((char *)dst + r[i][0], c, r[i][1] - r[i][0]);
+    return dst;
+}
+
+/* The sampled windows of n as disjoint ranges, ascending; their number. */
+static size_t disjoint_ranges(size_t n, size_t r[][2])
+{
+    size_t k = mem_sample_ranges(n, r), m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m > 0 && r[i][0] <= r[m - 1][1]) {
+            r[m - 1][1] = r[i][1] > r[m - 1][1] ? r[i][1] : r[m - 1][1];
+            continue;
+        }
+        r[m][0] = r[i][0];
+        r[m][1] = r[i][1];
+        m++;
+    }
+    return m;
+}
+
+/* Disjoint windows, copied in the direction that reads each source window
+ * before any other window's copy can overwrite it. */
+void *mem_memmove(void *dst, const void *src, size_t n)
+{
+    size_t r[MEM_MAX_SAMPLES][2];
+    size_t k = disjoint_ranges(n, r);
+    bool down = (uintptr_t)dst < (uintptr_t)src;
+    for (size_t j = 0; j < k; j++) {
+        size_t i = down ? j : k - 1 - j;
+        memmove((char *)dst + r[i][0], (const char *)src + r[i][0],
+                r[i][1] - r[i][0]);
+    }
+    return dst;
 }

@@ -53,4 +53,51 @@ void mem_set_timing_mode(bool on);
 /* True when a mem_sbrk() was refused for the limit since the last reset. */
 bool mem_limit_reached(void);
 
+/*
+ * The sparse heap, for traces with giant requests (CMU's syn-giant*.rep ask
+ * for up to ~2^56 bytes). mdriver turns it on, before mem_init(), for a
+ * trace whose largest request is above 1 GiB. The region is then a huge
+ * reservation (MAP_NORESERVE: MEM_SPARSE_MAX_HEAP bytes, or the largest
+ * power of two the system grants) whose pages cost memory only once they
+ * are touched; a fresh giant increment of mem_sbrk() reads as zeros past
+ * its first and last MEM_SAMPLE_BYTES (which hold garbage). The driver
+ * then writes and checks only the sampled bytes of a giant block
+ * (mem_sample_ranges); mem_memcpy() and mem_memset() copy and set only
+ * those, so that an allocator that uses them stays sparse too.
+ */
+#define MEM_SPARSE_MAX_HEAP ((size_t)1 << 45) /* 32 TiB of address space */
+/* A block larger than this is giant on the sparse heap. */
+#define MEM_GIANT_BYTES ((size_t)1 << 20)
+/* Bytes in one sampled window of a giant block. */
+#define MEM_SAMPLE_BYTES ((size_t)4096)
+/* At most this many windows: the first, one at each power of two, the
+ * last. */
+#define MEM_MAX_SAMPLES 66
+
+/* Sets sparse mode for the next mem_init() (after mem_deinit()). */
+void mem_set_sparse(bool on);
+bool mem_sparse(void);
+
+/*
+ * The byte ranges [r[i][0], r[i][1]) of a block of n bytes that the driver
+ * writes and checks, in ascending order of start; returns their number.
+ * All of [0, n) unless n is giant on the sparse heap: then the window
+ * [0, W), a window [2^k, 2^k + W) for each 2^k in [W, n), and the last
+ * window [(n - W) rounded down to 8, n), clipped to n (W =
+ * MEM_SAMPLE_BYTES). Every start is a multiple of 8. For m <= n, the last
+ * window of n clipped to m lies inside the last window of m.
+ */
+size_t mem_sample_ranges(size_t n, size_t r[][2]);
+
+/*
+ * memcpy and memset for mm.c (CMU's kit names: its mm.c says `#define
+ * memcpy mem_memcpy` under -DDRIVER). On the dense heap they are memcpy and
+ * memset; for a giant block on the sparse heap they copy or set only the
+ * ranges of mem_sample_ranges(n). Return dst, like memcpy and memset.
+ */
+void *mem_memcpy(void *dst, const void *src, size_t n);
+void *mem_memset(void *dst, int c, size_t n);
+/* memmove, the same way (the kit's own addition: overlapping copies). */
+void *mem_memmove(void *dst, const void *src, size_t n);
+
 #endif /* MEMLIB_H */

@@ -78,7 +78,7 @@ def test_libc_util_rejects_bad_traces():
     kit.expect(proc.returncode == 1 and "ERROR [/nonexistent.rep" in
                proc.stderr, "a missing file: an ERROR line, exit 1\n"
                + proc.stderr)
-    bad = kit.write_temp("1\n1\n1\n1\nz 0 1\n")
+    bad = kit.write_temp("20000\n1\n1\n1\nz 0 1\n")
     proc = kit.run([LIBC_UTIL, bad])
     kit.expect(proc.returncode == 1 and bad + ":5]" in proc.stderr,
                "a bad op: the file and line, exit 1\n" + proc.stderr)

@@ -297,7 +297,7 @@ def test_debug_build_frees_everything_on_a_malformed_trace():
     # status 2 into 1.
     binary = os.path.join(kit.MALLOC, "mdriver-debug")
     kit.expect(os.path.exists(binary), "run `make -C malloc mdriver-debug`")
-    bad = kit.write_temp("1\n1\n1\n1\nz 0 1\n")
+    bad = kit.write_temp("20000\n1\n1\n1\nz 0 1\n")
     for args in (["-f", bad], ["-t", kit.TRACES, "-f", "short1-bal.rep",
                                "-f", bad]):
         proc = kit.run([binary, "-n"] + args)

@@ -211,7 +211,7 @@ def test_bad_input_is_a_clear_error():
     with tempfile.TemporaryDirectory() as folder:
         bad = os.path.join(folder, "bad.rep")
         with open(bad, "w") as f:
-            f.write("1\n1\n2\n1\na 0 10\nx 0\n")
+            f.write("20000\n1\n2\n1\na 0 10\nx 0\n")
         driver = fake_driver(folder)
         proc = kit.run([sys.executable, MINIMIZE, "--driver", driver, bad,
                         "-o", os.path.join(folder, "o.rep")])

@@ -10,10 +10,13 @@ Every Python tool of the kit reads and writes traces through this module
     reptrace.write(trace, "copy.rep")                  # header recomputed
 
 Two steps, one verdict:
-  parse()     the syntax: a four-line header (dialect A or B), then exactly
-              header-line-3 ops, each `a ID SIZE`, `r ID SIZE`,
-              `c ID NMEMB SIZE` or `f ID`, ids inside 0 .. ids-1 (`f -1`
-              is free(NULL)), sizes 0 .. 2^30, NMEMB * SIZE <= 2^30.
+  parse()     the syntax: a four-line header (dialect A: heap size, ids,
+              ops, weight 0..100; dialect B, the CMU kit's: weight class
+              0..3, ids, ops, max bytes; a header that reads both ways is
+              an error), then exactly header-line-3 ops, each `a ID SIZE`,
+              `r ID SIZE`, `c ID NMEMB SIZE` or `f ID`, ids inside
+              0 .. ids-1 (`f -1` is free(NULL)), sizes 0 .. 2^62,
+              NMEMB * SIZE <= 2^62.
   validate()  the meaning: ids allocated before use (`a`/`c` need a dead id,
               `f` a live one, `r` an id allocated at least once), header
               counts right, and, when asked, balanced (nothing live at end).
@@ -32,10 +35,14 @@ import os
 import re
 import sys
 
-MAX_SIZE = 1 << 30  # largest request a trace may make (1 GiB)
-MAX_WEIGHT = 100  # header line 4 (A) or 1 (B) above this is not a weight
+MAX_SIZE = 1 << 62  # largest request a trace may make (64-bit sizes)
+DENSE_MAX_SIZE = 1 << 30  # above this mdriver replays over a sparse heap
+MAX_WEIGHT = 100  # dialect A: header line 4 above this is not a weight
+MAX_WEIGHT_B = 3  # dialect B (CMU): line 1 is a weight class 0..3
+# Dialect B's weight classes: (util weight, throughput weight).
+CLASSES_B = {0: (0, 0), 1: (1, 1), 2: (1, 0), 3: (0, 1)}
 # Largest header numbers mdriver accepts (malloc/driver.h, driver_trace.c).
-HEADER_LIMITS = (1 << 40, 1 << 26, 1 << 30, 1 << 40)
+HEADER_LIMITS = (1 << 62, 1 << 26, 1 << 30, 1 << 62)
 KINDS = ("a", "r", "c", "f")
 HEADER_NAMES = ("line 1", "line 2 (number of ids)", "line 3 (number of ops)",
                 "line 4")
@@ -165,17 +172,38 @@ def _header(path, lines, data):
 
 
 def _dialect(path, header):
-    (_, first), (_, ids), (_, nops), (_, fourth) = header
-    if fourth <= MAX_WEIGHT:
-        weight = fourth
-    elif first <= MAX_WEIGHT:
-        weight = first
-    else:
-        raise TraceError(path, header[3][0],
-                         "header: no weight: line 4 (dialect A) or line 1 "
-                         "(dialect B) must be <= %d, found %d and %d" % (
-                             MAX_WEIGHT, fourth, first))
-    return ids, weight, tuple(value for _, value in header)
+    """(ids, weight, header) by what the numbers mean: see dialect()."""
+    (_, first), (_, ids), (_, nops), (line, fourth) = header
+    a, b = fourth <= MAX_WEIGHT, first <= MAX_WEIGHT_B
+    if a and b:
+        raise TraceError(path, line, "ambiguous header: line 1 (%d) reads "
+                         "as a CMU weight class (dialect B) and line 4 (%d) "
+                         "as a weight (dialect A); for a CMU trace set line 4"
+                         " (max bytes, not used) above %d, for dialect A set "
+                         "line 1 (suggested heap size, not used) above %d" % (
+                             first, fourth, MAX_WEIGHT, MAX_WEIGHT_B))
+    if not a and not b:
+        raise TraceError(path, line, "header: no weight: line 4 (dialect A) "
+                         "must be <= %d or line 1 (dialect B, CMU) <= %d, "
+                         "found %d and %d" % (MAX_WEIGHT, MAX_WEIGHT_B,
+                                              fourth, first))
+    return ids, fourth if a else first, tuple(value for _, value in header)
+
+
+def dialect(header):
+    """'A' or 'B' for four header numbers already accepted by parse().
+    A: (suggested heap size, ids, ops, weight), the weight a multiplier
+    0..100 of both util and throughput. B, the CMU kit's: (weight class,
+    ids, ops, max bytes), class 0 ignored, 1 util and throughput, 2 util
+    only, 3 throughput only (see weights())."""
+    return "A" if header is None or header[3] <= MAX_WEIGHT else "B"
+
+
+def weights(trace):
+    """(util weight, throughput weight) of a trace, as mdriver scores it."""
+    if dialect(trace.header) == "A":
+        return trace.weight, trace.weight
+    return CLASSES_B[trace.weight]
 
 
 def _number(path, line, text, what, low, high):
@@ -357,7 +385,8 @@ def ideal_block(size):
 
 
 def suggested_heap(trace):
-    """Header line 1 of dialect A: peak of the live ideal block bytes."""
+    """Header line 1 of dialect A: peak of the live ideal block bytes, at
+    least MAX_WEIGHT_B + 1 so that the header never reads as dialect B."""
     live, total, peak = {}, 0, 0
     for op in trace.ops:
         if op.kind == "f" or (op.kind == "r" and op.size == 0):
@@ -366,7 +395,7 @@ def suggested_heap(trace):
         total += ideal_block(op.bytes) - live.pop(op.id, 0)
         live[op.id] = ideal_block(op.bytes)
         peak = max(peak, total)
-    return peak
+    return max(peak, MAX_WEIGHT_B + 1)
 
 
 def write(trace, file):

@@ -535,7 +535,10 @@ static bool write_header(int fd)
     append_text(text, &len,
                 "\n# blocks still live at exit are freed at "
                 "the end\n");
-    uint64_t header[4] = {rec.peak_ideal, rec.next_id, rec.ops, 1};
+    /* As reptrace.suggested_heap: at least 4, so that line 1 never reads
+     * as a CMU weight class (CONTRACTS.md section 3). */
+    uint64_t heap = rec.peak_ideal > 3 ? rec.peak_ideal : 4;
+    uint64_t header[4] = {heap, rec.next_id, rec.ops, 1};
     for (int i = 0; i < 4; i++) {
         append_u64(text, &len, header[i]);
         text[len++] = '\n';
