@@ -752,8 +752,8 @@ static block_t *free_block(heap_t *h, block_t *b)
     dbg_requires(get_alloc(b) && !get_quick(b));
     b->header &= ~ALLOC_BIT; /* coalesce writes the final header and footer */
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
-        memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
-               get_size(b) - MIN_BLOCK - WSIZE);
+        mem_memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
+                   get_size(b) - MIN_BLOCK - WSIZE);
     return coalesce(h, b);
 }
 
@@ -1077,7 +1077,7 @@ void *mm_malloc(size_t size)
     if (b == NULL)
         return NULL;
     if (MM_DEBUG >= 1)
-        memset(b->payload, DEBUG_POISON_FRESH, size);
+        mem_memset(b->payload, DEBUG_POISON_FRESH, size);
     debug_checkheap(__LINE__);
     return header_to_payload(b);
 }
@@ -1140,7 +1140,7 @@ static block_t *grow_backward(heap_t *h, block_t *b, size_t asize)
         remove_free(h, next);
     write_block(h, prev, avail, /*alloc=*/true, get_prev_alloc(prev),
                 get_prev_mini(prev));
-    memmove(prev->payload, b->payload, keep);
+    mem_memmove(prev->payload, b->payload, keep);
     split_block(h, prev, asize);
     return prev;
 }
@@ -1150,7 +1150,7 @@ static block_t *grow_backward(heap_t *h, block_t *b, size_t asize)
 static block_t *move_block(heap_t *h, block_t *b, block_t *to, size_t asize)
 {
     split_free(h, to, asize);
-    memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
+    mem_memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
     free_block(h, b);
     return to;
 }
@@ -1205,7 +1205,7 @@ void *mm_calloc(size_t nmemb, size_t size)
         return NULL;
     void *p = mm_malloc(nmemb * size);
     if (p != NULL)
-        memset(p, 0, nmemb * size);
+        mem_memset(p, 0, nmemb * size);
     return p;
 }
 
