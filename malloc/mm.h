@@ -34,14 +34,14 @@ bool mm_checkheap(int line);
  */
 typedef enum {
     MM_BLOCK_ALLOCATED = 0, /* a live block: header and payload */
-    MM_BLOCK_FREE = 1,      /* a free block */
-    MM_BLOCK_OVERHEAD = 2,  /* padding, prologue, epilogue, fences, the allocator's tables */
+    MM_BLOCK_FREE = 1,      /* a free block (or one cached for reuse) */
+    MM_BLOCK_OVERHEAD = 2,  /* padding, fences, the allocator's tables */
 } mm_block_kind;
 typedef struct {
-    const void *start;  /* first byte of the block (its header) */
-    size_t size;        /* bytes from start to the next block */
+    const void *start; /* first byte of the block (its header) */
+    size_t size;       /* bytes from start to the next block */
     mm_block_kind kind;
-    int list;           /* index of the free list that holds it, -1 if none */
+    int list; /* index of the free list that holds it, -1 if none */
 } mm_block_info;
 typedef void mm_walk_fn(const mm_block_info *block, void *arg);
 void mm_heap_walk(mm_walk_fn *visit, void *arg);

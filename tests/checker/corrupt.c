@@ -18,8 +18,8 @@
 
 /* The heap every corruption starts from (block sizes in parentheses):
  *   region 0, grown at the heap's own break:
- *   a[0..3]  40-byte payloads (48), a run: a[1], a[3] freed
- *   a[4..7]   8-byte payloads (16), a run: a[5] freed, a free mini block
+ *   a[0..3]  40-byte payloads (48): a[1], a[3] freed
+ *   a[4..7]   8-byte payloads (16): a[5] freed, a free mini block
  *   a[8..11] 300-byte payloads (320): a[9] freed
  *   a[12]     8-byte payload (16), then freed: cached in quick list 0
  *   a[13]    40-byte payload (48), then freed: cached in quick list 2
@@ -34,6 +34,8 @@
 enum { NBLOCKS = 17, LAST0 = 14, FIRST1 = 15, LAST = NBLOCKS - 1 };
 static block_t *blk[NBLOCKS];
 
+/* mm_malloc, then every run's unused blocks freed: the blocks of the heap
+ * below follow each other in the order they were asked for. */
 static void *must_malloc(size_t size)
 {
     void *p = mm_malloc(size);
@@ -41,6 +43,7 @@ static void *must_malloc(size_t size)
         printf("corrupt: mm_malloc failed\n");
         exit(2);
     }
+    flush_quick(heap, /*fresh_too=*/true);
     return p;
 }
 
@@ -106,8 +109,10 @@ static bool corrupt_header(const char *name)
         set_header(blk[0], blk[0]->header + WSIZE);
     else if (strcmp(name, "size") == 0) /* 3 */
         set_header(blk[2], blk[2]->header & ~SIZE_MASK);
-    else if (strcmp(name, "tiling") == 0) /* 4 */
-        set_header(blk[LAST0], blk[LAST0]->header + 2 * ALIGNMENT);
+    else if (strcmp(name, "tiling") == 0) /* 4: past region 0's end fence */
+        set_header(blk[LAST0], blk[LAST0]->header +
+                                   ((char *)region_end_fence(first_region()) -
+                                    (char *)blk[LAST0]));
     else if (strcmp(name, "tiling-region1") == 0) /* 4 */
         set_header(blk[FIRST1], blk[FIRST1]->header + 2 * ALIGNMENT);
     else if (strcmp(name, "prev-alloc") == 0) /* 6 */
