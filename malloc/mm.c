@@ -1,8 +1,9 @@
 /*
  * mm.c - the kit's reference allocator: segregated explicit free lists with
  * boundary tags, 16-byte aligned payloads, 8-byte headers, no footer in
- * allocated blocks, and 16-byte "mini" free blocks. docs/design.md explains
- * every choice and the numbers behind it.
+ * allocated blocks, 16-byte "mini" free blocks, and small blocks of a size
+ * in demand carved in runs of their own. docs/design.md explains every choice;
+ * the measurements behind them are in docs/experiments.md.
  *
  * ALLOCATED BLOCK (size >= 16; the payload is 16-byte aligned)
  *
@@ -11,6 +12,16 @@
  *     +--------------------------------+ <- payload (address = 0 mod 16)
  *     | payload (size - 8 bytes)       |
  *     | ... (no footer)                |
+ *     +--------------------------------+ <- next block's header
+ *
+ * ALLOCATED BLOCK with -DMM_ALLOC_FOOTER (the textbook layout; size >= 32)
+ *
+ *     +--------------------------------+ <- block_t *b (address = 8 mod 16)
+ *     | header: size | bits            |  8 bytes
+ *     +--------------------------------+ <- payload (address = 0 mod 16)
+ *     | payload (size - 16 bytes)      |
+ *     +--------------------------------+
+ *     | footer == header               |  8 bytes
  *     +--------------------------------+ <- next block's header
  *
  * FREE BLOCK (size >= 32)                FREE MINI BLOCK (size == 16)
@@ -25,53 +36,75 @@
  *     | footer == header        |             PREV_MINI instead)
  *     +-------------------------+
  *
- * next/prev are offsets of the neighbouring list nodes from the heap base
+ * next/prev are offsets of the neighbouring list nodes from the heap struct
  * in 16-byte units (0 is null): 32 bits cover a 64 GiB heap. A free block
  * sits in one of 40 doubly linked lists by size class: one class per size
  * 16, 32, ..., 128; four per power of two up to 8 KiB; then one per power
  * of two (the last holds everything above 1 MiB).
  *
- * CACHED ("QUICK") BLOCK: a freed block of at most 128 bytes first goes to
- * the singly linked quick list of its exact size, unchanged but for the Q
- * bit and `next` in its payload. For the heap it is still allocated (no
- * coalescing); a malloc of that size takes it back in O(1); all quick
- * lists are flushed (freed for real) before the heap would grow.
+ * CACHED ("QUICK") BLOCK: a freed block of at most QUICK_MAX (256) bytes
+ * first goes to the singly linked quick list of its exact size, unchanged
+ * but for the Q bit and `next` in its payload. For the heap it is still
+ * allocated (no coalescing); a malloc of that size takes it back in O(1);
+ * the quick lists are flushed (freed for real) before the heap would grow.
+ *
+ * RUNS: a small request (at most QUICK_MAX bytes) that finds no cached
+ * block carves a run of blocks of its size from the best fit (or from the
+ * heap's growth): it takes the first, and the others wait, fresh and
+ * marked Q, on the run list of that size, which malloc uses after the
+ * quick list. A size carved again within RUN_HOT runs is in demand, and
+ * its next run is twice as long (up to RUN_BYTES); any other size gets a
+ * run of one block, which is plain best fit. Small blocks of a size in
+ * demand so sit together, away from the large ones, whose holes can then
+ * merge; a block that realloc grows at the end of the heap is not hemmed
+ * in by the small blocks allocated meanwhile. The fresh blocks of a size
+ * no longer in demand are flushed with the quick lists; those of a size in
+ * demand only when the heap cannot grow.
  *
  * HEADER WORD (64 bits)
  *
  *     63     48 47 46   41  40  39                  4   3   2   1   0
  *     +--------+--+-------+---+----------------------+---+---+---+---+
- *     | arena  |0 | class | Q |  size / 16           | 0 | M | P | A |
+ *     | owner  |0 | class | Q |  size / 16           | 0 | M | P | A |
  *     +--------+--+-------+---+----------------------+---+---+---+---+
  *     A = this block is allocated      P = the previous block is allocated
  *     M = the previous block is a free mini block (so it has no footer)
  *     Q = this allocated block is cached in a quick list
  *     class = a free block's size class, its list (0 in allocated blocks:
  *     unlinking a block needs no class computation)
- *     arena = reserved for the per-CPU arena mode (always 0 here); bit 3
+ *     owner = the arena whose region holds the block (0: one heap); bit 3
  *     and bit 47 are 0
  *
- * THE HEAP
+ * THE HEAP: the heap struct, then one or more regions
  *
- *     first break   heap_base (16-aligned)                         break
- *     v             v                                                  v
- *     +-------------+---------+---------+-- ... --+---------+----------+
- *     | pad 0..15 B | prolog. | block 1 |         | block n | epilogue |
- *     | (0: memlib  | 0|A|P   |         |         |         | 0|A      |
- *     | pages)      | 8 bytes |         |         |         | 8 bytes  |
- *     +-------------+---------+---------+-- ... --+---------+----------+
- *     The prologue is a header-only word (size 0, allocated) that puts the
- *     first header at 8 mod 16; the epilogue is a header (size 0,
- *     allocated) that is always the last word before the break.
+ *     first break  h (16-aligned)   region 0                     h->brk
+ *     v            v                v                                 v
+ *     +------------+--------+-------+-------+------ ... -------+------+
+ *     | pad 0..15  | heap_t | desc. | start | blocks           | end  |
+ *     | (0: memlib | (lists,| next, | fence |                  | fence|
+ *     | pages)     | ...)   | units | 0|A   |                  | 0|A  |
+ *     +------------+--------+-------+-------+------ ... -------+------+
  *
- * INVARIANTS (mm_checkheap reports them by number)
+ *     A REGION is one chunk of memory from mem_sbrk: a 16-byte descriptor
+ *     (the next region's offset, the region's size), a start fence (a
+ *     header of size 0, allocated: the textbook's prologue) and, as its
+ *     last word, an end fence (size 0, allocated: the epilogue). Fences
+ *     stop coalescing at a region's ends. When the heap grows at its own
+ *     break, the last region grows (its end fence moves up); memory that
+ *     is not contiguous with it (someone else moved the break) becomes a
+ *     new region, linked after the last.
+ *
+ * INVARIANTS (mm_checkheap reports them by number; 4 to 7 hold per region)
  *   1. A free block of 32 bytes or more has a footer equal to its header.
  *   2. Every payload is 16-byte aligned (every header is at 8 mod 16).
  *   3. Every block's size is at least 16 and a multiple of 16 (bit 3 of
  *      the header is 0).
- *   4. The blocks tile the heap: from the prologue, stepping by size, the
- *      walk lands exactly on the epilogue.
- *   5. The epilogue (size 0, allocated) is the last word before the break.
+ *   4. The blocks tile each region: from its start fence, stepping by
+ *      size, the walk lands exactly on the region's end fence.
+ *   5. Each region has a descriptor and a start fence at its start and an
+ *      end fence (size 0, allocated) as its last word; the regions lie in
+ *      the heap in address order without overlapping, and the last one
+ *      ends at h->brk, at or below the heap's break.
  *   6. Each block's P and M bits tell the truth about the previous block.
  *   7. No two free blocks are adjacent (unless built with MM_NO_COALESCE).
  *   8. Every free-list node lies inside the heap and is a free block.
@@ -81,9 +114,11 @@
  *      class field names that class (and is 0 in an allocated block), and
  *      bit c of `nonempty` is set exactly when list c is not empty.
  *  12. The heap walk and the free lists count the same free blocks.
- *  13. Every quick-list node is inside the heap, allocated, marked Q and of
- *      its list's exact size; the heap walk and the quick lists count the
- *      same Q blocks (and no free block is marked Q).
+ *  13. Every quick-list and run-list node is inside the heap, allocated,
+ *      marked Q and of its list's exact size; the heap walk and those lists
+ *      count the same Q blocks (and no free block is marked Q).
+ *  14. Bit 47 of every header is 0 and its owner field (bits 48..63)
+ *      names the heap's owner (0 in this build).
  *
  * BUILD SWITCHES (the one place they are documented)
  *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
@@ -91,13 +126,10 @@
  *               mm_checkheap on entry and exit of every public call.
  *   MM_FIT=MM_FIT_FIRST | MM_FIT_NEXT | MM_FIT_BEST (default)
  *   MM_NO_COALESCE   never merge free blocks (the lab's phase 3)
- *   MM_NO_QUICK      no quick lists: every free coalesces at once
+ *   MM_NO_QUICK      no quick lists and no runs: every free coalesces at
+ *                    once, every request takes one best-fitting block
  *   MM_ALLOC_FOOTER  allocated blocks keep a footer (the textbook layout),
  *                    to measure what dropping it buys
- *   MM_LOW_SMALL=0   small requests are not placed low while a block grows,
- *                    and a recent realloc block keeps no rest (on by
- *                    default; docs/design.md, "Small requests while a block
- *                    grows")
  */
 #include "mm.h"
 
@@ -132,12 +164,6 @@ enum { ALLOC_FOOTER = 1 };
 #else
 enum { ALLOC_FOOTER = 0 };
 #endif
-/* Small requests placed low while a block grows (docs/design.md, "Small
- * requests while a block grows"): on unless -DMM_LOW_SMALL=0. */
-#ifndef MM_LOW_SMALL
-#define MM_LOW_SMALL 1
-#endif
-enum { LOW_SMALL = MM_LOW_SMALL != 0 };
 
 /* ---- Debug contracts: they type-check even when compiled out ---------- */
 
@@ -154,7 +180,8 @@ static void contract_failed(const char *expr, const char *func, int line)
 #else
 #define dbg_requires(expr) ((void)sizeof(expr))
 #endif
-#define dbg_assert(expr) dbg_requires(expr)
+#define dbg_assert(expr)  dbg_requires(expr)
+#define dbg_ensures(expr) dbg_requires(expr)
 
 /* ---- Types and constants ----------------------------------------------- */
 
@@ -172,25 +199,22 @@ typedef struct block {
 } block_t;
 
 enum {
-    WSIZE = sizeof(word_t), /* header, footer, prologue, epilogue */
+    WSIZE = sizeof(word_t), /* header, footer, fence */
     ALIGNMENT = 16,
     MIN_BLOCK = 16,    /* header + two 32-bit links */
     SMALL_CLASSES = 8, /* one class per size 16, 32, ..., 128 */
     SMALL_CLASS_LOG2 = 7,
     SUBCLASS_BITS = 2, /* then 4 classes per power of two ... */
     SUBCLASSES = 1 << SUBCLASS_BITS,
-    FINE_OCTAVES = 6,  /* ... from 128 up to 8 KiB ... */
-    NUM_CLASSES = 40,  /* ... then one per power of two, the last > 1 MiB */
-    QUICK_CLASSES = 8, /* quick lists: one per size 16, 32, ..., 128 */
+    FINE_OCTAVES = 6, /* ... from 128 up to 8 KiB ... */
+    NUM_CLASSES = 40, /* ... then one per power of two, the last > 1 MiB */
+    RUN_MAX = 256,    /* requests of at most this block size come in runs */
+    RUN_BYTES = 1024, /* a run's size, at most */
+    RUN_HOT = 2,      /* a size carved this recently is in demand */
+    QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
-    BEST_FIT_SCAN = 16,   /* nodes examined after the first fit */
-    HIGH_PLACE_MAX = 512, /* requests placed at the top of the last block */
-    RECENT_GROWERS = 4,   /* blocks remembered as grown by realloc */
-    LOW_PLACE_MAX = 256,  /* small requests placed low while a grower lives */
-    LOW_SCAN = 16,        /* free blocks looked at for the lowest fit */
-    GROWER_MIN = 512,     /* growers that small requests keep away from */
-    GROWER_SLACK = 128,   /* a grower keeps a rest of at most this much */
+    BEST_FIT_SCAN = 16, /* nodes examined after the first fit */
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
     DEBUG_POISON_FREE = 0xdb,
     DEBUG_POISON_FRESH = 0xab,
@@ -199,38 +223,74 @@ enum {
 static const word_t ALLOC_BIT = 0x1;
 static const word_t PREV_ALLOC_BIT = 0x2;
 static const word_t PREV_MINI_BIT = 0x4;
+static const word_t PREV_BITS = 0x6;
 static const word_t RESERVED_BIT = 0x8;
 static const word_t SIZE_MASK = 0x000000fffffffff0; /* sizes < 1 TiB */
 static const word_t QUICK_BIT = (word_t)1 << 40;
 static const int CLASS_SHIFT = 41; /* a free block's size class: 6 bits */
 static const word_t CLASS_MASK = (word_t)0x3f << 41;
+static const word_t ZERO_BIT = (word_t)1 << 47;
+static const int OWNER_SHIFT = 48; /* the owning arena: 16 bits */
+static const word_t OWNER_MASK = (word_t)0xffff << 48;
 static const size_t MAX_REQUEST = (size_t)1 << 36; /* 64 GiB of offsets */
 
-/* ---- The allocator's state (static data is limited to 256 bytes) ------- */
+/* A region's descriptor and start fence (REGION_HEAD bytes: the first
+ * block's header then sits at 8 mod 16), and its end fence. */
+typedef struct region {
+    uint32_t next;  /* offset of the next region (0: this is the last) */
+    uint32_t units; /* size in 16-byte units, descriptor to end fence */
+    uint32_t owner; /* the arena that owns the region (0: one heap) */
+    uint32_t spare;
+    word_t start_fence;
+} region_t;
 
-static char *heap_base;   /* the prologue word: list offsets count here */
-static block_t *epilogue; /* invariant 5: last word before the break */
-static uint32_t rover;    /* next fit: where the next search starts */
-static uint32_t recent_growers[RECENT_GROWERS]; /* a hint: see place_block */
-static uint32_t next_grower;                    /* round robin in it */
-static uint32_t big_growers;             /* bit i: entry i was > GROWER_MIN */
-static uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
-static uint64_t nonempty;                /* bit c set <=> list c is not empty */
-static uint32_t quick_heads[QUICK_CLASSES]; /* cached small blocks */
+enum {
+    REGION_HEAD = sizeof(region_t),        /* 24 */
+    REGION_OVERHEAD = REGION_HEAD + WSIZE, /* + the end fence: 32 */
+};
+
+/* The allocator's state: it lives inside the heap, at its start, and is
+ * passed to every helper that reads or writes it. */
+typedef struct heap {
+    uint64_t nonempty;                /* bit c set <=> list c not empty */
+    uint32_t free_heads[NUM_CLASSES]; /* list heads, offsets (0 = null) */
+    /* cached blocks, one size each: freed ones (q), then the fresh ones
+     * of runs (QUICK_CLASSES + q) */
+    uint32_t quick_heads[2 * QUICK_CLASSES];
+    uint8_t run_len[QUICK_CLASSES];     /* blocks in the last run of a size */
+    uint16_t last_carve[QUICK_CLASSES]; /* carve_clock at its last run */
+    uint16_t carve_clock;               /* runs carved (wraps) */
+    uint32_t first_region, last_region; /* offsets (16-byte units) */
+    uint32_t regions;                   /* how many */
+    uint32_t rover;                     /* next fit: where a search starts */
+    word_t owner;                       /* owner bits of every header */
+    char *brk;                          /* end of the last region */
+    block_t *tail;                      /* the last region's end fence */
+    uintptr_t lo;                       /* first block of region 0 */
+} heap_t;
+
+enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
+
+/* ---- The allocator's only static: static data is limited to 256 bytes -- */
+
+static heap_t *heap; /* NULL before mm_init */
 
 /* ---- Header words --------------------------------------------------------*/
 
-static inline word_t pack(size_t size, bool alloc, bool prev_alloc,
-                          bool prev_mini)
+/* The one function that composes a header: size, the A/P/M flags, a free
+ * block's size class and the owner's bits. */
+static inline word_t pack(size_t size, word_t flags, size_t cls, word_t owner)
 {
-    word_t w = (word_t)size;
-    if (alloc)
-        w |= ALLOC_BIT;
-    if (prev_alloc)
-        w |= PREV_ALLOC_BIT;
-    if (prev_mini)
-        w |= PREV_MINI_BIT;
-    return w;
+    dbg_requires(size % ALIGNMENT == 0 &&
+                 (flags & ~(ALLOC_BIT | PREV_BITS | QUICK_BIT)) == 0);
+    return (word_t)size | flags | ((word_t)cls << CLASS_SHIFT) | owner;
+}
+
+/* The A/P/M flags as pack takes them. */
+static inline word_t flags_of(bool alloc, bool prev_alloc, bool prev_mini)
+{
+    return (alloc ? ALLOC_BIT : 0) | (prev_alloc ? PREV_ALLOC_BIT : 0) |
+           (prev_mini ? PREV_MINI_BIT : 0);
 }
 
 static inline size_t extract_size(word_t w)
@@ -266,11 +326,6 @@ static inline bool get_quick(const block_t *b)
 static inline size_t extract_class(word_t w)
 {
     return (size_t)((w & CLASS_MASK) >> CLASS_SHIFT);
-}
-
-static inline word_t class_bits(size_t c)
-{
-    return (word_t)c << CLASS_SHIFT;
 }
 
 /* A block carries a footer when it is free and not mini (or, with
@@ -313,7 +368,7 @@ static inline word_t *header_to_footer(block_t *b)
 
 static inline block_t *find_next(block_t *b)
 {
-    dbg_requires(get_size(b) != 0 && "the epilogue has no successor");
+    dbg_requires(get_size(b) != 0 && "a fence has no successor");
     return (block_t *)((char *)b + get_size(b));
 }
 
@@ -327,35 +382,88 @@ static inline block_t *find_prev(block_t *b)
     return (block_t *)((char *)b - extract_size(*footer));
 }
 
-/* The prologue: a header of size 0, allocated, that nothing precedes. */
-static inline word_t prologue_word(void)
+/* A fence: a header of size 0, allocated, that stops every walk and merge
+ * (its P and M bits describe the block before it, if any). */
+static inline word_t fence_word(const heap_t *h, bool prev_alloc,
+                                bool prev_mini)
 {
-    return pack(0, /*alloc=*/true, /*prev_alloc=*/true, /*prev_mini=*/false);
+    return pack(0, flags_of(/*alloc=*/true, prev_alloc, prev_mini), 0,
+                h->owner);
 }
 
-static inline block_t *first_block(void)
+/* The owner field of arena `arena`'s headers (0: the one heap). */
+static inline word_t owner_bits(unsigned arena)
 {
-    return (block_t *)(heap_base + WSIZE);
+    return ((word_t)arena << OWNER_SHIFT) & OWNER_MASK;
+}
+
+/* ---- Offsets: list links and region links --------------------------------*/
+
+static inline uint32_t to_offset(const heap_t *h, const block_t *b)
+{
+    uintptr_t bytes = (uintptr_t)b - (uintptr_t)h + WSIZE;
+    return b == NULL ? 0 : (uint32_t)(bytes / ALIGNMENT);
+}
+
+static inline block_t *from_offset(const heap_t *h, uint32_t off)
+{
+    if (off == 0)
+        return NULL;
+    return (block_t *)((char *)h + (size_t)off * ALIGNMENT - WSIZE);
+}
+
+/* The block at offset off, computed without the null test: off must not be
+ * 0, or the result must only be compared or selected, never dereferenced
+ * (the branchless list updates below choose between it and another
+ * address). */
+static inline block_t *node_at(const heap_t *h, uint32_t off)
+{
+    return (block_t *)((uintptr_t)h + (uintptr_t)off * ALIGNMENT - WSIZE);
+}
+
+static inline uint32_t region_offset(const heap_t *h, const region_t *r)
+{
+    return (uint32_t)(((uintptr_t)r - (uintptr_t)h) / ALIGNMENT);
+}
+
+static inline region_t *region_at(const heap_t *h, uint32_t off)
+{
+    return off == 0 ? NULL : (region_t *)((char *)h + (size_t)off * ALIGNMENT);
+}
+
+static inline block_t *region_first(region_t *r)
+{
+    return (block_t *)((char *)r + REGION_HEAD);
+}
+
+static inline char *region_end(const region_t *r)
+{
+    return (char *)r + (size_t)r->units * ALIGNMENT;
+}
+
+static inline block_t *region_end_fence(const region_t *r)
+{
+    return (block_t *)(region_end(r) - WSIZE);
 }
 
 /* ---- Writing blocks -----------------------------------------------------*/
 
-/* Writes b's header, and its footer when it has one. */
-static inline void write_block(block_t *b, size_t size, bool alloc,
-                               bool prev_alloc, bool prev_mini)
+/* Writes b's header (with the heap's owner bits), and its footer when it
+ * has one. */
+static inline void write_block(const heap_t *h, block_t *b, size_t size,
+                               bool alloc, bool prev_alloc, bool prev_mini)
 {
-    dbg_requires(size % ALIGNMENT == 0);
-    b->header = pack(size, alloc, prev_alloc, prev_mini);
+    b->header = pack(size, flags_of(alloc, prev_alloc, prev_mini), 0, h->owner);
     if (has_footer(b->header))
         *header_to_footer(b) = b->header;
 }
 
-/* Replaces b's header word (and footer, if it has one) with h. */
-static inline void rewrite_header(block_t *b, word_t h)
+/* Replaces b's header word (and footer, if it has one) with w. */
+static inline void rewrite_header(block_t *b, word_t w)
 {
-    b->header = h;
-    if (has_footer(h))
-        *header_to_footer(b) = h;
+    b->header = w;
+    if (has_footer(w))
+        *header_to_footer(b) = w;
 }
 
 /* Tells the block after b what b now is (invariant 6), changing only the
@@ -363,49 +471,18 @@ static inline void rewrite_header(block_t *b, word_t h)
 static inline void sync_next(block_t *b)
 {
     block_t *next = find_next(b);
-    word_t h = next->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT);
+    word_t w = next->header & ~PREV_BITS;
     if (get_alloc(b))
-        h |= PREV_ALLOC_BIT;
+        w |= PREV_ALLOC_BIT;
     else if (get_size(b) == MIN_BLOCK)
-        h |= PREV_MINI_BIT;
-    rewrite_header(next, h);
-}
-
-/* Writes the epilogue at b: the last word before the break. */
-static void write_epilogue(block_t *b, bool prev_alloc, bool prev_mini)
-{
-    b->header = pack(0, /*alloc=*/true, prev_alloc, prev_mini);
-    epilogue = b;
+        w |= PREV_MINI_BIT;
+    rewrite_header(next, w);
 }
 
 /* ---- Free lists ---------------------------------------------------------*/
 
-static inline uint32_t to_offset(const block_t *b)
-{
-    uintptr_t bytes = (uintptr_t)b - (uintptr_t)heap_base + WSIZE;
-    return b == NULL ? 0 : (uint32_t)(bytes / ALIGNMENT);
-}
-
-static inline block_t *from_offset(uint32_t off)
-{
-    if (off == 0)
-        return NULL;
-    return (block_t *)(heap_base + (size_t)off * ALIGNMENT - WSIZE);
-}
-
-/* The block at offset off, computed without the null test: off must not be
- * 0, or the result must only be compared or selected, never dereferenced
- * (the branchless list updates below choose between it and another
- * address). */
-static inline block_t *node_at(uint32_t off)
-{
-    return (block_t *)((uintptr_t)heap_base + (uintptr_t)off * ALIGNMENT -
-                       WSIZE);
-}
-
 /* The size class. It branches on the size (exact classes up to 128
- * bytes); a branchless version (both formulas and a select) was slower on
- * the suite (docs/design.md, "Speed without moving a block"). */
+ * bytes): a branchless version was slower (docs/experiments.md). */
 static inline size_t size_class(size_t size)
 {
     if (size <= SMALL_CLASS_MAX)
@@ -433,51 +510,49 @@ static inline uint32_t *select_word(bool cond, uint32_t *a, uint32_t *b)
 /* Pushes free block b on the front of list c. Branchless: when the list is
  * empty, the old head's prev link that would take b's offset is b's own,
  * which is then cleared. */
-static inline void push_free(block_t *b, size_t c)
+static inline void push_free(heap_t *h, block_t *b, size_t c)
 {
-    uint32_t self = to_offset(b), head = free_heads[c];
+    uint32_t self = to_offset(h, b), head = h->free_heads[c];
     uint32_t *back =
-        select_word(head != 0, &node_at(head)->links.prev, &b->links.prev);
+        select_word(head != 0, &node_at(h, head)->links.prev, &b->links.prev);
     b->links.next = head;
     *back = self;
     b->links.prev = 0;
-    free_heads[c] = self;
-    nonempty |= (uint64_t)1 << c;
+    h->free_heads[c] = self;
+    h->nonempty |= (uint64_t)1 << c;
 }
 
 /* Pushes free block b on the front of its class's list. */
-static inline void insert_free(block_t *b)
+static inline void insert_free(heap_t *h, block_t *b)
 {
     dbg_requires(!get_alloc(b));
     size_t c = size_class(get_size(b));
-    rewrite_header(b, (b->header & ~CLASS_MASK) | class_bits(c));
-    push_free(b, c);
+    rewrite_header(b, (b->header & ~CLASS_MASK) | ((word_t)c << CLASS_SHIFT));
+    push_free(h, b, c);
 }
 
 /* Unlinks free block b from list c (its class's, which the caller knows:
- * find_fit's class or the header's class field). With branches: an unlink
- * without them was slower on the traces whose branches predict well
- * (docs/design.md, "Speed without moving a block"). */
-static inline void unlink_free(block_t *b, size_t c)
+ * find_fit's class or the header's class field). */
+static inline void unlink_free(heap_t *h, block_t *b, size_t c)
 {
     dbg_requires(!get_alloc(b) && size_class(get_size(b)) == c);
     uint32_t next = b->links.next, prev = b->links.prev;
     if (prev != 0) {
-        node_at(prev)->links.next = next;
+        node_at(h, prev)->links.next = next;
     } else {
-        free_heads[c] = next;
+        h->free_heads[c] = next;
         if (next == 0)
-            nonempty &= ~((uint64_t)1 << c);
+            h->nonempty &= ~((uint64_t)1 << c);
     }
     if (next != 0)
-        node_at(next)->links.prev = prev;
-    if (MM_FIT == MM_FIT_NEXT && rover == to_offset(b))
-        rover = next;
+        node_at(h, next)->links.prev = prev;
+    if (MM_FIT == MM_FIT_NEXT && h->rover == to_offset(h, b))
+        h->rover = next;
 }
 
-static inline void remove_free(block_t *b)
+static inline void remove_free(heap_t *h, block_t *b)
 {
-    unlink_free(b, extract_class(b->header));
+    unlink_free(h, b, extract_class(b->header));
 }
 
 /* ---- Quick lists: freed small blocks, cached without coalescing ---------*/
@@ -487,27 +562,30 @@ static inline size_t quick_class(size_t size)
     return size / ALIGNMENT - 1;
 }
 
-/* Caches allocated block b (at most QUICK_MAX bytes): it stays allocated
- * for the heap, marked Q, until a malloc of its size or a flush. */
-static inline void push_quick(block_t *b)
+/* Caches allocated block b (at most QUICK_MAX bytes) on its size's quick
+ * list (a freed block) or run list (fresh): it stays allocated for the
+ * heap, marked Q, until a malloc of its size or a flush. */
+static inline void push_quick(heap_t *h, block_t *b, bool fresh)
 {
     dbg_requires(get_alloc(b) && !get_quick(b) && get_size(b) <= QUICK_MAX);
-    size_t q = quick_class(get_size(b));
+    size_t q = quick_class(get_size(b)) + (fresh ? QUICK_CLASSES : 0);
     if (ALLOC_FOOTER)
         rewrite_header(b, b->header | QUICK_BIT);
     else /* allocated: no footer */
         b->header |= QUICK_BIT;
-    b->links.next = quick_heads[q];
-    quick_heads[q] = to_offset(b);
+    b->links.next = h->quick_heads[q];
+    h->quick_heads[q] = to_offset(h, b);
 }
 
-/* A cached block of exactly asize bytes, back in use, or NULL. */
-static inline block_t *pop_quick(size_t asize)
+/* A cached block of exactly asize bytes, back in use, or NULL: a freed
+ * one first, else a fresh one of a run. */
+static inline block_t *pop_quick(heap_t *h, size_t asize)
 {
     size_t q = quick_class(asize);
-    block_t *b = from_offset(quick_heads[q]);
+    q += h->quick_heads[q] == 0 ? QUICK_CLASSES : 0;
+    block_t *b = from_offset(h, h->quick_heads[q]);
     if (b != NULL) {
-        quick_heads[q] = b->links.next;
+        h->quick_heads[q] = b->links.next;
         if (ALLOC_FOOTER)
             rewrite_header(b, b->header & ~QUICK_BIT);
         else /* allocated: no footer */
@@ -516,16 +594,30 @@ static inline block_t *pop_quick(size_t asize)
     return b;
 }
 
-static block_t *free_block(block_t *b);
+static block_t *free_block(heap_t *h, block_t *b);
 
-/* Frees every cached block for real (coalescing); true if there was one. */
-static bool flush_quick(void)
+/* Whether size class q (quick list q) carved a run within the last
+ * RUN_HOT runs: a size in demand. */
+static inline bool run_hot(const heap_t *h, size_t q)
+{
+    return h->last_carve[q] != 0 &&
+           (uint16_t)(h->carve_clock - h->last_carve[q]) < RUN_HOT;
+}
+
+/* Frees cached blocks for real, coalescing: every freed one, and the fresh
+ * ones of the runs of sizes no longer in demand (all, if fresh_too). True
+ * if there was one. */
+static bool flush_quick(heap_t *h, bool fresh_too)
 {
     bool any = false;
-    for (size_t q = 0; q < QUICK_CLASSES; q++) {
+    for (size_t q = 0; q < 2 * QUICK_CLASSES; q++) {
+        if (q >= QUICK_CLASSES && !fresh_too && run_hot(h, q - QUICK_CLASSES))
+            continue;
         block_t *b;
-        while ((b = pop_quick((q + 1) * ALIGNMENT)) != NULL) {
-            free_block(b);
+        while ((b = from_offset(h, h->quick_heads[q])) != NULL) {
+            h->quick_heads[q] = b->links.next;
+            b->header &= ~QUICK_BIT; /* allocated: free_block rewrites it */
+            free_block(h, b);
             any = true;
         }
     }
@@ -535,10 +627,11 @@ static bool flush_quick(void)
 /* ---- Placement policies -------------------------------------------------*/
 
 /* The first node from `from` up to `stop` (exclusive; 0 = end) that fits. */
-static block_t *scan_first(uint32_t from, uint32_t stop, size_t asize)
+static block_t *scan_first(const heap_t *h, uint32_t from, uint32_t stop,
+                           size_t asize)
 {
     for (uint32_t o = from; o != 0 && o != stop;) {
-        block_t *b = from_offset(o);
+        block_t *b = from_offset(h, o);
         if (get_size(b) >= asize)
             return b;
         o = b->links.next;
@@ -548,20 +641,20 @@ static block_t *scan_first(uint32_t from, uint32_t stop, size_t asize)
 
 /* The smallest fitting node among the first BEST_FIT_SCAN from the first
  * fit on (ties: the first found); an exact fit stops the scan. */
-static inline block_t *scan_best(uint32_t o, size_t asize)
+static inline block_t *scan_best(const heap_t *h, uint32_t o, size_t asize)
 {
     block_t *b;
     do { /* the first fit */
         if (o == 0)
             return NULL;
-        b = node_at(o);
+        b = node_at(h, o);
         o = b->links.next;
     } while (get_size(b) < asize);
     block_t *best = b;
     size_t best_size = get_size(b);
     for (int budget = BEST_FIT_SCAN - 1;
          o != 0 && budget > 0 && best_size != asize; budget--) {
-        b = node_at(o);
+        b = node_at(h, o);
         size_t size = get_size(b);
         /* asize <= size < best_size, as one unsigned compare (a cmov) */
         bool better = size - asize < best_size - asize;
@@ -574,313 +667,315 @@ static inline block_t *scan_best(uint32_t o, size_t asize)
 
 /* Next fit in the request's own class: from the rover to the end, then from
  * the head up to the rover. */
-static block_t *scan_next(size_t c, size_t asize)
+static block_t *scan_next(const heap_t *h, size_t c, size_t asize)
 {
-    block_t *r = from_offset(rover);
+    block_t *r = from_offset(h, h->rover);
     if (r == NULL || get_alloc(r) || size_class(get_size(r)) != c)
-        return scan_first(free_heads[c], 0, asize);
-    block_t *b = scan_first(rover, 0, asize);
-    return b != NULL ? b : scan_first(free_heads[c], rover, asize);
+        return scan_first(h, h->free_heads[c], 0, asize);
+    block_t *b = scan_first(h, h->rover, 0, asize);
+    return b != NULL ? b : scan_first(h, h->free_heads[c], h->rover, asize);
 }
 
 /* A free block of at least asize bytes, and its class in *cls, or NULL. */
-static inline block_t *find_fit(size_t asize, size_t *cls)
+static inline block_t *find_fit(heap_t *h, size_t asize, size_t *cls)
 {
-    uint64_t classes = nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
+    uint64_t classes = h->nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
     for (; classes != 0; classes &= classes - 1) {
         size_t c = (size_t)__builtin_ctzll(classes);
         block_t *b;
         if (MM_FIT != MM_FIT_NEXT && c < SMALL_CLASSES)
-            b = node_at(free_heads[c]); /* one size: the head fits best */
+            b = node_at(h, h->free_heads[c]); /* one size: the head fits best */
         else if (MM_FIT == MM_FIT_BEST)
-            b = scan_best(free_heads[c], asize);
+            b = scan_best(h, h->free_heads[c], asize);
         else if (MM_FIT == MM_FIT_NEXT)
-            b = scan_next(c, asize);
+            b = scan_next(h, c, asize);
         else
-            b = scan_first(free_heads[c], 0, asize);
+            b = scan_first(h, h->free_heads[c], 0, asize);
         if (b != NULL) {
             if (MM_FIT == MM_FIT_NEXT)
-                rover = to_offset(b);
+                h->rover = to_offset(h, b);
             *cls = c;
+            dbg_ensures(!get_alloc(b) && get_size(b) >= asize &&
+                        extract_class(b->header) == c);
             return b;
         }
     }
     return NULL;
 }
 
-/* ---- Coalescing, splitting, growing -------------------------------------*/
+/* ---- Coalescing, splitting ----------------------------------------------*/
 
 /* Merges free block b (not in a list) with its free neighbours, puts the
  * result in its list and returns it. The four cases: neither neighbour
- * free, only the next, only the previous, both. */
-static inline block_t *coalesce(block_t *b)
+ * free, only the next, only the previous, both. Fences are allocated, so a
+ * merge never leaves its region. */
+static inline block_t *coalesce(heap_t *h, block_t *b)
 {
     dbg_requires(!get_alloc(b));
-    word_t h = b->header;
-    size_t size = extract_size(h);
+    word_t w = b->header;
+    size_t size = extract_size(w);
     block_t *next = (block_t *)((char *)b + size);
-    word_t next_h = next->header;
-    if (COALESCE && !extract_alloc(next_h)) {
-        unlink_free(next, extract_class(next_h));
-        size += extract_size(next_h);
+    word_t next_w = next->header;
+    if (COALESCE && !extract_alloc(next_w)) {
+        unlink_free(h, next, extract_class(next_w));
+        size += extract_size(next_w);
     }
-    if (COALESCE && !(h & PREV_ALLOC_BIT)) {
+    if (COALESCE && !(w & PREV_ALLOC_BIT)) {
         b = find_prev(b);
-        h = b->header;
-        unlink_free(b, extract_class(h));
-        size += extract_size(h);
+        w = b->header;
+        unlink_free(h, b, extract_class(w));
+        size += extract_size(w);
     }
     size_t c = size_class(size);
-    h = (h & (PREV_ALLOC_BIT | PREV_MINI_BIT)) | size | class_bits(c);
-    b->header = h;
+    w = pack(size, w & PREV_BITS, c, h->owner);
+    b->header = w;
     if (COALESCE && !ALLOC_FOOTER) {
         /* The block after is allocated (invariant 7 held before): it has
          * no footer, only its P and M bits change. The footer is written
          * even for a mini block, where it is the links push_free writes. */
         block_t *after = (block_t *)((char *)b + size);
-        *((word_t *)after - 1) = h;
-        after->header = (after->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT)) |
-                        (size == MIN_BLOCK) * PREV_MINI_BIT;
+        *((word_t *)after - 1) = w;
+        after->header =
+            (after->header & ~PREV_BITS) | (size == MIN_BLOCK) * PREV_MINI_BIT;
     } else {
-        rewrite_header(b, h);
+        rewrite_header(b, w);
         sync_next(b);
     }
-    push_free(b, c);
+    push_free(h, b, c);
+    dbg_ensures(!COALESCE || (get_prev_alloc(b) && get_alloc(find_next(b))));
     return b;
 }
 
 /* Marks allocated block b free and coalesces it. */
-static block_t *free_block(block_t *b)
+static block_t *free_block(heap_t *h, block_t *b)
 {
     dbg_requires(get_alloc(b) && !get_quick(b));
     b->header &= ~ALLOC_BIT; /* coalesce writes the final header and footer */
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
-        memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
-               get_size(b) - MIN_BLOCK - WSIZE);
-    return coalesce(b);
+        mem_memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
+                   get_size(b) - MIN_BLOCK - WSIZE);
+    return coalesce(h, b);
 }
 
 /* Marks b (out of any list) allocated with exactly `size` bytes; the rest,
  * if it can hold a block, becomes a free block (coalesced with the next). */
-static inline void split_block(block_t *b, size_t size)
+static inline void split_block(heap_t *h, block_t *b, size_t size)
 {
     size_t total = get_size(b);
     dbg_requires(size <= total && size % ALIGNMENT == 0);
     if (total - size < MIN_BLOCK)
         size = total;
-    write_block(b, size, /*alloc=*/true, get_prev_alloc(b), get_prev_mini(b));
+    write_block(h, b, size, /*alloc=*/true, get_prev_alloc(b),
+                get_prev_mini(b));
     if (size == total) {
         sync_next(b);
         return;
     }
     block_t *rest = find_next(b);
-    write_block(rest, total - size, /*alloc=*/false, /*prev_alloc=*/true,
+    write_block(h, rest, total - size, /*alloc=*/false, /*prev_alloc=*/true,
                 /*prev_mini=*/false);
     if (get_alloc(find_next(rest))) { /* the usual case: nothing to merge */
         sync_next(rest);
-        insert_free(rest);
+        insert_free(h, rest);
     } else {
-        coalesce(rest);
+        coalesce(h, rest);
     }
+    dbg_ensures(get_size(b) == size && get_alloc(b));
 }
 
 /* split_block for a free block b (out of its list) that malloc or realloc
  * takes: its next block is allocated (invariant 7), so the rest merges
  * with nothing and only the P and M bits of the next block change. */
-static inline void split_free(block_t *b, size_t size)
+static inline void split_free(heap_t *h, block_t *b, size_t size)
 {
     if (!COALESCE || ALLOC_FOOTER) {
-        split_block(b, size);
+        split_block(h, b, size);
         return;
     }
     dbg_requires(!get_alloc(b) && get_alloc(find_next(b)));
-    word_t h = b->header;
-    size_t total = extract_size(h), rest = total - size;
+    word_t w = b->header;
+    size_t total = extract_size(w), rest = total - size;
     dbg_requires(size <= total && size % ALIGNMENT == 0);
-    word_t bits = h & (PREV_ALLOC_BIT | PREV_MINI_BIT);
+    word_t bits = w & PREV_BITS;
     block_t *next = (block_t *)((char *)b + total);
-    word_t next_h = next->header & ~(PREV_ALLOC_BIT | PREV_MINI_BIT);
+    word_t next_w = next->header & ~PREV_BITS;
     if (rest < MIN_BLOCK) {
-        b->header = bits | total | ALLOC_BIT;
-        next->header = next_h | PREV_ALLOC_BIT;
+        b->header = pack(total, bits | ALLOC_BIT, 0, h->owner);
+        next->header = next_w | PREV_ALLOC_BIT;
         return;
     }
-    b->header = bits | size | ALLOC_BIT;
+    b->header = pack(size, bits | ALLOC_BIT, 0, h->owner);
     block_t *r = (block_t *)((char *)b + size);
     size_t c = size_class(rest);
-    word_t rest_h = rest | PREV_ALLOC_BIT | class_bits(c);
-    r->header = rest_h;
-    *((word_t *)next - 1) = rest_h; /* mini: the links, written next */
-    next->header = next_h | (rest == MIN_BLOCK) * PREV_MINI_BIT;
-    push_free(r, c);
+    word_t rest_w = pack(rest, PREV_ALLOC_BIT, c, h->owner);
+    r->header = rest_w;
+    *((word_t *)next - 1) = rest_w; /* mini: the links, written next */
+    next->header = next_w | (rest == MIN_BLOCK) * PREV_MINI_BIT;
+    push_free(h, r, c);
+    dbg_ensures(get_size(b) == size && get_alloc(find_next(r)));
 }
 
-/* Grows the heap by `bytes` and returns the new free block (coalesced with
- * a free block at the end of the heap), or NULL. */
-static block_t *extend_heap(size_t bytes)
+/* ---- Growing the heap: the one path -------------------------------------*/
+
+/* The one call of mem_sbrk: `bytes` more bytes at the break. Returns the
+ * old break, or NULL. */
+static char *take_memory(size_t bytes)
 {
-    dbg_requires(bytes % ALIGNMENT == 0 && bytes >= MIN_BLOCK);
-    if (bytes > MAX_REQUEST || mem_sbrk((intptr_t)bytes) == (void *)-1)
+    if (bytes > MAX_REQUEST)
         return NULL;
-    block_t *b = epilogue; /* the old epilogue becomes the new header */
-    write_block(b, bytes, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
-    write_epilogue(find_next(b), /*prev_alloc=*/false,
-                   /*prev_mini=*/bytes == MIN_BLOCK);
-    return coalesce(b);
+    void *p = mem_sbrk((intptr_t)bytes);
+    return p == (void *)-1 ? NULL : (char *)p;
 }
 
-/* The free block at the end of the heap, or NULL. */
-static block_t *last_free_block(void)
+/* The free block at the end of the last region, or NULL. */
+static block_t *last_free_block(const heap_t *h)
 {
-    if (!COALESCE || get_prev_alloc(epilogue))
+    if (!COALESCE || get_prev_alloc(h->tail))
         return NULL;
-    return find_prev(epilogue);
+    return find_prev(h->tail);
 }
 
-/* ---- Small requests away from growing blocks ---------------------------*/
-
-static bool follows_grower(const block_t *b);
-
-/* Whether one of the blocks realloc recently returned larger than
- * GROWER_MIN is still allocated and that large. The entries are hints (see
- * follows_grower): a stale one only changes where a small block goes. */
-static inline bool grower_alive(void)
+/* Grows the last region by `bytes` taken at its end: the end fence becomes
+ * the header of a free block. Returns that block, coalesced. */
+static block_t *extend_region(heap_t *h, size_t bytes)
 {
-    for (uint32_t m = big_growers; m != 0; m &= m - 1) {
-        const block_t *g = from_offset(recent_growers[__builtin_ctz(m)]);
-        if (g != NULL && g < epilogue && get_alloc(g) && !get_quick(g) &&
-            get_size(g) > GROWER_MIN)
-            return true;
-    }
-    return false;
+    block_t *b = h->tail;
+    write_block(h, b, bytes, /*alloc=*/false, get_prev_alloc(b),
+                get_prev_mini(b));
+    block_t *fence = find_next(b);
+    fence->header = fence_word(h, /*prev_alloc=*/false, bytes == MIN_BLOCK);
+    h->tail = fence;
+    h->brk += bytes;
+    region_at(h, h->last_region)->units += (uint32_t)(bytes / ALIGNMENT);
+    return coalesce(h, b);
 }
 
-/* For a small request whose best fit b is a larger block: while a grower
- * lives, the lowest-addressed block of at least asize bytes among b and
- * the first LOW_SCAN list nodes from asize's class up; else b. Small
- * blocks placed low stay out of the holes that growing blocks leave and
- * grow into, higher up (docs/design.md, "Small requests while a block
- * grows"). Out of line: the slow path stays out of mm_malloc. */
-static __attribute__((noinline)) block_t *small_fit(size_t asize, block_t *b,
-                                                    size_t *cls)
+/* Makes the `len` bytes at p (not contiguous with the last region) a new
+ * region holding one free block, linked after the last. Returns the free
+ * block (in its list), or NULL when len is too small. */
+static block_t *add_region(heap_t *h, char *p, size_t len)
 {
-    if (!grower_alive())
-        return b;
-    uint64_t classes = nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
-    int budget = LOW_SCAN;
-    for (; classes != 0 && budget > 0; classes &= classes - 1) {
-        size_t c = (size_t)__builtin_ctzll(classes);
-        uint32_t o = free_heads[c];
-        for (; o != 0 && budget > 0; budget--) {
-            block_t *f = from_offset(o);
-            if (f < b && get_size(f) >= asize) {
-                b = f;
-                *cls = c;
-            }
-            o = f->links.next;
-        }
-    }
+    size_t pad = round_up((uintptr_t)p, ALIGNMENT) - (uintptr_t)p;
+    if (len < pad + REGION_OVERHEAD + MIN_BLOCK)
+        return NULL;
+    region_t *r = (region_t *)(p + pad);
+    size_t units = (len - pad) / ALIGNMENT;
+    *r = (region_t){.units = (uint32_t)units, .owner = 0};
+    r->start_fence = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
+    region_at(h, h->last_region)->next = region_offset(h, r);
+    h->last_region = region_offset(h, r);
+    h->regions++;
+    block_t *b = region_first(r);
+    size_t size = units * ALIGNMENT - REGION_OVERHEAD;
+    write_block(h, b, size, /*alloc=*/false, /*prev_alloc=*/true,
+                /*prev_mini=*/false);
+    h->tail = region_end_fence(r);
+    h->tail->header = fence_word(h, /*prev_alloc=*/false, size == MIN_BLOCK);
+    h->brk = region_end(r);
+    insert_free(h, b);
     return b;
 }
 
-/* A free block of at least asize bytes, out of its list, or NULL. A small
- * request that would split a larger block, or take the free block right
- * after a recent realloc block, while a grower lives takes the lowest
- * fitting block instead of the best fit (small_fit; off with
- * -DMM_LOW_SMALL=0). Forced inline:
- * with the small_fit test gcc stopped inlining it into mm_malloc, which
- * cost random-uniform.rep 11% more instructions in mm_malloc (callgrind);
- * forced, 1% (the test and its load). */
-static inline __attribute__((always_inline)) block_t *
-take_free_block(size_t asize)
+/* Grows the heap so that a free block of at least asize bytes ends its last
+ * region, and returns that block (in its list), or NULL. At the heap's own
+ * break the last region grows (merging with its last free block);
+ * elsewhere the memory becomes a new region. */
+static block_t *grow_heap(heap_t *h, size_t asize)
+{
+    dbg_requires(asize % ALIGNMENT == 0 && asize >= MIN_BLOCK);
+    uintptr_t brk = (uintptr_t)mem_heap_hi() + 1;
+    if ((char *)brk == h->brk) {
+        block_t *last = last_free_block(h);
+        size_t bytes = asize - (last != NULL ? get_size(last) : 0);
+        char *p = take_memory(bytes);
+        if (p == h->brk)
+            return extend_region(h, bytes);
+        if (p == NULL)
+            return NULL;
+        add_region(h, p, bytes); /* someone moved the break meanwhile */
+        return grow_heap(h, asize);
+    }
+    /* a new region, from a break that may not be 16-byte aligned */
+    size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + asize;
+    char *p = take_memory(bytes);
+    block_t *b = p != NULL ? add_region(h, p, bytes) : NULL;
+    if (b != NULL && get_size(b) < asize) /* the break moved meanwhile */
+        return grow_heap(h, asize);
+    dbg_ensures(b == NULL || get_size(b) >= asize);
+    return b;
+}
+
+/* A free block of at least asize bytes, out of its list, or NULL. When the
+ * heap must grow, it grows by enough for `want` bytes (want >= asize). */
+static block_t *take_block(heap_t *h, size_t asize, size_t want)
 {
     size_t c = 0;
-    block_t *b = find_fit(asize, &c);
-    if (LOW_SMALL && big_growers != 0 && b != NULL && asize <= LOW_PLACE_MAX &&
-        (get_size(b) > SMALL_CLASS_MAX || follows_grower(b)))
-        b = small_fit(asize, b, &c);
-    if (b == NULL && QUICK && flush_quick())
-        b = find_fit(asize, &c);
-    if (b == NULL) {
-        block_t *last = last_free_block();
-        size_t have = last != NULL ? get_size(last) : 0;
-        b = extend_heap(asize - have);
+    block_t *b = find_fit(h, asize, &c);
+    if (b == NULL && QUICK && flush_quick(h, /*fresh_too=*/false))
+        b = find_fit(h, asize, &c);
+    if (b == NULL)
+        b = grow_heap(h, want);
+    if (b == NULL && QUICK && flush_quick(h, /*fresh_too=*/true)) {
+        b = find_fit(h, asize, &c); /* the last resort: the runs' blocks */
         if (b == NULL)
-            return NULL;
-        c = extract_class(b->header);
+            b = grow_heap(h, asize);
     }
-    unlink_free(b, c);
+    if (b != NULL)
+        remove_free(h, b);
     return b;
 }
 
-/* ---- Placement at the end of the heap -----------------------------------*/
+/* ---- Runs of small blocks -----------------------------------------------*/
 
-/* Remembers that realloc returned `now` for the block that was at `was`. */
-static void remember_grower(block_t *was, block_t *now)
+/* Cuts allocated block b into n blocks of asize bytes: returns the first,
+ * the others go to the quick list of their size (the lowest on top). */
+static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
 {
-    uint32_t old = to_offset(was), new = to_offset(now);
-    size_t i = 0;
-    while (i < RECENT_GROWERS && recent_growers[i] != old &&
-           recent_growers[i] != new)
-        i++;
-    if (i == RECENT_GROWERS) {
-        i = next_grower;
-        next_grower = (next_grower + 1) % RECENT_GROWERS;
+    dbg_requires(get_size(b) == n * asize && get_alloc(b));
+    for (size_t i = n - 1; i > 0; i--) {
+        block_t *q = (block_t *)((char *)b + i * asize);
+        q->header = pack(asize, ALLOC_BIT | PREV_ALLOC_BIT, 0, h->owner);
+        if (ALLOC_FOOTER && asize > MIN_BLOCK)
+            *header_to_footer(q) = q->header;
+        push_quick(h, q, /*fresh=*/true);
     }
-    recent_growers[i] = new;
-    if (LOW_SMALL && get_size(now) > GROWER_MIN)
-        big_growers |= 1u << i;
-    else
-        big_growers &= ~(1u << i);
+    rewrite_header(
+        b, pack(asize, (b->header & PREV_BITS) | ALLOC_BIT, 0, h->owner));
+    return b;
 }
 
-/* Whether b directly follows a block that realloc recently returned. The
- * entries are hints: one may be stale (its block freed, merged or moved),
- * so it is read without contracts, and a wrong answer only changes where
- * a block is placed. Out of line, like split_high: the slow path stays
- * out of mm_malloc (inlined: 1.01x..1.04x glibc, against 1.03x..1.06x out
- * of line, 3 runs of `mdriver -l` each, side by side). */
-static __attribute__((noinline)) bool follows_grower(const block_t *b)
+/* How many blocks of asize bytes (class q) the next run holds: one for a
+ * size that is not in demand; for a size carved again within the last
+ * RUN_HOT runs, twice as many as last time, up to RUN_BYTES. */
+static inline size_t run_length(heap_t *h, size_t q, size_t asize)
 {
-    for (size_t i = 0; i < RECENT_GROWERS; i++) {
-        const block_t *g = from_offset(recent_growers[i]);
-        /* g < b, so b - g is defined; g + a stale size might not be */
-        if (g != NULL && g < b && get_alloc(g) && !get_quick(g) &&
-            get_size(g) == (size_t)((const char *)b - (const char *)g))
-            return true;
-    }
-    return false;
+    size_t most = RUN_BYTES / asize;
+    size_t len = run_hot(h, q) ? 2u * h->run_len[q] : 1;
+    len = len < most ? len : most;
+    h->last_carve[q] = ++h->carve_clock;
+    h->run_len[q] = (uint8_t)len;
+    return len;
 }
 
-/* Marks the top asize bytes of free block b (out of its list) allocated
- * and leaves the bottom free. Returns the allocated block. */
-static __attribute__((noinline)) block_t *split_high(block_t *b, size_t asize)
+/* A block for a small request that found no cached block: a free block of
+ * exactly its size if there is one, else the first of a run of blocks of
+ * its size carved from the best fit (up to RUN_BYTES, at least one). */
+static block_t *take_run(heap_t *h, size_t asize)
 {
-    size_t rest = get_size(b) - asize;
-    write_block(b, rest, /*alloc=*/false, get_prev_alloc(b), get_prev_mini(b));
-    block_t *top = find_next(b);
-    write_block(top, asize, /*alloc=*/true, /*prev_alloc=*/false,
-                /*prev_mini=*/rest == MIN_BLOCK);
-    sync_next(top);
-    insert_free(b);
-    return top;
-}
-
-/* Allocates asize bytes of free block b (out of its list). A small request
- * that splits the last block of the heap takes its top, so the free part
- * stays next to the blocks below, where a later free can merge with it
- * (docs/design.md, "Placement at the end of the heap"); except right after
- * a block that realloc grows, which keeps the room to grow in place. */
-static inline block_t *place_block(block_t *b, size_t asize)
-{
+    size_t q = quick_class(asize), most = run_length(h, q, asize);
+    block_t *b = take_block(h, asize, most * asize);
+    if (b == NULL)
+        return NULL;
     size_t size = get_size(b);
-    /* one branch, mostly not taken: & instead of && */
-    if ((asize <= HIGH_PLACE_MAX) & (size - asize >= MIN_BLOCK) &
-            ((char *)b + size == (char *)epilogue) &&
-        !follows_grower(b))
-        return split_high(b, asize);
-    split_free(b, asize);
-    return b;
+    size_t n = size / asize < most ? size / asize : most;
+    if (size - n * asize != 0 && size - n * asize < MIN_BLOCK)
+        n--; /* no rest too small to be a block */
+    if (n <= 1) {
+        split_free(h, b, asize);
+        return b;
+    }
+    split_free(h, b, n * asize);
+    return cut_run(h, b, asize, n);
 }
 
 /* ---- Checking arguments (on in every build: one path to failure) --------*/
@@ -894,20 +989,18 @@ static void fail_pointer(const char *func, const void *p, const char *why)
 
 /* The block of payload p, after checking that p is one we handed out and
  * that it is still allocated. */
-static inline block_t *checked_block(const char *func, void *p)
+static inline block_t *checked_block(const heap_t *h, const char *func, void *p)
 {
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
         fail_pointer(func, p, "not 16-byte aligned");
-    /* first_block() < cp <= epilogue, as one unsigned compare; in integers,
-     * because before mm_init heap_base is NULL and first_block() would be
-     * NULL + 8 (undefined: clang's UBSan stops there) */
-    uintptr_t first = (uintptr_t)heap_base + WSIZE;
-    if (heap_base == NULL ||
-        (uintptr_t)cp - first - 1 >= (uintptr_t)epilogue - first)
+    /* lo < cp <= tail, as one unsigned compare; in integers, because
+     * before mm_init h is NULL */
+    if (h == NULL || (uintptr_t)cp - h->lo - 1 >= (uintptr_t)h->tail - h->lo)
         fail_pointer(func, p, "not inside the heap");
     block_t *b = payload_to_header(p);
-    if ((b->header & (ALLOC_BIT | QUICK_BIT)) != ALLOC_BIT)
+    if ((b->header & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) !=
+        (ALLOC_BIT | h->owner))
         fail_pointer(func, p, "not allocated (double free?)");
     return b;
 }
@@ -927,24 +1020,39 @@ static void debug_checkheap(int line)
 
 /* ---- The public interface -----------------------------------------------*/
 
+/* Lays out the heap struct and region 0 (no blocks yet) at p, len bytes
+ * from the break. */
+static heap_t *make_heap(char *p, size_t len)
+{
+    size_t pad = round_up((uintptr_t)p, ALIGNMENT) - (uintptr_t)p;
+    if (len < pad + HEAP_BYTES + REGION_OVERHEAD)
+        return NULL;
+    heap_t *h = (heap_t *)(p + pad);
+    memset(h, 0, HEAP_BYTES);
+    h->owner = owner_bits(0);
+    region_t *r = (region_t *)((char *)h + HEAP_BYTES);
+    *r = (region_t){.units = REGION_OVERHEAD / ALIGNMENT, .owner = 0};
+    r->start_fence = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
+    h->first_region = h->last_region = region_offset(h, r);
+    h->regions = 1;
+    h->tail = region_end_fence(r);
+    h->tail->header = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
+    h->brk = region_end(r);
+    h->lo = (uintptr_t)region_first(r);
+    return h;
+}
+
 bool mm_init(void)
 {
-    char *brk = mem_sbrk(0);
-    if (brk == (void *)-1)
+    char *brk = take_memory(0);
+    if (brk == NULL)
         return false;
-    size_t pad = round_up((uintptr_t)brk, ALIGNMENT) - (uintptr_t)brk;
-    if (mem_sbrk((intptr_t)(pad + 2 * WSIZE)) == (void *)-1)
+    size_t len = round_up((uintptr_t)brk, ALIGNMENT) - (uintptr_t)brk +
+                 HEAP_BYTES + REGION_OVERHEAD;
+    char *p = take_memory(len);
+    heap = p != NULL ? make_heap(p, len) : NULL;
+    if (heap == NULL)
         return false;
-    heap_base = brk + pad;
-    *(word_t *)heap_base = prologue_word();
-    write_epilogue(first_block(), /*prev_alloc=*/true, /*prev_mini=*/false);
-    memset(free_heads, 0, sizeof free_heads);
-    memset(quick_heads, 0, sizeof quick_heads);
-    nonempty = 0;
-    rover = 0;
-    memset(recent_growers, 0, sizeof recent_growers);
-    next_grower = 0;
-    big_growers = 0;
     debug_checkheap(__LINE__);
     return true;
 }
@@ -954,16 +1062,22 @@ void *mm_malloc(size_t size)
     debug_checkheap(__LINE__);
     if (size == 0 || size > MAX_REQUEST)
         return NULL;
+    heap_t *h = heap;
     size_t asize = adjust_size(size);
-    block_t *b = QUICK && asize <= QUICK_MAX ? pop_quick(asize) : NULL;
-    if (b == NULL) {
-        b = take_free_block(asize);
+    block_t *b = NULL;
+    if (QUICK && asize <= QUICK_MAX) {
+        b = pop_quick(h, asize);
         if (b == NULL)
-            return NULL;
-        b = place_block(b, asize);
+            b = take_run(h, asize);
+    } else {
+        b = take_block(h, asize, asize);
+        if (b != NULL)
+            split_free(h, b, asize);
     }
+    if (b == NULL)
+        return NULL;
     if (MM_DEBUG >= 1)
-        memset(b->payload, DEBUG_POISON_FRESH, size);
+        mem_memset(b->payload, DEBUG_POISON_FRESH, size);
     debug_checkheap(__LINE__);
     return header_to_payload(b);
 }
@@ -973,64 +1087,44 @@ void mm_free(void *ptr)
     if (ptr == NULL)
         return;
     debug_checkheap(__LINE__);
-    block_t *b = checked_block("mm_free", ptr);
+    heap_t *h = heap;
+    block_t *b = checked_block(h, "mm_free", ptr);
     if (QUICK && get_size(b) <= QUICK_MAX)
-        push_quick(b);
+        push_quick(h, b, /*fresh=*/false);
     else
-        free_block(b);
+        free_block(h, b);
     debug_checkheap(__LINE__);
-}
-
-/* Whether b is one of the blocks realloc recently returned (a hint). */
-static inline bool is_recent_grower(const block_t *b)
-{
-    uint32_t o = to_offset(b);
-    bool found = false;
-    for (size_t i = 0; i < RECENT_GROWERS; i++)
-        found |= recent_growers[i] == o;
-    return found;
-}
-
-/* The size realloc gives b (asize bytes asked for, total at hand): all of
- * total when b is a recent realloc block and the rest is at most
- * GROWER_SLACK bytes, so the rest stays b's room to grow instead of a free
- * block of an exact small class that best fit hands to the next small
- * request (docs/design.md, "Small requests while a block grows"). */
-static inline size_t grower_size(const block_t *b, size_t total, size_t asize)
-{
-    if (LOW_SMALL && total - asize <= GROWER_SLACK && is_recent_grower(b))
-        return total;
-    return asize;
 }
 
 /* Grows b in place to asize using a free next block and, if extend, the end
  * of the heap. Returns false (changing nothing) when it cannot. */
-static bool grow_forward(block_t *b, size_t asize, bool extend)
+static bool grow_forward(heap_t *h, block_t *b, size_t asize, bool extend)
 {
     block_t *next = find_next(b);
-    size_t avail = get_size(b);
+    size_t avail = get_size(b) + (get_alloc(next) ? 0 : get_size(next));
+    if (avail < asize) {
+        bool at_end =
+            next == h->tail || (!get_alloc(next) && find_next(next) == h->tail);
+        if (!extend || !at_end)
+            return false;
+        /* the last region grows under b, or the room is a new region that
+         * the caller's fallback then finds */
+        next = grow_heap(h, asize - get_size(b));
+        if (next == NULL || next != find_next(b))
+            return false;
+        avail = get_size(b) + get_size(next);
+    }
     if (!get_alloc(next))
-        avail += get_size(next);
-    bool at_end =
-        next == epilogue || (!get_alloc(next) && find_next(next) == epilogue);
-    if (avail < asize && !(extend && at_end))
-        return false;
-    if (avail < asize && (asize > MAX_REQUEST ||
-                          mem_sbrk((intptr_t)(asize - avail)) == (void *)-1))
-        return false;
-    if (!get_alloc(next))
-        remove_free(next);
-    size_t total = avail < asize ? asize : avail;
-    write_block(b, total, /*alloc=*/true, get_prev_alloc(b), get_prev_mini(b));
-    if (avail < asize)
-        write_epilogue(find_next(b), /*prev_alloc=*/true, /*prev_mini=*/false);
-    split_block(b, grower_size(b, total, asize));
+        remove_free(h, next);
+    write_block(h, b, avail, /*alloc=*/true, get_prev_alloc(b),
+                get_prev_mini(b));
+    split_block(h, b, asize);
     return true;
 }
 
 /* Grows b to asize by sliding it down into a free previous block (and a
  * free next block). Returns the moved block, or NULL when it cannot. */
-static block_t *grow_backward(block_t *b, size_t asize)
+static block_t *grow_backward(heap_t *h, block_t *b, size_t asize)
 {
     if (!COALESCE || get_prev_alloc(b))
         return NULL;
@@ -1041,63 +1135,58 @@ static block_t *grow_backward(block_t *b, size_t asize)
     if (avail < asize)
         return NULL;
     size_t keep = get_size(b) - ALLOC_OVERHEAD;
-    remove_free(prev);
+    remove_free(h, prev);
     if (!get_alloc(next))
-        remove_free(next);
-    write_block(prev, avail, /*alloc=*/true, get_prev_alloc(prev),
+        remove_free(h, next);
+    write_block(h, prev, avail, /*alloc=*/true, get_prev_alloc(prev),
                 get_prev_mini(prev));
-    memmove(prev->payload, b->payload, keep);
-    split_block(prev, asize);
+    mem_memmove(prev->payload, b->payload, keep);
+    split_block(h, prev, asize);
     return prev;
 }
 
 /* Copies b's payload into the free block `to` (out of its list), sized
  * asize, and frees b. */
-static block_t *move_block(block_t *b, block_t *to, size_t asize)
+static block_t *move_block(heap_t *h, block_t *b, block_t *to, size_t asize)
 {
-    split_free(to, asize);
-    memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
-    free_block(b);
+    split_free(h, to, asize);
+    mem_memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
+    free_block(h, b);
     return to;
 }
 
 /* Realloc, cheapest for the heap first: in place without growing the heap,
  * then a free block elsewhere, then growing the heap under b, then a new
  * block at the end of the heap. */
-static block_t *realloc_block(block_t *b, size_t asize)
+static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
 {
     if (asize <= get_size(b)) {
-        split_block(b, grower_size(b, get_size(b), asize));
+        split_block(h, b, asize);
         return b;
     }
-    if (grow_forward(b, asize, /*extend=*/false))
+    if (grow_forward(h, b, asize, /*extend=*/false))
         return b;
-    block_t *to = grow_backward(b, asize);
+    block_t *to = grow_backward(h, b, asize);
     if (to != NULL)
         return to;
-    if (QUICK && flush_quick()) { /* cached neighbours may free up room */
-        if (grow_forward(b, asize, /*extend=*/false))
-            return b;
-        if ((to = grow_backward(b, asize)) != NULL)
-            return to;
-    }
     size_t c;
-    to = find_fit(asize, &c);
+    to = find_fit(h, asize, &c);
     if (to != NULL) {
-        unlink_free(to, c);
-        return move_block(b, to, asize);
+        unlink_free(h, to, c);
+        return move_block(h, b, to, asize);
     }
-    if (grow_forward(b, asize, /*extend=*/true))
+    if (grow_forward(h, b, asize, /*extend=*/true))
         return b;
-    to = take_free_block(asize);
-    return to != NULL ? move_block(b, to, asize) : NULL;
+    to = take_block(h, asize, asize);
+    return to != NULL ? move_block(h, b, to, asize) : NULL;
 }
 
 void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
         return mm_malloc(size);
-    block_t *b = checked_block("mm_realloc", ptr);
+    heap_t *h = heap;
+    block_t *b = checked_block(h, "mm_realloc", ptr);
     if (size == 0) {
         mm_free(ptr);
         return NULL;
@@ -1105,9 +1194,7 @@ void *mm_realloc(void *ptr, size_t size)
     if (size > MAX_REQUEST)
         return NULL;
     debug_checkheap(__LINE__);
-    block_t *moved = realloc_block(b, adjust_size(size));
-    if (moved != NULL)
-        remember_grower(b, moved);
+    block_t *moved = realloc_block(h, b, adjust_size(size));
     debug_checkheap(__LINE__);
     return moved != NULL ? header_to_payload(moved) : NULL;
 }
@@ -1118,7 +1205,7 @@ void *mm_calloc(size_t nmemb, size_t size)
         return NULL;
     void *p = mm_malloc(nmemb * size);
     if (p != NULL)
-        memset(p, 0, nmemb * size);
+        mem_memset(p, 0, nmemb * size);
     return p;
 }
 
@@ -1167,7 +1254,15 @@ static bool check_class(int line, block_t *b)
     return report(line, 11, "class field disagrees with the block", b);
 }
 
-/* P and M of b against the block before it (NULL: the prologue). */
+/* Bit 47 and the owner field (bits 48..63) of a header or fence. */
+static bool check_high_bits(int line, const heap_t *h, const void *at, word_t w)
+{
+    if ((w & ZERO_BIT) == 0 && (w & OWNER_MASK) == h->owner)
+        return true;
+    return report(line, 14, "bit 47 set or owner field is not the heap's", at);
+}
+
+/* P and M of b against the block before it (NULL: the start fence). */
 static bool check_prev_bits(int line, block_t *prev, block_t *b)
 {
     bool alloc = prev == NULL || get_alloc(prev);
@@ -1186,17 +1281,6 @@ static bool check_coalesced(int line, block_t *prev, block_t *b)
     return report(line, 7, "two adjacent free blocks", prev);
 }
 
-static bool check_markers(int line, block_t *end)
-{
-    bool ok = true;
-    if (*(word_t *)heap_base != prologue_word())
-        ok = report(line, 4, "prologue overwritten", heap_base);
-    if (epilogue != end || get_size(end) != 0 || !get_alloc(end))
-        ok =
-            report(line, 5, "epilogue not the last word before the break", end);
-    return ok;
-}
-
 /* What the heap walk counted. */
 typedef struct heap_counts {
     size_t blocks;
@@ -1204,12 +1288,31 @@ typedef struct heap_counts {
     size_t quick;
 } heap_counts_t;
 
-/* Walks the heap block by block (each step moves at least 16 bytes, so the
- * walk is bounded) and counts blocks. Returns false if anything is broken. */
-static bool check_blocks(int line, block_t *end, heap_counts_t *counts)
+/* One block of the walk (all but the tiling, checked by the caller). */
+static bool check_block(int line, const heap_t *h, block_t *prev, block_t *b,
+                        heap_counts_t *counts)
+{
+    bool ok = check_footer(line, b);
+    ok &= check_class(line, b);
+    ok &= check_high_bits(line, h, b, b->header);
+    ok &= check_coalesced(line, prev, b);
+    counts->blocks++;
+    if (!get_alloc(b))
+        counts->free++;
+    if (get_quick(b) && !get_alloc(b))
+        ok = report(line, 13, "free block marked quick", b);
+    else if (get_quick(b))
+        counts->quick++;
+    return ok;
+}
+
+/* Walks region r's blocks (each step moves at least 16 bytes, so the walk
+ * is bounded) up to its end fence, and counts them. */
+static bool check_blocks(int line, const heap_t *h, region_t *r,
+                         heap_counts_t *counts)
 {
     bool ok = true;
-    block_t *prev = NULL, *b = first_block();
+    block_t *end = region_end_fence(r), *prev = NULL, *b = region_first(r);
     for (; b < end; prev = b, b = find_next(b)) {
         ok &= check_alignment(line, b);
         ok &= check_prev_bits(line, prev, b);
@@ -1218,61 +1321,98 @@ static bool check_blocks(int line, block_t *end, heap_counts_t *counts)
         if (!size_ok && get_size(b) < MIN_BLOCK)
             return false; /* cannot step: the walk stops here */
         if ((char *)b + get_size(b) > (char *)end)
-            return report(line, 4, "block runs past the epilogue", b);
-        ok &= check_footer(line, b);
-        ok &= check_class(line, b);
-        ok &= check_coalesced(line, prev, b);
-        counts->blocks++;
-        if (!get_alloc(b))
-            counts->free++;
-        if (get_quick(b) && !get_alloc(b))
-            ok = report(line, 13, "free block marked quick", b);
-        else if (get_quick(b))
-            counts->quick++;
+            return report(line, 4, "block runs past the region's end fence", b);
+        ok &= check_block(line, h, prev, b, counts);
     }
     if (b != end)
-        return report(line, 4, "heap walk missed the epilogue", b);
+        return report(line, 4, "region walk missed the end fence", b);
     return check_prev_bits(line, prev, b) && ok;
 }
 
-static bool node_in_heap(uint32_t off, block_t *end)
+/* Region r's descriptor and fences (invariant 5); `floor` is where the
+ * region before it ended. */
+static bool check_region(int line, const heap_t *h, region_t *r, char *floor)
 {
-    block_t *b = from_offset(off);
-    return b >= first_block() && b < end;
+    char *top = (char *)mem_heap_hi() + 1;
+    if ((uintptr_t)r % ALIGNMENT != 0) /* its payloads would be misaligned */
+        return report(line, 2, "region not 16-byte aligned", r);
+    if ((char *)r < floor || (char *)r + REGION_OVERHEAD > top)
+        return report(line, 5, "region outside the heap or out of order", r);
+    if (r->units < REGION_OVERHEAD / ALIGNMENT || region_end(r) > top)
+        return report(line, 5, "region size runs past the heap", r);
+    word_t fence = fence_word(h, true, false);
+    if (r->start_fence != fence)
+        return report(line, 5, "start fence overwritten", &r->start_fence);
+    block_t *end = region_end_fence(r);
+    if (get_size(end) != 0 || !get_alloc(end) ||
+        (end->header & ~PREV_BITS) != (fence & ~PREV_BITS))
+        return report(line, 5, "end fence overwritten", end);
+    return true;
+}
+
+/* The region list: each region in order, and the heap's own record of the
+ * last one (its end is h->brk and its end fence h->tail). */
+static bool check_regions(int line, const heap_t *h, heap_counts_t *counts)
+{
+    bool ok = true;
+    char *floor = (char *)h + HEAP_BYTES;
+    region_t *r = region_at(h, h->first_region), *last = NULL;
+    size_t n = 0, bound = mem_heapsize() / REGION_OVERHEAD;
+    for (; r != NULL && n <= bound; n++, last = r, r = region_at(h, r->next)) {
+        if (!check_region(line, h, r, floor))
+            return false; /* its blocks and its link are not to be trusted */
+        ok &= check_blocks(line, h, r, counts);
+        floor = region_end(r);
+    }
+    if (r != NULL || n != h->regions)
+        return report(line, 5, "region list does not end or miscounts", r);
+    if (last != region_at(h, h->last_region) || region_end(last) != h->brk ||
+        region_end_fence(last) != h->tail)
+        return report(line, 5, "last region is not the heap's end", last);
+    return ok;
+}
+
+/* Whether node o lies inside the heap's regions' span. */
+static bool node_in_heap(const heap_t *h, uint32_t off)
+{
+    block_t *b = from_offset(h, off);
+    return (uintptr_t)b >= h->lo && b < h->tail;
 }
 
 /* The offset after node o, or 0 when o is null or outside the heap. */
-static uint32_t next_node(uint32_t o, block_t *end)
+static uint32_t next_node(const heap_t *h, uint32_t o)
 {
-    return o != 0 && node_in_heap(o, end) ? from_offset(o)->links.next : 0;
+    return o != 0 && node_in_heap(h, o) ? from_offset(h, o)->links.next : 0;
 }
 
-/* Floyd's tortoise and hare on list c: the hare moves two nodes per step,
+/* Floyd's tortoise and hare on a list: the hare moves two nodes per step,
  * so a list that ends does so within `bound` steps. */
-static bool check_acyclic(int line, uint32_t head, block_t *end, size_t bound)
+static bool check_acyclic(int line, const heap_t *h, uint32_t head,
+                          size_t bound)
 {
     uint32_t slow = head, fast = head;
     for (size_t steps = 0; fast != 0; steps++) {
         if (steps > bound)
             return report(line, 10, "list longer than the heap", NULL);
-        fast = next_node(next_node(fast, end), end);
-        slow = next_node(slow, end);
+        fast = next_node(h, next_node(h, fast));
+        slow = next_node(h, slow);
         if (fast != 0 && fast == slow)
-            return report(line, 10, "list has a cycle", from_offset(slow));
+            return report(line, 10, "list has a cycle", from_offset(h, slow));
     }
     return true;
 }
 
 /* Walks list c (known to end), adding its nodes to *count. */
-static bool check_list(int line, size_t c, block_t *end, size_t *count)
+static bool check_list(int line, const heap_t *h, size_t c, size_t *count)
 {
     bool ok = true;
     uint32_t prev = 0;
-    for (uint32_t o = free_heads[c]; o != 0; o = from_offset(o)->links.next) {
-        if (!node_in_heap(o, end))
+    for (uint32_t o = h->free_heads[c]; o != 0;
+         o = from_offset(h, o)->links.next) {
+        if (!node_in_heap(h, o))
             return report(line, 8, "list node outside the heap",
-                          from_offset(o));
-        block_t *b = from_offset(o);
+                          from_offset(h, o));
+        block_t *b = from_offset(h, o);
         (*count)++;
         if (get_alloc(b))
             ok = report(line, 8, "list node is not free", b);
@@ -1285,75 +1425,116 @@ static bool check_list(int line, size_t c, block_t *end, size_t *count)
     return ok;
 }
 
-static bool check_lists(int line, block_t *end, heap_counts_t counts,
+static bool check_lists(int line, const heap_t *h, heap_counts_t counts,
                         bool walk_ok)
 {
     bool ok = true;
     size_t listed = 0;
     size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
     for (size_t c = 0; c < NUM_CLASSES; c++) {
-        if (((nonempty >> c) & 1) != (free_heads[c] != 0))
+        if (((h->nonempty >> c) & 1) != (h->free_heads[c] != 0))
             ok = report(line, 11, "class bitmap disagrees with list head",
-                        from_offset(free_heads[c]));
-        if (check_acyclic(line, free_heads[c], end, bound))
-            ok &= check_list(line, c, end, &listed);
+                        from_offset(h, h->free_heads[c]));
+        if (check_acyclic(line, h, h->free_heads[c], bound))
+            ok &= check_list(line, h, c, &listed);
         else
             ok = false;
     }
     if (ok && walk_ok && listed != counts.free)
-        ok = report(line, 12, "free lists and heap count different blocks",
-                    heap_base);
-    if (rover != 0 &&
-        (!node_in_heap(rover, end) || get_alloc(from_offset(rover))))
+        ok = report(line, 12, "free lists and heap count different blocks", h);
+    if (h->rover != 0 &&
+        (!node_in_heap(h, h->rover) || get_alloc(from_offset(h, h->rover))))
         ok = report(line, 8, "next-fit rover not on a free block",
-                    from_offset(rover));
+                    from_offset(h, h->rover));
     return ok;
 }
 
 /* Walks quick list q (known to end), adding its nodes to *count. */
-static bool check_quick_list(int line, size_t q, block_t *end, size_t *count)
+static bool check_quick_list(int line, const heap_t *h, size_t q, size_t *count)
 {
     bool ok = true;
-    for (uint32_t o = quick_heads[q]; o != 0; o = from_offset(o)->links.next) {
-        block_t *b = from_offset(o);
-        if (!node_in_heap(o, end))
+    for (uint32_t o = h->quick_heads[q]; o != 0;
+         o = from_offset(h, o)->links.next) {
+        block_t *b = from_offset(h, o);
+        if (!node_in_heap(h, o))
             return report(line, 13, "quick-list node outside the heap", b);
         (*count)++;
         if (!get_alloc(b) || !get_quick(b))
             ok = report(line, 13, "quick-list node not allocated and Q", b);
-        if (get_size(b) != (q + 1) * ALIGNMENT)
+        if (get_size(b) != (q % QUICK_CLASSES + 1) * ALIGNMENT)
             ok = report(line, 13, "quick-list node of the wrong size", b);
     }
     return ok;
 }
 
-static bool check_quick_lists(int line, block_t *end, heap_counts_t counts,
+static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
                               bool walk_ok)
 {
     bool ok = true;
     size_t listed = 0;
     size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
-    for (size_t q = 0; q < QUICK_CLASSES; q++) {
-        if (check_acyclic(line, quick_heads[q], end, bound))
-            ok &= check_quick_list(line, q, end, &listed);
+    for (size_t q = 0; q < 2 * QUICK_CLASSES; q++) {
+        if (check_acyclic(line, h, h->quick_heads[q], bound))
+            ok &= check_quick_list(line, h, q, &listed);
         else
             ok = false;
     }
     if (ok && walk_ok && listed != counts.quick)
-        ok = report(line, 13, "quick lists and heap count different blocks",
-                    heap_base);
+        ok = report(line, 13, "quick lists and heap count different blocks", h);
     return ok;
 }
 
 bool mm_checkheap(int line)
 {
-    if (heap_base == NULL)
+    const heap_t *h = heap;
+    if (h == NULL)
         return report(line, 5, "heap not initialized", NULL);
-    block_t *end = (block_t *)((char *)mem_heap_hi() + 1 - WSIZE);
-    bool ok = check_markers(line, end);
     heap_counts_t counts = {0, 0, 0};
-    bool walk_ok = check_blocks(line, end, &counts);
-    bool lists_ok = check_lists(line, end, counts, walk_ok);
-    bool quick_ok = check_quick_lists(line, end, counts, walk_ok);
-    return ok && walk_ok && lists_ok && quick_ok;
+    bool walk_ok = check_regions(line, h, &counts);
+    bool lists_ok = check_lists(line, h, counts, walk_ok);
+    bool quick_ok = check_quick_lists(line, h, counts, walk_ok);
+    return walk_ok && lists_ok && quick_ok;
+}
+
+/* ---- The block walk for heap pictures and gdb (mm.h) --------------------*/
+
+/* The list that holds b: its free list, NUM_CLASSES + q for quick list q,
+ * or -1 for a block in use. */
+static int list_of(const block_t *b)
+{
+    if (!get_alloc(b))
+        return (int)extract_class(b->header);
+    return get_quick(b) ? NUM_CLASSES + (int)quick_class(get_size(b)) : -1;
+}
+
+static void visit_span(mm_walk_fn *visit, void *arg, const void *start,
+                       size_t size, mm_block_kind kind, int list)
+{
+    mm_block_info info = {start, size, kind, list};
+    visit(&info, arg);
+}
+
+void mm_heap_walk(mm_walk_fn *visit, void *arg)
+{
+    heap_t *h = heap;
+    if (h == NULL || visit == NULL)
+        return;
+    char *from = mem_heap_lo(); /* region 0's overhead: pad, heap struct */
+    size_t n = 0, bound = mem_heapsize() / MIN_BLOCK;
+    for (region_t *r = region_at(h, h->first_region); r != NULL && n < bound;
+         r = region_at(h, r->next)) {
+        block_t *b = region_first(r), *end = region_end_fence(r);
+        visit_span(visit, arg, from, (size_t)((char *)b - from),
+                   MM_BLOCK_OVERHEAD, -1);
+        for (; b < end && get_size(b) >= MIN_BLOCK && n < bound;
+             b = find_next(b), n++) {
+            bool cached = get_alloc(b) && get_quick(b);
+            mm_block_kind kind =
+                get_alloc(b) && !cached ? MM_BLOCK_ALLOCATED : MM_BLOCK_FREE;
+            visit_span(visit, arg, b, get_size(b), kind, list_of(b));
+        }
+        visit_span(visit, arg, end, WSIZE, MM_BLOCK_OVERHEAD, -1);
+        from =
+            (char *)region_at(h, r->next); /* the gap before it is not ours */
+    }
 }

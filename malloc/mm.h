@@ -27,4 +27,23 @@ void *mm_calloc(size_t nmemb, size_t size);
  */
 bool mm_checkheap(int line);
 
+/*
+ * Optional: a walk over the heap's blocks in address order, for the driver's
+ * heap pictures (mdriver --heap-map) and tools/mm-gdb.py. An mm.c that does not
+ * define it still works: the driver then shows only what it knows itself.
+ */
+typedef enum {
+    MM_BLOCK_ALLOCATED = 0, /* a live block: header and payload */
+    MM_BLOCK_FREE = 1,      /* a free block (or one cached for reuse) */
+    MM_BLOCK_OVERHEAD = 2,  /* padding, fences, the allocator's tables */
+} mm_block_kind;
+typedef struct {
+    const void *start; /* first byte of the block (its header) */
+    size_t size;       /* bytes from start to the next block */
+    mm_block_kind kind;
+    int list; /* index of the free list that holds it, -1 if none */
+} mm_block_info;
+typedef void mm_walk_fn(const mm_block_info *block, void *arg);
+void mm_heap_walk(mm_walk_fn *visit, void *arg);
+
 #endif /* MM_H */

@@ -21,11 +21,9 @@ ALLOC_VARIANT_next := -DMM_FIT=MM_FIT_NEXT
 ALLOC_VARIANT_nocoalesce := -DMM_NO_COALESCE
 ALLOC_VARIANT_noquick := -DMM_NO_QUICK
 ALLOC_VARIANT_footer := -DMM_ALLOC_FOOTER
-ALLOC_VARIANT_nolowsmall := -DMM_LOW_SMALL=0
 ALLOC_VARIANT_debug2 := -DMM_DEBUG=2
 ALLOC_VARIANT_sanitize := -DMM_DEBUG=1 $(ALLOC_SAN)
-ALLOC_VARIANTS := best first next nocoalesce noquick footer nolowsmall debug2 \
-                  sanitize
+ALLOC_VARIANTS := best first next nocoalesce noquick footer debug2 sanitize
 ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
 
 TEST_DEPS += allocator-test-deps
@@ -37,8 +35,8 @@ allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
 	    EXTRA_CFLAGS="$(ALLOC_SAN)"
-	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-nolowsmall \
-	    EXTRA_CFLAGS=-DMM_LOW_SMALL=0
+	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-noquick \
+	    EXTRA_CFLAGS=-DMM_NO_QUICK
 
 $(ALLOC_DIR)/stress-%: tests/checker/stress.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)

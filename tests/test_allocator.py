@@ -18,7 +18,7 @@ MM_C = os.path.join(kit.MALLOC, "mm.c")
 ADIR = os.path.join(kit.BUILD, "allocator")
 VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
                  ["-DMM_NO_COALESCE"], ["-DMM_NO_QUICK"], ["-DMM_ALLOC_FOOTER"],
-                 ["-DMM_LOW_SMALL=0"], ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
+                 ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
 STATIC_LIMIT = 256
 FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
              "brk", "posix_memalign", "aligned_alloc", "memalign", "valloc",
@@ -165,16 +165,40 @@ def test_checker_invariant_4_tiling():
     expect_invariant("tiling", 4)
 
 
-def test_checker_invariant_4_prologue():
-    expect_invariant("prologue", 4)
+def test_checker_invariant_4_tiling_in_a_later_region():
+    expect_invariant("tiling-region1", 4)
 
 
-def test_checker_invariant_5_epilogue():
-    expect_invariant("epilogue", 5)
+def test_checker_invariant_5_start_fence():
+    expect_invariant("start-fence", 5)
+
+
+def test_checker_invariant_5_end_fence():
+    expect_invariant("end-fence", 5)
+
+
+def test_checker_invariant_5_end_fence_of_an_earlier_region():
+    expect_invariant("end-fence-region0", 5)
+
+
+def test_checker_invariant_5_region_size():
+    expect_invariant("region-units", 5)
+
+
+def test_checker_invariant_5_region_order():
+    expect_invariant("region-order", 5)
+
+
+def test_checker_invariant_5_region_count():
+    expect_invariant("region-count", 5)
 
 
 def test_checker_invariant_6_prev_alloc_bit():
     expect_invariant("prev-alloc", 6)
+
+
+def test_checker_invariant_6_prev_alloc_bit_in_a_later_region():
+    expect_invariant("prev-alloc-region1", 6)
 
 
 def test_checker_invariant_6_prev_mini_bit():
@@ -237,6 +261,14 @@ def test_checker_invariant_13_stray_quick_mark():
     expect_invariant("quick-stray", 13)
 
 
+def test_checker_invariant_14_bit_47():
+    expect_invariant("bit-47", 14)
+
+
+def test_checker_invariant_14_owner_field():
+    expect_invariant("owner", 14)
+
+
 def test_every_invariant_has_a_negative_test():
     with open(MM_C) as f:
         text = f.read()
@@ -251,6 +283,7 @@ def test_every_invariant_has_a_negative_test():
 BAD_POINTERS = [("double-free", "not allocated"),
                 ("double-free-quick", "not allocated"),
                 ("free-misaligned", "not 16-byte aligned"),
+                ("free-foreign-owner", "not allocated"),
                 ("free-outside", "not inside the heap"),
                 ("free-before-init", "not inside the heap"),
                 ("realloc-before-init", "not inside the heap")]
@@ -276,10 +309,11 @@ def test_free_of_a_bad_pointer_fails_loudly_under_clang_sanitizers():
 
 # ---- Randomized stress in every build variant ------------------------------
 
-def _stress(variant, seeds, ops):
+def _stress(variant, seeds, ops, foreign=0):
     exe = binary("stress-" + variant)
     for seed in seeds:
-        proc = kit.run([exe, str(seed), str(ops), "96"], timeout=120)
+        proc = kit.run([exe, str(seed), str(ops), "96", str(foreign)],
+                       timeout=120)
         kit.expect(proc.returncode == 0 and "ops ok" in proc.stdout,
                    "stress-%s seed %d failed" % (variant, seed), proc)
 
@@ -308,8 +342,11 @@ def test_stress_allocated_footers():
     _stress("footer", range(1, 21), 4000)
 
 
-def test_stress_small_requests_not_kept_low():
-    _stress("nolowsmall", range(1, 21), 4000)
+def test_stress_with_regions():
+    # The harness moves the break itself every 50 ops: new regions, some
+    # at a break that is not 16-byte aligned.
+    _stress("best", range(1, 21), 4000, foreign=50)
+    _stress("debug2", range(1, 6), 3000, foreign=37)
 
 
 def test_stress_debug_level_2():
@@ -320,7 +357,7 @@ def test_stress_sanitizers():
     _stress("sanitize", range(1, 11), 3000)
 
 
-# ---- Placement at the end of the heap (docs/design.md) -------------------
+# ---- Placement (docs/design.md) -------------------------------------------
 
 def heap_bytes(trace_dir, name, mdriver=None):
     """The final heap size mdriver reports for one trace, in bytes."""
@@ -331,32 +368,6 @@ def heap_bytes(trace_dir, name, mdriver=None):
     return json.loads(proc.stdout)["traces"][0]["heap_bytes"]
 
 
-def test_small_request_takes_the_top_of_the_last_block():
-    # short1-bal: 2048 | 2048 freed (the last block) | a 64-byte request.
-    # At the bottom of the free block, it would cut the first block off from
-    # the free space and the last 4080-byte request would grow the heap
-    # (10288 bytes); at the top, that request fits in the first block and
-    # the free space merged: 16 + 2048 + 2048 + 4080 bytes.
-    kit.expect(heap_bytes(kit.TRACES, "short1-bal.rep") == 8192,
-               "short1-bal.rep: the 64-byte request did not take the top of "
-               "the last block (heap is not 8192 bytes)")
-
-
-GROWER_TRACE = """# A block realloc grows, then a small request.
-20000
-3
-7
-1
-a 0 100
-a 1 200
-f 1
-r 0 150
-a 2 24
-r 0 2000
-f 2
-"""
-
-
 def trace_heap_bytes(text, mdriver=None):
     """heap_bytes of a trace given as text."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -365,47 +376,72 @@ def trace_heap_bytes(text, mdriver=None):
         return heap_bytes(tmp, "t.rep", mdriver)
 
 
-def test_small_request_leaves_room_after_a_realloc_block():
-    # After `r 0 150` the last block (160 free bytes) follows block 0. The
-    # 32-byte block goes to its bottom, so block 0 can later grow by moving
-    # to the end of the heap onto the rest: 16 + 160 + 32 + 2016 = 2224.
-    # At the top, the heap would end with an allocated block: 2352.
-    got = trace_heap_bytes(GROWER_TRACE)
-    kit.expect(got == 2224, "grower.rep: heap %d bytes, expected 2224 (the "
-               "small block after a realloc block went to the top?)" % got)
+def ops_trace(ops, ids):
+    """A trace (text) of the given op lines, weight 1."""
+    return "20000\n%d\n%d\n1\n%s\n" % (ids, len(ops), "\n".join(ops))
 
 
-LOW_SMALL_TRACE = """# A small request while a block realloc grew past 512 bytes lives.
-20000
-6
-12
-1
-a 0 280
-a 1 16
-a 2 520
-r 2 600
-a 3 150
-a 4 16
-f 0
-f 3
-a 5 40
-r 2 760
-f 5
-f 2
-"""
+def binary_trace(pairs, then_larger):
+    """Small (40) and large (400) blocks alternately, every large one freed,
+    then (if then_larger) half as many blocks of 800 bytes."""
+    ops = []
+    for i in range(pairs):
+        ops += ["a %d 40" % (2 * i), "a %d 400" % (2 * i + 1)]
+    ops += ["f %d" % (2 * i + 1) for i in range(pairs)]
+    if then_larger:
+        ops += ["a %d 800" % (2 * pairs + i) for i in range(pairs // 2)]
+    return ops_trace(ops, 2 * pairs + pairs // 2)
 
 
-def test_small_request_goes_low_while_a_block_grows():
-    # Free: A (288 bytes, low) and B (160, right after block 2, which realloc
-    # grew to 608). The 48-byte request takes A (the lowest fit), and block
-    # 2 grows into B; with -DMM_LOW_SMALL=0 best fit takes B, so block 2
-    # cannot grow in place and moves to the end of the heap (+768 bytes).
-    low = trace_heap_bytes(LOW_SMALL_TRACE)
-    best = trace_heap_bytes(LOW_SMALL_TRACE, binary("mdriver-nolowsmall"))
-    base = 16 + 288 + 32 + 608 + 160 + 32
-    kit.expect(best == base + 768 and low == base,
-               "low.rep: heap %d bytes with -DMM_LOW_SMALL=0 (expected %d), "
-               "%d by default (expected %d)" % (best, base + 768, low, base))
+def test_small_blocks_of_a_size_in_demand_come_in_runs():
+    # The 40-byte blocks come in runs, so the freed 400-byte blocks merge and
+    # the 800-byte ones fit in them: the heap grows by less than one block.
+    # Without runs (-DMM_NO_QUICK) the holes stay apart and each 800-byte
+    # block grows the heap (16 x 816 bytes).
+    for name, most in (("mdriver", 816), ("mdriver-noquick", None)):
+        exe = None if name == "mdriver" else binary(name)
+        grew = (trace_heap_bytes(binary_trace(32, True), exe) -
+                trace_heap_bytes(binary_trace(32, False), exe))
+        if most is not None:
+            kit.expect(grew < most, "binary: the 800-byte blocks grew the "
+                       "heap by %d bytes (runs: expected < %d)" % (grew, most))
+        else:
+            kit.expect(grew >= 12 * 816, "binary without runs grew the heap "
+                       "by only %d bytes: is the test still telling?" % grew)
+
+
+def growing_trace(steps):
+    """One block grows by realloc (+128 per step); at each step a 100-byte
+    block is allocated and the previous one freed."""
+    ops, size = ["a 0 512"], 512
+    for i in range(1, steps + 1):
+        ops.append("a %d 100" % i)
+        if i > 1:
+            ops.append("f %d" % (i - 1))
+        size += 128
+        ops.append("r 0 %d" % size)
+    return ops_trace(ops + ["f %d" % steps, "f 0"], steps + 1)
+
+
+def trace_util(text, mdriver):
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "t.rep"), "w") as f:
+            f.write(text)
+        proc = kit.run([mdriver, "-t", tmp, "-n", "-j", "-", "-f", "t.rep"])
+        kit.expect(proc.returncode == 0, "mdriver failed", proc)
+        return json.loads(proc.stdout)["traces"][0]["util"]
+
+
+def test_a_block_realloc_grows_keeps_growing_in_place():
+    # The small blocks come from a run below the growing block, which stays
+    # at the end of the heap: util close to 1. Without runs the small block
+    # of each step lands after it, and it moves: util about 0.5.
+    text = growing_trace(200)
+    util = trace_util(text, os.path.join(kit.MALLOC, "mdriver"))
+    plain = trace_util(text, binary("mdriver-noquick"))
+    kit.expect(util > 0.95 and plain < 0.6,
+               "growing block: util %.3f (expected > 0.95), %.3f without "
+               "runs (expected < 0.6)" % (util, plain))
 
 
 # ---- The trace suite through mdriver ---------------------------------------

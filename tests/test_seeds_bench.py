@@ -134,6 +134,62 @@ def test_statistics_by_hand():
                "seeds_text")
 
 
+def _goal_cells(ratios, families, seeds=(1, 2)):
+    """{goal label: [cell per driver]} of report()'s goals table."""
+    names = sorted(ratios)
+    text = "\n".join(seeds_bench.report([(n, "p" + n) for n in names],
+                                        list(seeds), families, ratios))
+    rows = table_rows(text)
+    return {label: rows[label][0] for label, _, _, _ in seeds_bench.GOALS}, \
+        text
+
+
+def test_goals_by_hand():
+    every = seeds_bench.FAMILIES
+    kit.expect({f for _, f, _, _ in seeds_bench.GOALS} - {None} <=
+               set(every), "a goal names a family the generator lacks")
+
+    def ratios(grow, binary, rest):
+        """Per seed 1, 2: growing-block, binary, every other family."""
+        return {s: {f: {"growing-block": grow[s - 1], "binary": binary[s - 1]
+                        }.get(f, rest[s - 1]) for f in every} for s in (1, 2)}
+
+    # a: every goal met; b: every goal missed (growing-block just below)
+    cells, text = _goal_cells({
+        "a": ratios([0.99, 0.92], [0.91, 0.93], [0.90, 0.92]),
+        "b": ratios([0.9999, 0.8999], [0.60, 0.62], [0.72, 0.74])}, every)
+    # the mean of all: a (14 * 0.90 + 0.99 + 0.91) / 16 = 0.90625 and
+    # (14 * 0.92 + 0.92 + 0.93) / 16 = 0.920625; b 0.72999375, 0.74249375
+    kit.expect(cells == {
+        "growing-block: mean >= 95%": ["met: 95.50%", "NOT met: 94.99%"],
+        "growing-block: no seed < 90%": [
+            "met: the lowest is 92.00% (seed 2)",
+            "NOT met: the lowest is 89.99% (seed 2)"],
+        "binary: mean >= 90%": ["met: 92.00%", "NOT met: 61.00%"],
+        "mean of all the families >= 90%": [
+            "met: 91.34%", "NOT met: 73.62%"],
+        "no family's mean < 70%": [
+            "met: the lowest is calloc, 91.00%",
+            "NOT met: binary 61.00%"]}, "a meets all, b none\n" + text)
+    kit.expect("- Goals met: a 5 of 5; b 0 of 5." in text,
+               "the count of goals met\n" + text)
+    # a family goal is measured on its family alone; the goals on all the
+    # families are not measured on a part of them
+    cells, text = _goal_cells({"a": ratios([0.9, 0.9], [0.95, 0.97],
+                                           [0.5, 0.5])}, ["binary", "tiny"])
+    kit.expect(cells == {
+        "growing-block: mean >= 95%": [
+            "not measured: no growing-block in --families"],
+        "growing-block: no seed < 90%": [
+            "not measured: no growing-block in --families"],
+        "binary: mean >= 90%": ["met: 96.00%"],
+        "mean of all the families >= 90%": [
+            "not measured: 2 of the %d families" % len(every)],
+        "no family's mean < 70%": [
+            "not measured: 2 of the %d families" % len(every)]},
+        "binary and tiny only\n" + text)
+
+
 def test_fake_drivers_means_and_paired_differences():
     utils_a = {"1": {"realloc-large": 0.60, "giant": 0.90},
                "2": {"realloc-large": 0.70, "giant": 0.95},
@@ -179,6 +235,40 @@ def test_fake_drivers_means_and_paired_differences():
                + proc.stdout)
 
 
+def test_fake_driver_goals_on_the_classic_patterns():
+    """The goals of a driver, from its util over the generated traces'
+    bounds: growing-block met on seed 1 only, binary's mean met."""
+    utils = {"1": {"growing-block": 0.999, "binary": 0.60},
+             "2": {"growing-block": 0.85, "binary": 0.95},
+             "15213": {"growing-block": 0.5, "binary": 0.5}}
+    proc = run_tool("--seeds", "1-2", "--families", "growing-block,binary",
+                    "A=" + fake_driver("fake-goals", utils))
+    kit.expect(proc.returncode == 0, "a fake driver on the new families",
+               proc)
+    rows = table_rows(proc.stdout)
+    r = {s: {f: utils[s][f] / bound(s, f) for f in utils[s]}
+         for s in ("1", "2")}
+    grow = [r["1"]["growing-block"], r["2"]["growing-block"]]
+    binary = (r["1"]["binary"] + r["2"]["binary"]) / 2
+    kit.expect(grow[0] >= 0.95 and grow[1] < 0.90 and
+               sum(grow) / 2 < 0.95 and binary >= 0.90,
+               "the bounds: growing-block near 100%%, binary %.4f, %.4f" % (
+                   bound("1", "binary"), bound("2", "binary")))
+    want = {"growing-block: mean >= 95%": "NOT met: %.2f%%" % (
+                50 * sum(grow)),
+            "growing-block: no seed < 90%":
+                "NOT met: the lowest is %.2f%% (seed 2)" % (100 * grow[1]),
+            "binary: mean >= 90%": "met: %.2f%%" % (100 * binary),
+            "mean of all the families >= 90%":
+                "not measured: 2 of the %d families" % len(
+                    seeds_bench.FAMILIES)}
+    for label, cell in want.items():
+        kit.expect(rows[label][0] == [cell], "%s: expected %r\n%s" % (
+            label, cell, proc.stdout))
+    kit.expect("- Goals met: A 1 of 5." in proc.stdout, "one goal met\n"
+               + proc.stdout)
+
+
 def test_real_run_and_the_suite_seed():
     if not os.access(MDRIVER, os.X_OK):
         raise kit.Skip("malloc/mdriver is not built (make)")
@@ -186,9 +276,14 @@ def test_real_run_and_the_suite_seed():
                     "ref=" + MDRIVER)
     kit.expect(proc.returncode == 0, "malloc/mdriver on 2 seeds", proc)
     rows = table_rows(proc.stdout)
+    goals = [label for label, _, _, _ in seeds_bench.GOALS]
     kit.expect(list(rows) == ["family"] + FAMILIES +
-               ["**mean of the families**"],
-               "one row per family and the mean\n" + proc.stdout)
+               ["**mean of the families**", "goal"] + goals,
+               "one row per family and the mean, then the goals\n"
+               + proc.stdout)
+    kit.expect(all(rows[g][0][0].startswith("not measured: ") for g in goals),
+               "no goal is measured on realloc-large and giant alone\n"
+               + proc.stdout)
     for f in FAMILIES + ["**mean of the families**"]:
         mean, lo, hi, at_suite = [float(x) for x in rows[f][0][0].replace(
             "(", " ").replace(")", " ").replace("..", " ").split()
@@ -262,3 +357,37 @@ def test_errors_are_one_line():
     one_error_line(run_tool("--seeds", "1", "--families", "giant",
                             "mute=" + mute), 1, "driver mute",
                    "expected `-j -` JSON", "(exit 2): fake: out of cheese")
+
+
+def _seeds_bench_command(*variables):
+    """The tools/seeds_bench.py command `make seeds-bench` would run, and
+    the mdriver builds it would make (`make -n`: nothing is run)."""
+    proc = kit.run(["make", "-n", "--no-print-directory", "seeds-bench"]
+                   + list(variables))
+    kit.expect(proc.returncode == 0, "make -n seeds-bench", proc)
+    text = proc.stdout.replace("\\\n", " ")
+    bench = [line.split() for line in text.splitlines()
+             if "tools/seeds_bench.py" in line]
+    builds = [cmd for cmd in text.replace("&&", "\n").splitlines()
+              if "OUT=" in cmd]
+    kit.expect(len(bench) == 1, "one seeds_bench command", proc)
+    return bench[0][bench[0].index("--seeds"):], builds
+
+
+def test_make_seeds_bench_drivers_and_builds():
+    args, builds = _seeds_bench_command()
+    kit.expect(args == ["--seeds", "1-20", "default=malloc/mdriver"] and
+               not builds, "by default malloc/mdriver alone: %r" % args)
+    args, builds = _seeds_bench_command(
+        "SEEDS_BENCH_SEEDS=3-4",
+        "SEEDS_BENCH_DRIVERS=old=build/x new=malloc/mdriver",
+        "SEEDS_BENCH_BUILDS=nolow=-DMM_A=0,-DMM_B=1 plain=-O1")
+    kit.expect(args == ["--seeds", "3-4", "old=build/x", "new=malloc/mdriver",
+                        "nolow=build/mdriver-seeds-nolow",
+                        "plain=build/mdriver-seeds-plain"],
+               "the drivers, then the builds, in order: %r" % args)
+    kit.expect(len(builds) == 2 and
+               "OUT=../build/mdriver-seeds-nolow EXTRA_CFLAGS='-DMM_A=0 "
+               "-DMM_B=1'" in builds[0] and
+               "OUT=../build/mdriver-seeds-plain EXTRA_CFLAGS='-O1'"
+               in builds[1], "one build per NAME=FLAGS: %r" % builds)

@@ -127,6 +127,124 @@ def test_generator_refuses_to_write_an_invalid_trace():
             raise AssertionError("%s was written" % family.__name__)
 
 
+SHAPE_SEEDS = list(range(1, 21)) + [gen_traces.DEFAULT_SEED]
+
+
+def _family_trace(name, seed):
+    family = {n: f for n, f, _ in gen_traces.FAMILIES}[name]
+    return gen_traces.make_trace(name, family, 1, seed, False)
+
+
+def _within_budget(name, seed, trace):
+    """What docs/traces.md asks of a generated trace, on any seed."""
+    s = tracestats.stats(trace)
+    kit.expect(1000 <= s["ops"] <= 20000 and s["live_byte_ops"] < 1e9 and
+               s["peak_live_bytes"] <= 400 * 1024,
+               "%s seed %d: %d ops, -d 2 cost %d, peak live %d" % (
+                   name, seed, s["ops"], s["live_byte_ops"],
+                   s["peak_live_bytes"]))
+    return s
+
+
+def _growing_block_shape(trace):
+    """(start, step, first small size) of a growing-block trace, after
+    checking its shape: one block grows by a constant step; at most 3
+    small blocks live at once."""
+    grower = trace.ops[0].id
+    sizes = [trace.ops[0].size] + [op.size for op in trace.ops
+                                   if op.kind == "r"]
+    kit.expect(all(op.id == grower for op in trace.ops if op.kind == "r"),
+               "only the first block is reallocated")
+    steps = {after - before for before, after in zip(sizes, sizes[1:])}
+    kit.expect(len(steps) == 1 and 16 <= min(steps) <= 256 and
+               256 <= sizes[0] <= 1024, "start %d, steps %s" % (
+                   sizes[0], sorted(steps)[:5]))
+    live, most, small = set(), 0, []
+    for op in trace.ops[1:]:
+        if op.id == grower:
+            continue
+        if op.kind == "a":
+            live.add(op.id)
+            small.append(op.size)
+        elif op.kind == "f":
+            live.remove(op.id)
+        most = max(most, len(live))
+    kit.expect(most <= 3 and 16 <= min(small) and max(small) <= 320,
+               "small blocks: %d live at most, %d .. %d bytes" % (
+                   most, min(small), max(small)))
+    return sizes[0], min(steps), small[0]
+
+
+def test_growing_block_family_over_seeds():
+    """One block grows by realloc among small churn on every seed, sizes
+    drawn per seed, within the size budget; its bound (what an allocator
+    that grows the block in place reaches) is above 99.9%."""
+    shapes = set()
+    for seed in SHAPE_SEEDS:
+        trace = _family_trace("growing-block", seed)
+        s = _within_budget("growing-block", seed, trace)
+        kit.expect(s["bound"] > 0.999, "seed %d: bound %.4f" % (
+            seed, s["bound"]))
+        shapes.add(_growing_block_shape(trace))
+    kit.expect(len(shapes) == len(SHAPE_SEEDS),
+               "sizes must be drawn per seed: %d distinct shapes over %d "
+               "seeds" % (len(shapes), len(SHAPE_SEEDS)))
+
+
+def _binary_shape(trace):
+    """(small, large, larger) of a binary trace, after checking its
+    shape: N small/large pairs, the N large ones freed, N larger ones
+    allocated, everything freed."""
+    ops = trace.ops
+    n = len(ops) // 6
+    kit.expect(len(ops) == 6 * n and n >= 100, "%d ops" % len(ops))
+    small, large = ops[0].size, ops[1].size
+    kit.expect(all(op.kind == "a" and op.size == (small, large)[i % 2]
+                   for i, op in enumerate(ops[:2 * n])),
+               "pairs of %d and %d bytes" % (small, large))
+    larges = {op.id for op in ops[1:2 * n:2]}
+    kit.expect({op.id for op in ops[2 * n:3 * n] if op.kind == "f"} ==
+               larges, "every large block freed, and only those")
+    larger = ops[3 * n].size
+    kit.expect(all(op.kind == "a" and op.size == larger
+                   for op in ops[3 * n:4 * n]) and
+               all(op.kind == "f" for op in ops[4 * n:]),
+               "then %d blocks of %d bytes, then the frees" % (n, larger))
+    kit.expect(8 <= small <= 128 and 4 * small <= large <= 8 * small and
+               16 <= larger - large <= max(16, small) and
+               reptrace.ideal_block(larger) > reptrace.ideal_block(large),
+               "sizes %d %d %d" % (small, large, larger))
+    return small, large, larger
+
+
+def test_binary_family_over_seeds():
+    """Small/large pairs, the large ones freed, larger ones asked for, on
+    every seed, sizes drawn per seed, within the size budget; the bound is
+    that of the small blocks in one run and the larger ones in another,
+    so an allocator that keeps them apart reaches it."""
+    shapes = set()
+    for seed in SHAPE_SEEDS:
+        trace = _family_trace("binary", seed)
+        s = _within_budget("binary", seed, trace)
+        small, large, larger = _binary_shape(trace)
+        n = len(trace.ops) // 6
+        apart = n * (reptrace.ideal_block(small) +
+                     reptrace.ideal_block(larger))
+        kit.expect((s["peak_live_bytes"], s["peak_ideal_heap"]) == (
+            n * (small + larger), apart), "seed %d: the bound's peaks %d / "
+            "%d, expected %d small and larger blocks: %d / %d" % (
+                seed, s["peak_live_bytes"], s["peak_ideal_heap"], n,
+                n * (small + larger), apart))
+        shapes.add((small, large, larger))
+    kit.expect(len(shapes) == len(SHAPE_SEEDS),
+               "sizes must be drawn per seed: %d distinct shapes over %d "
+               "seeds" % (len(shapes), len(SHAPE_SEEDS)))
+    again = _family_trace("binary", 7)
+    kit.expect([o.text() for o in again.ops] ==
+               [o.text() for o in _family_trace("binary", 7).ops],
+               "the same seed must give the same ops")
+
+
 def test_validator_rejects_each_kind_of_malformed_file():
     folder, paths = _write_cases(MALFORMED)
     try:

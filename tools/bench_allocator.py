@@ -35,11 +35,9 @@ VARIANTS = [
     ("best", "-DMM_FIT=MM_FIT_BEST", "the default: bounded best fit"),
     ("first", "-DMM_FIT=MM_FIT_FIRST", "first fit"),
     ("next", "-DMM_FIT=MM_FIT_NEXT", "next fit (roving pointer)"),
-    ("noquick", "-DMM_NO_QUICK", "best fit, no quick lists"),
+    ("noquick", "-DMM_NO_QUICK", "best fit, no quick lists and no runs"),
     ("nocoalesce", "-DMM_NO_COALESCE", "best fit, coalescing off"),
     ("footer", "-DMM_ALLOC_FOOTER", "best fit, footers in allocated blocks"),
-    ("nolowsmall", "-DMM_LOW_SMALL=0",
-     "best fit, small requests not kept low while a block grows"),
 ]
 
 

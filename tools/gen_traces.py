@@ -47,6 +47,7 @@ numbers come from a small integer generator here (splitmix64), not from
 Python's `random`, whose algorithms may change between versions.
 """
 import argparse
+import math
 import os
 import sys
 import zlib
@@ -477,6 +478,80 @@ def family_holes_first(b, rng, short):
         b.free(oid)
 
 
+def _in_units(rng, low, high, unit):
+    """Uniform in low .. high, rounded down to a multiple of unit (at
+    least one unit)."""
+    return max(unit, rng.between(low, high) // unit * unit)
+
+
+def _steps_within(budget, per_square, most):
+    """The largest n <= most with per_square * n * n <= budget: how many
+    steps keep a trace whose live bytes grow linearly with its steps
+    within `budget` bytes of `mdriver -d 2` re-verification (the size
+    budget of docs/traces.md)."""
+    return max(1, min(most, math.isqrt(budget // per_square)))
+
+
+def family_growing_block(b, rng, short):
+    """One growing block among small churn, as in CS:APP's realloc-bal
+    and realloc2-bal: a block starts at 256 .. 1024 bytes and grows by
+    realloc in constant steps of 16 .. 256 bytes; at each step a small
+    block (16 .. 256 bytes, on some seeds up to a quarter more) is
+    allocated and the one of the step before (or two steps before) is
+    freed. Sizes are drawn per seed, in units of 1, 8, 16 or 64 bytes;
+    the steps (up to 4,000) keep the trace in the -d 2 budget. The bound
+    (above 99.9%) is reached only if the growing block ends up where it
+    can grow in place, with the small blocks kept out of its way; else
+    every step copies it and leaves a hole the next copy does not fit."""
+    unit = rng.choice([1, 8, 16, 64])
+    size = _in_units(rng, 256, 1024, unit)
+    step = _in_units(rng, 16, 256, unit)
+    small = _in_units(rng, 16, 256, unit)
+    jitter = rng.choice([0, 0, small // 4])  # the small sizes vary this much
+    lag = rng.choice([1, 1, 2])  # a small block lives this many steps
+    # -d 2 re-verifies about 1.5 * step * steps^2 bytes: at most 4e8
+    steps = 12 if short else _steps_within(8 * 10 ** 8, 3 * step, 4000)
+    grower = b.malloc(size)
+    smalls = [b.malloc(small + rng.below(jitter + 1))]
+    for _ in range(steps):
+        size += step
+        b.realloc(grower, size)
+        smalls.append(b.malloc(small + rng.below(jitter + 1)))
+        if len(smalls) > lag:
+            b.free(smalls.pop(0))
+    b.free_all()
+
+
+def family_binary(b, rng, short):
+    """Small and large blocks alternately, then larger ones, as in CS:APP's
+    binary-bal and binary2-bal: N pairs of a small block (8 .. 128 bytes)
+    and a large one (4 .. 8 times the small), every large block freed
+    (in order, reversed or at random), then N blocks a little larger than
+    the freed ones (by 16 bytes .. the small size), then everything
+    freed. Sizes are drawn per seed, in units of 1, 8 or 16 bytes; N (up
+    to 2,000) keeps the trace in the -d 2 budget. The freed large blocks
+    sit between live small ones and never merge: the bound is reached
+    only if the small blocks were kept apart from the large ones, so that
+    the freed large blocks merge into room for the larger ones."""
+    unit = rng.choice([1, 8, 16])
+    small = _in_units(rng, 8, 128, unit)
+    large = _in_units(rng, 4 * small, 8 * small, unit)
+    larger = large + _in_units(rng, 16, max(16, small), unit)
+    # -d 2 re-verifies about pairs^2 * (4 small + 3 large + 2 delta)
+    # bytes: at most 4e8
+    pairs = 4 if short else _steps_within(
+        4 * 10 ** 8, 4 * small + 3 * large + 2 * (larger - large), 2000)
+    larges = []
+    for _ in range(pairs):
+        b.malloc(small)
+        larges.append(b.malloc(large))
+    _free_in_order(b, rng, larges, rng.choice(["forward", "backward",
+                                                "random"]))
+    for _ in range(pairs):
+        b.malloc(larger)
+    b.free_all()
+
+
 # -------------------------------------------------------------- the set
 
 FAMILIES = [
@@ -494,6 +569,8 @@ FAMILIES = [
     ("stack", family_stack, 1),
     ("pow2", family_pow2, 1),
     ("holes-first", family_holes_first, 1),
+    ("growing-block", family_growing_block, 1),
+    ("binary", family_binary, 1),
 ]
 
 

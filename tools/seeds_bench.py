@@ -4,7 +4,9 @@ per mdriver, with paired differences between drivers (docs/tools.md).
 
 Usage: tools/seeds_bench.py [--seeds 1-20] [--families a,b,...] [--jobs N]
            [--cache DIR] [--out FILE] [NAME=MDRIVER ...]
-       make seeds-bench    -DMM_LOW_SMALL=0 against the default build, seeds 1-20
+       make seeds-bench [SEEDS_BENCH_DRIVERS='NAME=MDRIVER ...']
+                        [SEEDS_BENCH_BUILDS='NAME=FLAG[,FLAG...] ...']
+                           (default: malloc/mdriver alone, seeds 1-20)
 
 The default suite holds one seed (15213) of each generated family, and the
 reference allocator's util/bound on one family moves by several points from
@@ -24,12 +26,17 @@ the seeds are spread over --jobs processes.
 
 The report (markdown, on stdout): per family, util/bound in % for each
 driver, the mean over the seeds with min..max, and its value on seed 15213
-(not in the mean); the mean over the families, per seed, the same way. With
-two or more drivers, one table per driver after the first: per family and
-for the mean of the families, its util/bound minus the first driver's on
-the same seed (points of util/bound), mean and standard error over the
-seeds, and on how many seeds it is better, worse, the same. --out FILE
-also writes the report to FILE, after a preamble with the command line.
+(not in the mean); the mean over the families, per seed, the same way.
+Then the goals of the reference allocator (GOALS below: growing-block mean
+>= 95% and no seed < 90%, binary mean >= 90%, the mean of all the families
+>= 90%, no family's mean < 70%), one column per driver, each met or NOT
+met with its figure (a goal on a family left out by --families, or on all
+the families when some are left out, is "not measured"). With two or more
+drivers, one table per driver after the first: per family and for the
+mean of the families, its util/bound minus the first driver's on the same
+seed (points of util/bound), mean and standard error over the seeds, and
+on how many seeds it is better, worse, the same. --out FILE also writes
+the report to FILE, after a preamble with the command line.
 
 Exit status: 0 done; 1 a driver failed (a trace invalid, or no -j JSON) or
 the generator failed; 2 bad usage (--seeds, --families, a driver that is
@@ -67,6 +74,20 @@ DEFAULT_DRIVER = "default=" + os.path.relpath(
 MAX_SEED = (1 << 32) - 1  # gen_traces.seed_for shifts the seed by 32 bits
 MAX_SEEDS = 10000
 SAME = 1e-12  # two util/bound closer than this are the same
+ALL = None  # a goal on every family
+
+# The reference allocator's goals over the seeds (issue 8; docs/tools.md
+# explains the block): (what, the family or ALL, the kind, the threshold).
+# "mean": the mean over the seeds of the family (of the mean of the
+# families, for ALL); "seeds": every seed of the family; "families": the
+# mean of every family.
+GOALS = [
+    ("growing-block: mean >= 95%", "growing-block", "mean", 0.95),
+    ("growing-block: no seed < 90%", "growing-block", "seeds", 0.90),
+    ("binary: mean >= 90%", "binary", "mean", 0.90),
+    ("mean of all the families >= 90%", ALL, "mean", 0.90),
+    ("no family's mean < 70%", ALL, "families", 0.70),
+]
 
 
 class Failure(Exception):
@@ -131,7 +152,7 @@ def parse_drivers(specs):
         name, eq, path = spec.partition("=")
         if not eq or not re.fullmatch(r"[\w.+-]+", name) or not path:
             raise Failure("bad driver '%s': expected NAME=MDRIVER (e.g. "
-                          "nolowsmall=build/mdriver-nolowsmall)" % spec, 2)
+                          "mine=build/mdriver-mine)" % spec, 2)
         if name in [n for n, _ in drivers]:
             raise Failure("driver name '%s' given twice: expected one "
                           "NAME=MDRIVER per name" % name, 2)
@@ -388,6 +409,7 @@ def report(drivers, seeds, families, ratios, suite=None):
             if suite:
                 row.append(pct(at_suite[n]))
         lines.append("| " + " | ".join(row) + " |")
+    lines += goals_table(names, seeds, families, ratios)
     base = names[0]
     for n in names[1:]:
         lines += ["", "## %s - %s, paired by seed (points of util/bound)"
@@ -423,6 +445,63 @@ def report(drivers, seeds, families, ratios, suite=None):
                       "; on the suite's seed %d: %s" % (
                           SUITE_SEED, pts(suite_means[n] - suite_means[base]))
                       if suite else "")]
+    return lines
+
+
+def goal(kind, family, threshold, per_seed, seeds, families):
+    """One goal for one driver: (met, what was measured). per_seed:
+    {seed: {family: util/bound}}. met is None when the goal needs a family
+    (or every family) that was not measured."""
+    if family is ALL and len(families) < len(FAMILIES):
+        return None, "not measured: %d of the %d families" % (
+            len(families), len(FAMILIES))
+    if family is not ALL and family not in families:
+        return None, "not measured: no %s in --families" % family
+    if kind == "families":
+        means = {f: spread([per_seed[s][f] for s in seeds])[0]
+                 for f in families}
+        low = sorted((m, f) for f, m in means.items() if m < threshold)
+        if not low:
+            m, f = min((m, f) for f, m in means.items())
+            return True, "met: the lowest is %s, %.2f%%" % (f, 100 * m)
+        return False, "NOT met: " + ", ".join("%s %.2f%%" % (f, 100 * m)
+                                              for m, f in low)
+    if family is ALL:
+        values = mean_of_families(per_seed, families)
+    else:
+        values = {s: per_seed[s][family] for s in seeds}
+    if kind == "seeds":
+        worst = min(seeds, key=lambda s: values[s])
+        met = values[worst] >= threshold
+        return met, "%s: the lowest is %.2f%% (seed %d)" % (
+            "met" if met else "NOT met", 100 * values[worst], worst)
+    mean = spread([values[s] for s in seeds])[0]
+    met = mean >= threshold
+    return met, "%s: %.2f%%" % ("met" if met else "NOT met", 100 * mean)
+
+
+def goals_table(names, seeds, families, ratios):
+    """The goals block: one row per goal, one column per driver, and a
+    line that counts the goals each driver meets."""
+    lines = ["", "## Goals over seeds %s" % seeds_text(seeds), "",
+             "The reference allocator's goals (docs/tools.md), in % of "
+             "the bound: a mean is over the seeds (for all the families: of "
+             "the per-seed mean of the families, the last row above); "
+             "\"no seed\" holds for every seed. Compared unrounded, shown "
+             "to two decimals.", "",
+             "| goal | " + " | ".join(names) + " |",
+             "|---|" + "---|" * len(names)]
+    met = {n: 0 for n in names}
+    for label, family, kind, threshold in GOALS:
+        cells = []
+        for n in names:
+            ok, text = goal(kind, family, threshold, ratios[n], seeds,
+                            families)
+            met[n] += ok is True
+            cells.append(text)
+        lines.append("| %s | %s |" % (label, " | ".join(cells)))
+    lines += ["", "- Goals met: " + "; ".join(
+        "%s %d of %d" % (n, met[n], len(GOALS)) for n in names) + "."]
     return lines
 
 

@@ -11,90 +11,153 @@
  * corruption to be reported with its invariant's number, and `none` to be
  * silent and true.
  *
- * It includes mm.c itself to reach the static helpers and the free lists.
+ * It includes mm.c itself to reach the static helpers, the heap struct and
+ * the free lists.
  */
 #include "../../malloc/mm.c"
 
 /* The heap every corruption starts from (block sizes in parentheses):
- *   a[0..3]  40-byte payloads (48): a[1], a[3] freed, same list (a[3] first)
+ *   region 0, grown at the heap's own break:
+ *   a[0..3]  40-byte payloads (48): a[1], a[3] freed
  *   a[4..7]   8-byte payloads (16): a[5] freed, a free mini block
  *   a[8..11] 300-byte payloads (320): a[9] freed
- *   (the quick lists are flushed: the blocks above are truly free)
  *   a[12]     8-byte payload (16), then freed: cached in quick list 0
  *   a[13]    40-byte payload (48), then freed: cached in quick list 2
- *   a[14]    the last block before the epilogue, allocated
+ *   a[14]    64-byte payload (80), allocated
+ *   region 1, made after someone else moved the break (mem_sbrk(16)):
+ *   a[15]  1000-byte payload (1008), its first block
+ *   a[16]   200-byte payload (208), the region grown at the break
+ * The frees of a[1], a[3], a[5], a[9] are flushed with every cached block
+ * (freed, or fresh from a run) before a[12] and a[13] are freed: the first
+ * are truly free, a[1] and a[3] share one list (a[3] first).
  */
-enum { NBLOCKS = 15, LAST = NBLOCKS - 1 };
+enum { NBLOCKS = 17, LAST0 = 14, FIRST1 = 15, LAST = NBLOCKS - 1 };
 static block_t *blk[NBLOCKS];
+
+/* mm_malloc, then every run's unused blocks freed: the blocks of the heap
+ * below follow each other in the order they were asked for. */
+static void *must_malloc(size_t size)
+{
+    void *p = mm_malloc(size);
+    if (p == NULL) {
+        printf("corrupt: mm_malloc failed\n");
+        exit(2);
+    }
+    flush_quick(heap, /*fresh_too=*/true);
+    return p;
+}
 
 static void build_heap(void)
 {
-    static const size_t sizes[NBLOCKS] = {40,  40,  40,  40,  8, 8,  8, 8,
-                                          300, 300, 300, 300, 8, 40, 64};
+    static const size_t sizes[FIRST1] = {40,  40,  40,  40,  8, 8,  8, 8,
+                                         300, 300, 300, 300, 8, 40, 64};
     void *p[NBLOCKS];
-    for (int i = 0; i < NBLOCKS; i++) {
-        p[i] = mm_malloc(sizes[i]);
-        if (p[i] == NULL) {
-            printf("corrupt: mm_malloc failed\n");
-            exit(2);
-        }
-        blk[i] = payload_to_header(p[i]);
-    }
+    for (int i = 0; i < FIRST1; i++)
+        p[i] = must_malloc(sizes[i]);
+    if (mem_sbrk(ALIGNMENT) == (void *)-1) /* the break moves under us */
+        exit(2);
+    p[FIRST1] = must_malloc(1000);
+    p[LAST] = must_malloc(200);
     mm_free(p[1]);
     mm_free(p[3]);
     mm_free(p[5]);
     mm_free(p[9]);
-    flush_quick();
+    flush_quick(heap, /*fresh_too=*/true);
     mm_free(p[12]);
     mm_free(p[13]);
+    for (int i = 0; i < NBLOCKS; i++)
+        blk[i] = payload_to_header(p[i]);
 }
 
 /* A 16-byte aligned address that is not in the heap. */
 static unsigned char outside[32] __attribute__((aligned(16)));
 
-static void set_header(block_t *b, word_t h)
+static void set_header(block_t *b, word_t w)
 {
-    b->header = h;
+    b->header = w;
 }
 
 /* The head and second node of b's free list (a[1] and a[3] share one). */
 static block_t *list_head(block_t *b)
 {
-    return from_offset(free_heads[size_class(get_size(b))]);
+    return from_offset(heap, heap->free_heads[size_class(get_size(b))]);
 }
 
 static block_t *list_second(block_t *b)
 {
-    return from_offset(list_head(b)->links.next);
+    return from_offset(heap, list_head(b)->links.next);
 }
 
-static bool corrupt(const char *name)
+static region_t *first_region(void)
 {
-    if (strcmp(name, "none") == 0)
-        return true;
+    return region_at(heap, heap->first_region);
+}
+
+static region_t *last_region(void)
+{
+    return region_at(heap, heap->last_region);
+}
+
+/* The corruptions of one block's header, by name. */
+static bool corrupt_header(const char *name)
+{
     if (strcmp(name, "footer") == 0) /* 1 */
         *header_to_footer(blk[1]) += ALIGNMENT;
-    else if (strcmp(name, "alignment") == 0) /* 2: the base decides it */
-        heap_base += WSIZE;
+    else if (strcmp(name, "alignment") == 0) /* 2: the heap struct moves */
+        heap = (heap_t *)((char *)heap + WSIZE);
     else if (strcmp(name, "size-odd") == 0) /* 3: size 56 written raw */
         set_header(blk[0], blk[0]->header + WSIZE);
     else if (strcmp(name, "size") == 0) /* 3 */
         set_header(blk[2], blk[2]->header & ~SIZE_MASK);
-    else if (strcmp(name, "tiling") == 0) /* 4 */
-        set_header(blk[LAST], blk[LAST]->header + 2 * ALIGNMENT);
-    else if (strcmp(name, "prologue") == 0) /* 4 */
-        *(word_t *)heap_base = pack(ALIGNMENT, true, true, false);
-    else if (strcmp(name, "epilogue") == 0) /* 5 */
-        set_header(epilogue, pack(ALIGNMENT, false, true, false));
+    else if (strcmp(name, "tiling") == 0) /* 4: past region 0's end fence */
+        set_header(blk[LAST0], blk[LAST0]->header +
+                                   ((char *)region_end_fence(first_region()) -
+                                    (char *)blk[LAST0]));
+    else if (strcmp(name, "tiling-region1") == 0) /* 4 */
+        set_header(blk[FIRST1], blk[FIRST1]->header + 2 * ALIGNMENT);
     else if (strcmp(name, "prev-alloc") == 0) /* 6 */
         set_header(blk[8], blk[8]->header & ~PREV_ALLOC_BIT);
+    else if (strcmp(name, "prev-alloc-region1") == 0) /* 6 */
+        set_header(blk[LAST], blk[LAST]->header & ~PREV_ALLOC_BIT);
     else if (strcmp(name, "prev-mini") == 0) /* 6 */
         set_header(blk[6], blk[6]->header & ~PREV_MINI_BIT);
-    else if (strcmp(name, "adjacent-free") == 0) { /* 7 */
-        write_block(blk[4], MIN_BLOCK, false, get_prev_alloc(blk[4]),
+    else if (strcmp(name, "bit-47") == 0) /* 14 */
+        set_header(blk[2], blk[2]->header | ZERO_BIT);
+    else if (strcmp(name, "owner") == 0) /* 14 */
+        set_header(blk[FIRST1], blk[FIRST1]->header | owner_bits(3));
+    else
+        return false;
+    return true;
+}
+
+/* The corruptions of a region's descriptor or fences, by name. */
+static bool corrupt_region(const char *name)
+{
+    if (strcmp(name, "start-fence") == 0) /* 5 */
+        first_region()->start_fence = pack(ALIGNMENT, ALLOC_BIT, 0, 0);
+    else if (strcmp(name, "end-fence") == 0) /* 5 */
+        set_header(heap->tail, pack(ALIGNMENT, 0, 0, 0));
+    else if (strcmp(name, "end-fence-region0") == 0) /* 5 */
+        set_header(region_end_fence(first_region()), pack(ALIGNMENT, 0, 0, 0));
+    else if (strcmp(name, "region-units") == 0) /* 5 */
+        last_region()->units -= 1;
+    else if (strcmp(name, "region-order") == 0) /* 5: region 1 links back */
+        last_region()->next = heap->first_region;
+    else if (strcmp(name, "region-count") == 0) /* 5 */
+        heap->regions++;
+    else
+        return false;
+    return true;
+}
+
+/* The corruptions of the free and quick lists, by name. */
+static bool corrupt_lists(const char *name)
+{
+    if (strcmp(name, "adjacent-free") == 0) { /* 7 */
+        write_block(heap, blk[4], MIN_BLOCK, false, get_prev_alloc(blk[4]),
                     get_prev_mini(blk[4]));
         sync_next(blk[4]);
-        insert_free(blk[4]);
+        insert_free(heap, blk[4]);
     } else if (strcmp(name, "node-outside") == 0) /* 8 */
         blk[1]->links.next = UINT32_MAX - 1;
     else if (strcmp(name, "node-allocated") == 0) { /* 8 */
@@ -103,27 +166,35 @@ static bool corrupt(const char *name)
     } else if (strcmp(name, "prev-link") == 0) /* 9 */
         list_second(blk[1])->links.prev = 0;
     else if (strcmp(name, "cycle") == 0) /* 10: the tail points to the head */
-        list_second(blk[1])->links.next = to_offset(list_head(blk[1]));
+        list_second(blk[1])->links.next = to_offset(heap, list_head(blk[1]));
     else if (strcmp(name, "wrong-class") == 0) { /* 11 */
-        remove_free(blk[9]);
-        push_free(blk[9], 0);
+        remove_free(heap, blk[9]);
+        push_free(heap, blk[9], 0);
     } else if (strcmp(name, "class-bitmap") == 0) /* 11 */
-        nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
+        heap->nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
     else if (strcmp(name, "class-field") == 0) /* 11: header names class 0 */
         rewrite_header(blk[9], blk[9]->header & ~CLASS_MASK); /* + footer */
     else if (strcmp(name, "class-field-allocated") == 0)      /* 11 */
-        set_header(blk[0], blk[0]->header | class_bits(2));
+        set_header(blk[0], blk[0]->header | ((word_t)2 << CLASS_SHIFT));
     else if (strcmp(name, "unlisted") == 0) /* 12 */
-        remove_free(blk[9]);
-    else if (strcmp(name, "quick-size") == 0) { /* 13 */
-        quick_heads[0] = to_offset(blk[13]);
-        quick_heads[2] = to_offset(blk[12]);
+        remove_free(heap, blk[9]);
+    else
+        return false;
+    return true;
+}
+
+/* The corruptions of the quick lists, and the bad frees, by name. */
+static bool corrupt_quick(const char *name)
+{
+    if (strcmp(name, "quick-size") == 0) { /* 13 */
+        heap->quick_heads[0] = to_offset(heap, blk[13]);
+        heap->quick_heads[2] = to_offset(heap, blk[12]);
     } else if (strcmp(name, "quick-unmarked") == 0) /* 13 */
         set_header(blk[12], blk[12]->header & ~QUICK_BIT);
     else if (strcmp(name, "quick-stray") == 0) /* 13 */
         set_header(blk[0], blk[0]->header | QUICK_BIT);
     else if (strcmp(name, "quick-cycle") == 0) /* 10 */
-        blk[12]->links.next = to_offset(blk[12]);
+        blk[12]->links.next = to_offset(heap, blk[12]);
     else if (strcmp(name, "double-free-quick") == 0) /* mm_free must abort */
         mm_free(header_to_payload(blk[12]));
     else if (strcmp(name, "double-free") == 0) { /* mm_free must abort */
@@ -133,9 +204,18 @@ static bool corrupt(const char *name)
         mm_free(blk[0]->payload + WSIZE);
     else if (strcmp(name, "free-outside") == 0)
         mm_free(outside);
-    else
+    else if (strcmp(name, "free-foreign-owner") == 0) { /* must abort */
+        set_header(blk[2], blk[2]->header | owner_bits(3));
+        mm_free(header_to_payload(blk[2]));
+    } else
         return false;
     return true;
+}
+
+static bool corrupt(const char *name)
+{
+    return strcmp(name, "none") == 0 || corrupt_header(name) ||
+           corrupt_region(name) || corrupt_lists(name) || corrupt_quick(name);
 }
 
 int main(int argc, char **argv)

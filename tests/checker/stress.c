@@ -1,15 +1,17 @@
 /*
  * stress.c - randomized stress test of an allocator (mm.c + memlib.c).
  *
- * Usage: stress SEED [OPS] [SLOTS]
+ * Usage: stress SEED [OPS] [SLOTS] [FOREIGN]
  * Runs OPS random malloc/calloc/realloc/free operations over SLOTS live
- * slots with a mix of tiny, small, medium and large sizes. Every payload is
- * filled with a pattern derived from its slot and checked before it is
- * freed or reallocated (realloc must keep the old prefix); calloc must
- * return zeros; payloads must be 16-byte aligned, inside the heap and never
- * overlap another live block. mm_checkheap runs after every operation.
- * Prints one line "stress: seed S: N ops ok" and exits 0, or prints what
- * failed and exits 1.
+ * slots with a mix of tiny, small, medium and large sizes. With FOREIGN
+ * > 0, every FOREIGN ops the harness itself moves the heap's break by 8
+ * or 16 bytes (as another user of memlib would), so the allocator must
+ * make new regions, some at a break that is not 16-byte aligned. Every payload
+ * is filled with a pattern derived from its slot and checked before it is freed
+ * or reallocated (realloc must keep the old prefix); calloc must return zeros;
+ * payloads must be 16-byte aligned, inside the heap and never overlap another
+ * live block. mm_checkheap runs after every operation. Prints one line "stress:
+ * seed S: N ops ok" and exits 0, or prints what failed and exits 1.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -169,13 +171,14 @@ static void run_op(int nslots)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: stress SEED [OPS] [SLOTS]\n");
+    if (argc < 2 || argc > 5) {
+        fprintf(stderr, "usage: stress SEED [OPS] [SLOTS] [FOREIGN]\n");
         return 2;
     }
     unsigned long seed = strtoul(argv[1], NULL, 10);
     long ops = argc > 2 ? atol(argv[2]) : DEFAULT_OPS;
     int nslots = argc > 3 ? atoi(argv[3]) : DEFAULT_SLOTS;
+    long foreign = argc > 4 ? atol(argv[4]) : 0;
     if (ops <= 0 || nslots <= 0 || nslots > MAX_SLOTS) {
         fprintf(stderr, "stress: OPS must be > 0 and SLOTS in 1..%d\n",
                 MAX_SLOTS);
@@ -187,8 +190,12 @@ int main(int argc, char **argv)
     if (mm_malloc(0) != NULL || mm_calloc(SIZE_MAX / 2, 4) != NULL)
         fail("malloc(0) or overflowing calloc did not return NULL", -1);
     mm_free(NULL);
-    for (op_index = 0; op_index < ops; op_index++)
+    for (op_index = 0; op_index < ops; op_index++) {
         run_op(nslots);
+        if (foreign > 0 && op_index % foreign == foreign - 1 &&
+            mem_sbrk(op_index / foreign % 2 ? 8 : 16) == (void *)-1)
+            fail("the harness's own mem_sbrk failed", -1);
+    }
     for (int k = 0; k < nslots; k++)
         if (slots[k].p != NULL)
             do_free(k);
