@@ -7,6 +7,7 @@
  *   driver_run.c      one child process per trace: replays, timing, reports
  *   driver_report.c   ERROR reports, the score table, JSON
  *   driver_hint.c     the size-bug hint: a payload over another's header?
+ *   driver_heapmap.c  --heap-map's HTML, the helpers of tools/mm-gdb.py
  *
  * A parsed trace is an array of ops; every op remembers its line so that
  * an error names the line of the trace that caused it.
@@ -108,7 +109,13 @@ typedef enum {
     PHASE_OVERHEAD
 } run_phase;
 
-typedef enum { WHERE_OP, WHERE_INIT, WHERE_CHECKHEAP, WHERE_DRIVER } run_where;
+typedef enum {
+    WHERE_OP,
+    WHERE_INIT,
+    WHERE_CHECKHEAP,
+    WHERE_DRIVER,
+    WHERE_HEAP_WALK /* the last: driver_run.c checks the range */
+} run_where;
 
 typedef struct {
     volatile int64_t op_index; /* op about to run or just run; -1: mm_init */
@@ -157,17 +164,18 @@ typedef struct {
 } score_ramp;
 
 typedef struct {
-    int debug;        /* -d */
-    double timeout;   /* -s, seconds; 0: none */
-    size_t max_heap;  /* -m */
-    bool timing;      /* not -n */
-    bool glibc_rows;  /* -l */
-    int verbose;      /* -v: 1, -V: 2 */
-    bool grade;       /* -g */
-    const char *json; /* -j */
-    bool overhead;    /* --overhead */
-    score_ramp ramp;  /* --score */
-    bool stop_first;  /* -x: stop at the first failing trace */
+    int debug;            /* -d */
+    double timeout;       /* -s, seconds; 0: none */
+    size_t max_heap;      /* -m */
+    bool timing;          /* not -n */
+    bool glibc_rows;      /* -l */
+    int verbose;          /* -v: 1, -V: 2 */
+    bool grade;           /* -g */
+    const char *json;     /* -j */
+    bool overhead;        /* --overhead */
+    score_ramp ramp;      /* --score */
+    bool stop_first;      /* -x: stop at the first failing trace */
+    const char *heap_map; /* --heap-map */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */
 } driver_opts;
@@ -186,6 +194,11 @@ bool engine_replay(engine *e, const trace_t *t, int debug,
 uint64_t engine_max_live(const engine *e);
 /* The ids live at the end of the last replay. */
 const int32_t *engine_live_ids(const engine *e, uint32_t *n);
+/* A live id's payload: address, bytes, and the line that allocated it. */
+void engine_payload(const engine *e, int32_t id, uintptr_t *start,
+                    uint32_t *size, uint32_t *line);
+/* Bytes of live payload now. */
+uint64_t engine_live_bytes(const engine *e);
 
 /* Sets r's error fields; every error of the engine goes through here. */
 void result_fail(trace_result *r, error_kind kind, int64_t op_index,
@@ -217,6 +230,17 @@ void report_grade(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o);
 void report_overhead(FILE *out, const trace_t *ts, const trace_result *rs,
                      int n);
+
+/* Heap pictures (driver_heapmap.c): the parent maps the frames once and
+ * empties them before each trace; the engine calls heapmap_after_op after
+ * mm_init (op -1) and after every op (ok: the op passed its checks). */
+bool heapmap_setup(void);
+void heapmap_begin(void);
+void heapmap_after_op(const engine *e, const trace_t *t,
+                      volatile child_status *st, int64_t op, bool ok);
+/* Writes the HTML of one trace; false (with an ERROR line) on failure. */
+bool heapmap_write(const char *path, const trace_t *t, const trace_result *r,
+                   FILE *report);
 
 /* The index and its parts (driver_report.c). */
 typedef struct {

@@ -307,6 +307,20 @@ const int32_t *engine_live_ids(const engine *e, uint32_t *n)
     return e->live;
 }
 
+void engine_payload(const engine *e, int32_t id, uintptr_t *start,
+                    uint32_t *size, uint32_t *line)
+{
+    const block_rec *b = &e->b[id];
+    *start = b->start;
+    *size = b->size;
+    *line = b->line;
+}
+
+uint64_t engine_live_bytes(const engine *e)
+{
+    return e->live_bytes;
+}
+
 static void engine_reset(engine *e)
 {
     for (uint32_t i = 0; i < e->nlive; i++) { /* O(live), not O(ids) */
@@ -600,15 +614,18 @@ bool engine_replay(engine *e, const trace_t *t, int debug,
     e->st = st;
     e->addr_log = addr_log;
     engine_reset(e);
-    if (!start_replay(e, t, debug))
+    bool ok = start_replay(e, t, debug);
+    heapmap_after_op(e, t, st, -1, ok);
+    if (!ok)
         return false;
     for (uint32_t i = 0; i < t->nops; i++) {
         e->op_index = i;
         e->line = t->ops[i].line;
         st->op_index = i;
-        if (!apply_op(e, &t->ops[i]))
-            return false;
-        if (debug >= 2 && (!run_checkheap(e) || !verify_all(e)))
+        ok = apply_op(e, &t->ops[i]) &&
+             (debug < 2 || (run_checkheap(e) && verify_all(e)));
+        heapmap_after_op(e, t, st, i, ok);
+        if (!ok)
             return false;
     }
     if (debug == 1 && !run_checkheap(e))

@@ -62,6 +62,8 @@ static const char *call_name(const trace_t *t, const trace_result *r)
         return "an unknown mm function";
     if (r->where == WHERE_INIT || r->op_index < 0)
         return "mm_init";
+    if (r->where == WHERE_HEAP_WALK)
+        return "mm_heap_walk";
     return CALLS[t->ops[r->op_index].kind % 4];
 }
 

@@ -80,7 +80,7 @@ child_status status_snapshot(const volatile child_status *st, const trace_t *t)
         s.phase = PHASE_REPLAY1;
     if (s.pipe_lost_phase < PHASE_REPLAY1 || s.pipe_lost_phase > PHASE_OVERHEAD)
         s.pipe_lost_phase = PHASE_REPLAY1;
-    if (s.where < WHERE_OP || s.where > WHERE_DRIVER)
+    if (s.where < WHERE_OP || s.where > WHERE_HEAP_WALK)
         s.where = WHERE_OP;
     return s;
 }
@@ -94,7 +94,7 @@ void result_fail(trace_result *r, error_kind kind, int64_t op_index,
     r->kind = kind;
     r->op_index = op_index;
     r->phase = phase >= PHASE_REPLAY1 && phase <= PHASE_OVERHEAD ? phase : 0;
-    r->where = where >= WHERE_OP && where <= WHERE_DRIVER ? where : 0;
+    r->where = where >= WHERE_OP && where <= WHERE_HEAP_WALK ? where : 0;
     va_start(ap, fmt);
     vsnprintf(r->details, sizeof r->details, fmt, ap);
     va_end(ap);
@@ -638,7 +638,7 @@ static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
     bool ok = r->kind >= KIND_NONE && r->kind < KIND_COUNT &&
               r->op_index >= -1 && r->op_index < (int64_t)t->nops &&
               r->phase >= PHASE_REPLAY1 && r->phase <= PHASE_OVERHEAD &&
-              r->where >= WHERE_OP && r->where <= WHERE_DRIVER &&
+              r->where >= WHERE_OP && r->where <= WHERE_HEAP_WALK &&
               finite_nonneg(r->util) && r->util <= 1 &&
               finite_nonneg(r->secs) && finite_nonneg(r->glibc_secs) &&
               finite_nonneg(r->checked_secs) && r->samples >= 0 &&

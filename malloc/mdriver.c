@@ -28,6 +28,7 @@ enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 static const char USAGE[] =
     "Usage: mdriver [-hlnvVgx] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
     "               [-m BYTES] [-j FILE] [--score SPEC] [--overhead]\n"
+    "               [--heap-map FILE]\n"
     "  -f FILE   replay this trace (the path as given, else <trace "
     "dir>/FILE);\n"
     "            may be repeated; default: the names in <trace dir>/suite.txt\n"
@@ -49,6 +50,8 @@ static const char USAGE[] =
     "            kit's shape), or UMIN,UMAX,TMIN,TMAX (util and throughput\n"
     "            ratio to glibc: no credit below MIN, full from MAX on)\n"
     "  --overhead  measure the checking overhead (checked / unchecked time)\n"
+    "  --heap-map FILE  draw the heap of one trace over time into FILE, one\n"
+    "            self-contained HTML page (docs/driver.md)\n"
     "  -h        this help\n"
     "Exit status: 0 all traces valid, 1 a trace failed, 2 bad usage or a\n"
     "malformed trace.\n";
@@ -171,6 +174,9 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
     case 'x':
         o->stop_first = true;
         return -1;
+    case 'H':
+        o->heap_map = arg;
+        return -1;
     case 'h':
         fputs(USAGE, stdout);
         return EXIT_VALID;
@@ -184,12 +190,15 @@ static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
     static const struct option LONG[] = {
         {"overhead", no_argument, NULL, 'O'},
         {"score", required_argument, NULL, 'S'},
+        {"heap-map", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:lnvVgxh", LONG, NULL)) !=
            -1) {
+        if (c == ':' && optopt == 'H')
+            return usage_error("option --heap-map needs a FILE");
         if (c == ':')
             return usage_error("option -%c needs an argument", optopt);
         if (c == '?')
@@ -318,8 +327,10 @@ static int run_all(const trace_t *ts, int n, const driver_opts *o)
 {
     trace_result *rs = calloc((size_t)n + 1, sizeof *rs);
     int failed = 0, child_exit = 0, all = n;
-    if (rs == NULL || !mem_init() || !run_setup())
+    if (rs == NULL || !mem_init() || !run_setup() ||
+        (o->heap_map && !heapmap_setup()))
         return EXIT_USAGE;
+    bool map_ok = true;
     for (int i = 0; i < n; i++) {
         if (o->stop_first && failed > 0) {
             fprintf(o->report,
@@ -333,7 +344,10 @@ static int run_all(const trace_t *ts, int n, const driver_opts *o)
             fprintf(o->report, "trace %s: %u ops, %u ids, weight %d\n",
                     ts[i].name, (unsigned)ts[i].nops, (unsigned)ts[i].ids,
                     ts[i].weight);
+        heapmap_begin();
         run_trace(&ts[i], o, &rs[i]);
+        if (o->heap_map)
+            map_ok = heapmap_write(o->heap_map, &ts[i], &rs[i], o->report);
         failed += rs[i].kind != KIND_NONE;
         child_exit = rs[i].child_exit ? rs[i].child_exit : child_exit;
     }
@@ -350,7 +364,7 @@ static int run_all(const trace_t *ts, int n, const driver_opts *o)
     mem_deinit();
     if (child_exit != 0)
         return child_exit;
-    return !json_ok ? EXIT_USAGE : failed ? EXIT_FAILED : EXIT_VALID;
+    return !json_ok || !map_ok ? EXIT_USAGE : failed ? EXIT_FAILED : EXIT_VALID;
 }
 
 int main(int argc, char **argv)
@@ -377,6 +391,10 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (o.heap_map && l.n != 1)
+        return usage_error("--heap-map draws one trace: give exactly one -f "
+                           "(not %d traces)",
+                           l.n);
     /* Every path frees what it loaded: under ASan, LeakSanitizer would
      * otherwise turn a malformed trace's exit status 2 into 1. */
     trace_t *ts = calloc((size_t)l.n + 1, sizeof *ts);

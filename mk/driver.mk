@@ -7,7 +7,8 @@
 #                    under ASan+UBSan, as `make mdriver-debug` builds)
 #   make bench       runs bench-driver: the checking overhead (docs/bench-driver.md)
 
-DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report driver_hint memlib
+DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report driver_hint \
+                    driver_heapmap memlib
 DRIVER_OBJS := $(DRIVER_SRC_NAMES:%=build/driver-obj/%.o)
 DRIVER_HDRS := $(wildcard malloc/*.h)
 DRIVER_TEST_CFLAGS := -Imalloc -std=gnu99 -Wall -Wextra -Werror -O2 -g
