@@ -669,8 +669,10 @@ static void list_block(const mm_block_info *b, void *arg)
         (listing.addr < start || listing.addr >= start + size))
         return;
     listing.shown++;
-    fprintf(listing.f, "  %p %10llu  %-9s  list %-3d", (void *)start,
-            (unsigned long long)size, KIND_TEXT[b->kind], clamp_list(b->list));
+    int list = clamp_list(b->list);
+    fprintf(listing.f, "  %p %10llu  %-9s", (void *)start,
+            (unsigned long long)size, KIND_TEXT[b->kind]);
+    fprintf(listing.f, list < 0 ? "  -   " : "  %-4d", list);
     print_payload(listing.f,
                   b->kind == MM_BLOCK_ALLOCATED ? payload_in(start, size) : -1);
     fputc('\n', listing.f);
@@ -702,7 +704,8 @@ static void list_payloads(FILE *f, uintptr_t addr)
         if (addr != 0 && (addr < p || addr >= p + (size ? size : 1)))
             continue;
         listing.shown++;
-        fprintf(f, "  %p %10u  payload  ", (void *)p, (unsigned)size);
+        fprintf(f, "  %p %10u  %-9s  -   ", (void *)p, (unsigned)size,
+                "payload");
         print_payload(f, ids[i]);
         fputc('\n', f);
     }
@@ -722,12 +725,11 @@ static void listing_header(FILE *f)
                 (unsigned)cur_trace->ops[next].line, text);
     else
         fprintf(f, "after the last op\n");
-    if (mm_heap_walk)
-        fprintf(f, "  address          size      kind       list\n");
-    else
+    if (!mm_heap_walk)
         fprintf(f, "mm.c defines no mm_heap_walk: the driver's view, the live "
                    "payloads only (the bytes between them are headers, "
                    "padding or free space)\n");
+    fprintf(f, "  %-14s %10s  %-9s  %s\n", "address", "size", "kind", "list");
 }
 
 /*

@@ -6,7 +6,9 @@
 set -eu
 need=(gcc:gcc make:make python3:python3)
 if [ "${1:-}" = "--test" ]; then
-  need+=(clang:clang clang-format:clang-format valgrind:valgrind gdb:gdb)
+  # chromium: headless, for the browser test of mdriver --heap-map.
+  need+=(clang:clang clang-format:clang-format valgrind:valgrind gdb:gdb
+         chromium:chromium)
 fi
 missing=()
 for pair in "${need[@]}"; do
