@@ -5,7 +5,7 @@ screenshot that is not blank).
 
 build/broken/mdriver-walk is the base allocator with mm_heap_walk
 (tests/broken/walk.c); mdriver-ok has no walk; mdriver-badwalk reports
-nonsense blocks; mdriver-segv and mdriver-overlap fail on line 8.
+nonsense blocks, mdriver-crashwalk's crashes; mdriver-segv and mdriver-overlap fail on line 8.
 """
 import json
 import os
@@ -96,6 +96,15 @@ def test_heap_map_keeps_the_frames_of_a_crashed_replay():
                and "SIGSEGV" in err["details"], "the failing op: %r" % err)
     kit.expect([f["op"] for f in d["frames"]] == [-1, 0, 1],
                "the frames up to the crash reach the parent: %r" % d["frames"])
+
+
+def test_heap_map_names_a_crash_in_the_walk():
+    proc, d, _ = heap_map(broken("crashwalk"), TRACE)
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 1 and 'line 6, op "a 1 32"]: crashed' in out
+               and "in mm_heap_walk" in out, "the walk's crash is named", proc)
+    kit.expect([f["op"] for f in d["frames"]] == [-1, 0],
+               "the frames before the crash: %r" % d["frames"])
 
 
 def test_heap_map_marks_the_op_the_engine_failed():
