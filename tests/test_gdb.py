@@ -13,7 +13,7 @@ import shutil
 
 import kit
 from test_driver import BROKEN_TRACE, broken
-from test_heapmap import MDRIVER, TRACE, reference_has_hook
+from test_heapmap import MDRIVER, TRACE, reference_has_hook, run_in_group
 
 SCRIPT = os.path.join(kit.TOOLS, "mm-gdb.py")
 
@@ -28,10 +28,10 @@ def gdb(binary, trace_text, *commands, trace_args=None):
     for c in list(commands) + ["kill"]:
         cmd += ["-ex", c]
     cmd += ["--args", binary, "-t", kit.TRACES, "-n", "-s", "0"] + args
-    proc = kit.run(cmd, timeout=120)
-    out = kit.output(proc)
-    kit.expect("Python Exception" not in out and "Error occurred" not in out,
-               "mm-gdb.py raised", proc)
+    status, out = run_in_group(cmd)
+    kit.expect(status == 0 and "Python Exception" not in out and
+               "Error occurred" not in out, "gdb or mm-gdb.py failed (%d):\n%s"
+               % (status, out[-3000:]))
     return out
 
 

@@ -186,28 +186,39 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-breakpad", "--window-size=1100,1000"]
 
 
-def chromium(url, *args):
-    """Runs headless Chromium in a process group of its own with a fresh
-    profile; kills the group when it is done. Returns stdout."""
-    exe = shutil.which("chromium")
-    kit.expect(exe is not None, "chromium is missing: tools/setup.sh --test "
-               "installs it")
-    profile = tempfile.mkdtemp(prefix="mmtest-chromium-")
-    cmd = [exe] + CHROMIUM_FLAGS + ["--user-data-dir=" + profile] + list(args) + [url]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def run_in_group(cmd, timeout=120):
+    """Runs cmd in a process group of its own and kills the whole group when
+    it ends or times out (nothing it started is left behind). Returns
+    (exit status, stdout + stderr as text)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        out, err = p.communicate(timeout=120)
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        out = b"(timed out after %d s)" % timeout
     finally:
         try:
             os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         p.wait()
+    return p.returncode, out.decode(errors="replace")
+
+
+def chromium(url, *args):
+    """Runs headless Chromium on url with a fresh profile; returns what it
+    printed (--dump-dom: the DOM)."""
+    exe = shutil.which("chromium")
+    kit.expect(exe is not None, "chromium is missing: tools/setup.sh --test "
+               "installs it")
+    profile = tempfile.mkdtemp(prefix="mmtest-chromium-")
+    try:
+        status, out = run_in_group([exe] + CHROMIUM_FLAGS + [
+            "--user-data-dir=" + profile] + list(args) + [url])
+    finally:
         shutil.rmtree(profile, ignore_errors=True)
-    kit.expect(p.returncode == 0, "chromium failed (%d): %s" % (
-        p.returncode, err.decode(errors="replace")[-2000:]))
-    return out.decode(errors="replace")
+    kit.expect(status == 0, "chromium failed (%d): %s" % (status, out[-2000:]))
+    return out
 
 
 def png_pixels(path):
