@@ -253,6 +253,7 @@ static const char PAGE_HEAD[] =
     "0;background:#fff}\n"
     ".payload{fill:#2b6cb0}.gap{fill:#f6ad55}.allocated{fill:#90cdf4}\n"
     ".free{fill:#48bb78}.overhead{fill:#a0aec0}\n"
+    "rect.allocated,rect.free,rect.overhead{stroke:#fff;stroke-width:0.5}\n"
     ".legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 "
     "12px}\n"
     "#err{color:#e53e3e;font-weight:bold}\n"
