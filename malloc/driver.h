@@ -196,7 +196,7 @@ uint64_t engine_max_live(const engine *e);
 const int32_t *engine_live_ids(const engine *e, uint32_t *n);
 /* A live id's payload: address, bytes, and the line that allocated it. */
 void engine_payload(const engine *e, int32_t id, uintptr_t *start,
-                    uint32_t *size, uint32_t *line);
+                    uint64_t *size, uint32_t *line);
 /* Bytes of live payload now. */
 uint64_t engine_live_bytes(const engine *e);
 

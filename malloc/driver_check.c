@@ -308,7 +308,7 @@ const int32_t *engine_live_ids(const engine *e, uint32_t *n)
 }
 
 void engine_payload(const engine *e, int32_t id, uintptr_t *start,
-                    uint32_t *size, uint32_t *line)
+                    uint64_t *size, uint32_t *line)
 {
     const block_rec *b = &e->b[id];
     *start = b->start;

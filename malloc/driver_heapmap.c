@@ -145,7 +145,8 @@ static void store_payloads(const engine *e, hm_frame *f, hm_seg *segs)
     f->pay_seen = n;
     for (uint32_t i = 0; i < n && f->npay < HM_PAYLOADS; i++) {
         uintptr_t start = 0;
-        uint32_t size = 0, line = 0;
+        uint64_t size = 0;
+        uint32_t line = 0;
         engine_payload(e, ids[i], &start, &size, &line);
         segs[f->npay++] = (hm_seg){start - lo, size, ids[i], 0};
     }
@@ -628,7 +629,8 @@ static int32_t payload_in(uintptr_t start, uint64_t size)
     const int32_t *ids = engine_live_ids(cur_engine, &n);
     for (uint32_t i = 0; i < n; i++) {
         uintptr_t p = 0;
-        uint32_t psize = 0, line = 0;
+        uint64_t psize = 0;
+        uint32_t line = 0;
         engine_payload(cur_engine, ids[i], &p, &psize, &line);
         if (p >= start && p - start < size)
             return ids[i];
@@ -639,12 +641,13 @@ static int32_t payload_in(uintptr_t start, uint64_t size)
 static void print_payload(FILE *f, int32_t id)
 {
     uintptr_t p = 0;
-    uint32_t size = 0, line = 0;
+    uint64_t size = 0;
+    uint32_t line = 0;
     if (id < 0)
         return;
     engine_payload(cur_engine, id, &p, &size, &line);
-    fprintf(f, "  id %d: payload %p, %u bytes (line %u)", (int)id, (void *)p,
-            (unsigned)size, (unsigned)line);
+    fprintf(f, "  id %d: payload %p, %llu bytes (line %u)", (int)id, (void *)p,
+            (unsigned long long)size, (unsigned)line);
 }
 
 /* The listing in progress: all blocks, or the one that contains addr. */
@@ -683,7 +686,8 @@ static void list_block(const mm_block_info *b, void *arg)
 static int cmp_payload(const void *a, const void *b)
 {
     uintptr_t x = 0, y = 0;
-    uint32_t size = 0, line = 0;
+    uint64_t size = 0;
+    uint32_t line = 0;
     engine_payload(cur_engine, *(const int32_t *)a, &x, &size, &line);
     engine_payload(cur_engine, *(const int32_t *)b, &y, &size, &line);
     return (x > y) - (x < y);
@@ -701,13 +705,14 @@ static void list_payloads(FILE *f, uintptr_t addr)
     qsort(ids, n, sizeof *ids, cmp_payload);
     for (uint32_t i = 0; i < n; i++) {
         uintptr_t p = 0;
-        uint32_t size = 0, line = 0;
+        uint64_t size = 0;
+        uint32_t line = 0;
         engine_payload(cur_engine, ids[i], &p, &size, &line);
         if (addr != 0 && (addr < p || addr >= p + (size ? size : 1)))
             continue;
         listing.shown++;
-        fprintf(f, "  %p %10u  %-9s  -   ", (void *)p, (unsigned)size,
-                "payload");
+        fprintf(f, "  %p %10llu  %-9s  -   ", (void *)p,
+                (unsigned long long)size, "payload");
         print_payload(f, ids[i]);
         fputc('\n', f);
     }

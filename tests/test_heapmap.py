@@ -131,7 +131,7 @@ def test_heap_map_ignores_a_walk_that_reports_nonsense():
 
 def test_heap_map_of_a_long_trace_has_at_most_200_frames():
     ops = ["a %d 16" % i for i in range(600)] + ["f %d" % i for i in range(600)]
-    text = "0\n600\n1200\n1\n" + "\n".join(ops) + "\n"
+    text = "20000\n600\n1200\n1\n" + "\n".join(ops) + "\n"
     proc, d, _ = heap_map(broken("walk"), text)
     kit.expect(proc.returncode == 0, "valid", proc)
     kit.expect(d["stride"] == 6 and len(d["frames"]) == 201,
