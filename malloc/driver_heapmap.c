@@ -475,6 +475,14 @@ static void json_op(FILE *f, const trace_t *t, int64_t op)
     js_string(f, text, sizeof text);
 }
 
+/* The largest heap the trace can have: the limit, or the sparse heap's
+ * (the replay process takes it for a giant request: driver_run.c). */
+static uint64_t heap_bound(const trace_t *t)
+{
+    return t->max_bytes > TRACE_DENSE_MAX_SIZE ? MEM_SPARSE_MAX_HEAP
+                                               : mem_max_heap();
+}
+
 static bool op_valid(const trace_t *t, int64_t op)
 {
     return op >= -1 && op < (int64_t)t->nops;
@@ -510,7 +518,7 @@ static void json_frames(FILE *f, const trace_t *t)
     fputs("\"frames\": [", f);
     for (uint32_t i = 0; i < n && i < HM_SLOTS; i++) {
         hm_frame fr = shared->frames[i];
-        if (!op_valid(t, fr.op) || fr.heap > mem_max_heap())
+        if (!op_valid(t, fr.op) || fr.heap > heap_bound(t))
             continue;
         fprintf(f, "%s\n{", sep);
         json_op(f, t, fr.op);
@@ -538,7 +546,7 @@ static void json_points(FILE *f, const trace_t *t)
     fputs(",\n\"points\": [", f);
     for (uint32_t i = 0; i < n && i < HM_POINTS; i++) {
         hm_point p = shared->points[i];
-        if (!op_valid(t, p.op) || p.heap > mem_max_heap() || p.live > p.heap)
+        if (!op_valid(t, p.op) || p.heap > heap_bound(t) || p.live > p.heap)
             continue;
         fprintf(f, "%s[%lld,%llu,%llu]", sep, (long long)p.op,
                 (unsigned long long)p.live, (unsigned long long)p.heap);

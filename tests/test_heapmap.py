@@ -142,6 +142,17 @@ def test_heap_map_of_a_long_trace_has_at_most_200_frames():
                "the peak is at the last malloc: %r" % d["peak"])
 
 
+def test_heap_map_of_a_giant_trace_on_the_sparse_heap():
+    giant = os.path.join(kit.ROOT, "tests", "peer", "syn-giant-short.rep")
+    proc, d, _ = heap_map(MDRIVER, None, "-f", giant)
+    kit.expect(proc.returncode == 0, "valid", proc)
+    kit.expect(len(d["frames"]) == d["nops"] + 1,
+               "every frame kept, heaps past the -m limit included: %d of %d"
+               % (len(d["frames"]), d["nops"] + 1))
+    kit.expect(max(f["heap"] for f in d["frames"]) > 1 << 34,
+               "a heap of more than 16 GiB is drawn")
+
+
 def test_heap_map_usage_errors():
     proc = mdriver(MDRIVER, "-n", "--heap-map", "/nonexistent-dir/m.html",
                    "-f", "short1-bal.rep")
