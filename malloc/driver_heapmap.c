@@ -686,8 +686,10 @@ static void list_block(const mm_block_info *b, void *arg)
     fprintf(listing.f, "  %p %10llu  %-9s", (void *)start,
             (unsigned long long)size, KIND_TEXT[b->kind]);
     fprintf(listing.f, list < 0 ? "  -   " : "  %-4d", list);
-    print_payload(listing.f,
-                  b->kind == MM_BLOCK_ALLOCATED ? payload_in(start, size) : -1);
+    int32_t id = b->kind == MM_BLOCK_ALLOCATED ? payload_in(start, size) : -1;
+    print_payload(listing.f, id);
+    if (b->kind == MM_BLOCK_ALLOCATED && id < 0)
+        fputs("  no live id (the op in progress frees it?)", listing.f);
     fputc('\n', listing.f);
 }
 

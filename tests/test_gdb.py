@@ -57,6 +57,16 @@ def test_gdb_mm_heap_lists_the_blocks_of_the_walk():
                "blocks in address order, each where the last ends:\n" + out)
 
 
+def test_gdb_mm_heap_during_a_free():
+    # Stopped in mm_free for `f 1` (line 8): the driver has let go of id 1,
+    # mm.c still holds its block.
+    out = gdb(broken("walk"), TRACE, "break mm_free", "run", "mm-heap")
+    kit.expect("during op 3 (line 8: f 1)" in out, "names the op:\n" + out)
+    kit.expect(re.search(r"^  0x[0-9a-f]+ +48  allocated  -     no live id "
+                         r"\(the op in progress frees it\?\)$", out, re.M),
+               "id 1's block, allocated in mm.c, no longer live:\n" + out)
+
+
 def test_gdb_mm_block_and_mm_check():
     out = gdb(broken("walk"), TRACE, "break mm_malloc", "ignore 1 3", "run",
               "mm-heap")
