@@ -106,7 +106,8 @@ typedef enum {
     PHASE_REPLAY2,
     PHASE_TIMING,
     PHASE_GLIBC,
-    PHASE_OVERHEAD
+    PHASE_OVERHEAD,
+    PHASE_PROBE
 } run_phase;
 
 typedef enum {
@@ -133,6 +134,18 @@ enum { OP_UNKNOWN = -2 };
 
 enum { DETAILS_MAX = 768, HINT_MAX = 256, OUTPUT_MAX = 2048 };
 
+/* Outcome of the heap-checker probe (--probe-checker; driver_check.c). */
+typedef enum {
+    PROBE_NOT_RUN,
+    PROBE_OK,       /* silent on the good heap, spoke on the corrupted one */
+    PROBE_NOISY,    /* spoke (false or output) on the good heap */
+    PROBE_MUTE,     /* silent when a live block's header word was flipped */
+    PROBE_NO_BLOCK, /* no live block at the end of the trace to corrupt */
+    PROBE_COUNT
+} probe_outcome;
+
+const char *probe_name(probe_outcome p);
+
 /* Everything one trace produced; sent by the child through a pipe. */
 typedef struct {
     int32_t kind; /* error_kind; KIND_NONE when valid */
@@ -154,6 +167,8 @@ typedef struct {
     char hint[HINT_MAX];     /* the size-bug hint, or "" */
     char output[OUTPUT_MAX]; /* the start of what the report shows mm.c (or
                                 mm_checkheap) printed, for -j */
+    int32_t probe;           /* probe_outcome */
+    int32_t probe_id;        /* the id whose header word the probe flipped */
 } trace_result;
 
 /* The index's ramps (config.h): credit for a figure x is
@@ -176,6 +191,7 @@ typedef struct {
     score_ramp ramp;      /* --score */
     bool stop_first;      /* -x: stop at the first failing trace */
     const char *heap_map; /* --heap-map */
+    bool probe;           /* --probe-checker */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */
 } driver_opts;
@@ -190,6 +206,8 @@ void engine_delete(engine *e);
 bool engine_replay(engine *e, const trace_t *t, int debug,
                    volatile child_status *st, trace_result *r,
                    uintptr_t *addr_log);
+/* The heap-checker probe on the heap the last replay left (r->probe). */
+void engine_probe_checker(engine *e, trace_result *r);
 /* Most blocks live at once in the last replay. */
 uint64_t engine_max_live(const engine *e);
 /* The ids live at the end of the last replay. */

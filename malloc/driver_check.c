@@ -549,16 +549,25 @@ static bool do_realloc(engine *e, const trace_op *op)
     return true;
 }
 
+/* Calls mm_checkheap and returns what it returned; what it printed is
+ * [*from, *to) of the capture (stdout is a file: see driver_run.c). */
+static bool call_checkheap(engine *e, off_t *from, off_t *to)
+{
+    e->st->where = WHERE_CHECKHEAP;
+    *from = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+    bool ok = mm_checkheap((int)e->line);
+    *to = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+    e->st->where = WHERE_OP;
+    return ok;
+}
+
 /* Runs mm_checkheap with the trace line just replayed (the line of the
  * last header number after mm_init); a false result or any output fails
  * the trace. */
 static bool run_checkheap(engine *e)
 {
-    e->st->where = WHERE_CHECKHEAP;
-    off_t before = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-    bool ok = mm_checkheap((int)e->line);
-    off_t after = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-    e->st->where = WHERE_OP;
+    off_t before, after;
+    bool ok = call_checkheap(e, &before, &after);
     if (ok && after == before)
         return true;
     fail(e, KIND_CHECKHEAP_FAILED,
@@ -599,6 +608,7 @@ static bool start_replay(engine *e, const trace_t *t, int debug)
     e->st->op_index = -1;
     e->st->where = WHERE_INIT;
     mem_reset_brk();
+    mem_reset_peak(); /* util divides by the high-water mark of this replay */
     bool ok = mm_init();
     e->st->where = WHERE_OP;
     if (!ok)
@@ -630,9 +640,42 @@ bool engine_replay(engine *e, const trace_t *t, int debug,
     }
     if (debug == 1 && !run_checkheap(e))
         return false;
-    r->heap_bytes = mem_heapsize();
+    r->heap_bytes = mem_heap_peak();
     r->peak_bytes = e->peak_bytes;
     r->util = r->heap_bytes ? (double)e->peak_bytes / (double)r->heap_bytes
                             : (e->peak_bytes ? 0.0 : 1.0);
     return true;
+}
+
+/*
+ * The heap-checker probe (--probe-checker, for tools/grade). On the heap the
+ * last replay left, mm_checkheap must stay silent; then every bit of the
+ * word before one live payload (the header in the textbook's layouts) is
+ * flipped, and it must speak: return false or print something. The word
+ * is restored afterwards. A checker that crashes on the corrupted heap
+ * kills the child: the parent reports it as a crash in PHASE_PROBE.
+ */
+void engine_probe_checker(engine *e, trace_result *r)
+{
+    off_t from, to;
+    e->r = r;
+    r->probe_id = -1;
+    if (!call_checkheap(e, &from, &to) || to != from) {
+        r->probe = PROBE_NOISY;
+        return;
+    }
+    int32_t id = e->nlive > 0 ? e->live[e->nlive / 2] : NIL;
+    uintptr_t word = id != NIL ? e->b[id].start - sizeof(uint64_t) : 0;
+    if (id == NIL || word < (uintptr_t)mem_heap_lo()) {
+        r->probe = PROBE_NO_BLOCK;
+        return;
+    }
+    uint64_t saved;
+    memcpy(&saved, (void *)word, sizeof saved);
+    uint64_t flipped = ~saved;
+    memcpy((void *)word, &flipped, sizeof flipped);
+    bool ok = call_checkheap(e, &from, &to);
+    memcpy((void *)word, &saved, sizeof saved);
+    r->probe = ok && to == from ? PROBE_MUTE : PROBE_OK;
+    r->probe_id = id;
 }

@@ -35,6 +35,19 @@ const char *kind_name(error_kind kind)
     return kind >= 0 && kind < KIND_COUNT ? KIND_NAMES[kind] : "unknown";
 }
 
+static const char *const PROBE_NAMES[PROBE_COUNT] = {
+    [PROBE_NOT_RUN] = "not run",
+    [PROBE_OK] = "ok",
+    [PROBE_NOISY] = "spoke on a good heap",
+    [PROBE_MUTE] = "silent on a corrupted header",
+    [PROBE_NO_BLOCK] = "no live block to corrupt",
+};
+
+const char *probe_name(probe_outcome p)
+{
+    return p >= 0 && p < PROBE_COUNT ? PROBE_NAMES[p] : "unknown";
+}
+
 static const char *phase_text(int phase)
 {
     switch (phase) {
@@ -47,6 +60,9 @@ static const char *phase_text(int phase)
         return "the timing replay of mm.c (unchecked)";
     case PHASE_GLIBC:
         return "the timing replay of glibc's malloc";
+    case PHASE_PROBE:
+        return "the heap-checker probe (--probe-checker), with the word "
+               "before a live payload flipped";
     default:
         return "the --overhead replays";
     }
@@ -343,6 +359,10 @@ void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                     (unsigned long long)rs[i].heap_bytes,
                     (unsigned long long)rs[i].peak_bytes, rs[i].samples,
                     rs[i].glibc_samples);
+    for (int i = 0; i < n; i++)
+        if (o->probe && rs[i].kind == KIND_NONE)
+            fprintf(out, "checker probe [trace %s]: %s (id %d)\n", ts[i].name,
+                    probe_name(rs[i].probe), (int)rs[i].probe_id);
     print_index(out, &s, n, &o->ramp);
 }
 
@@ -470,6 +490,11 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     json_number(f, r->glibc_secs, timed);
     fputs(", \"glibc_kops\": ", f);
     json_number(f, t->nops / r->glibc_secs / 1000, timed && r->glibc_secs > 0);
+    fputs(", \"checker_probe\": ", f);
+    if (r->probe == PROBE_NOT_RUN)
+        fputs("null", f);
+    else
+        json_string(f, probe_name(r->probe));
     fputc('}', f);
 }
 

@@ -316,6 +316,10 @@ static void child_replays(const trace_t *t, const driver_opts *o,
         status_page->phase = PHASE_REPLAY2;
         if (engine_replay(e, t, o->debug, status_page, r, addr_log)) {
             *r = first;
+            if (o->probe) {
+                status_page->phase = PHASE_PROBE;
+                engine_probe_checker(e, r);
+            }
             if (o->timing || o->overhead)
                 time_trace(t, o, e, r);
         }

@@ -28,7 +28,7 @@ enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 static const char USAGE[] =
     "Usage: mdriver [-hlnvVgx] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
     "               [-m BYTES] [-j FILE] [--score SPEC] [--overhead]\n"
-    "               [--heap-map FILE]\n"
+    "               [--heap-map FILE] [--probe-checker]\n"
     "  -f FILE   replay this trace (the path as given, else <trace "
     "dir>/FILE);\n"
     "            may be repeated; default: the names in <trace dir>/suite.txt\n"
@@ -52,6 +52,9 @@ static const char USAGE[] =
     "  --overhead  measure the checking overhead (checked / unchecked time)\n"
     "  --heap-map FILE  draw the heap of one trace over time into FILE, one\n"
     "            self-contained HTML page (docs/driver.md)\n"
+    "  --probe-checker  after the checked replays, mm_checkheap must be\n"
+    "            silent, then speak once a live block's header word is\n"
+    "            flipped (tools/grade uses it)\n"
     "  -h        this help\n"
     "Exit status: 0 all traces valid, 1 a trace failed, 2 bad usage or a\n"
     "malformed trace.\n";
@@ -177,6 +180,9 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
     case 'H':
         o->heap_map = arg;
         return -1;
+    case 'P':
+        o->probe = true;
+        return -1;
     case 'h':
         fputs(USAGE, stdout);
         return EXIT_VALID;
@@ -191,6 +197,7 @@ static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
         {"overhead", no_argument, NULL, 'O'},
         {"score", required_argument, NULL, 'S'},
         {"heap-map", required_argument, NULL, 'H'},
+        {"probe-checker", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;

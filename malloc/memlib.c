@@ -54,6 +54,7 @@ static size_t max_heap = MEM_DEFAULT_MAX_HEAP;
 static char *heap_lo;      /* first byte of the region */
 static char *heap_brk;     /* first byte past the heap */
 static char *heap_granted; /* first byte past the read/write pages */
+static size_t heap_peak;   /* high-water mark of the break, in bytes */
 static size_t page_size;
 static uint64_t garbage_state;
 static bool limit_reached;
@@ -155,6 +156,7 @@ bool mem_init(void)
     }
     heap_lo = p;
     heap_granted = heap_lo;
+    heap_peak = 0;
     mem_reset_brk();
     return true;
 }
@@ -247,6 +249,8 @@ void *mem_sbrk(intptr_t incr)
         fill_fresh(old_brk, (size_t)incr);
     mem_vg_undefined(old_brk, (size_t)incr); /* garbage, not defined bytes */
     heap_brk = old_brk + incr;
+    if (used + (size_t)incr > heap_peak)
+        heap_peak = used + (size_t)incr;
     /* mprotect made whole pages accessible: the bytes past the break in its
      * last page stay off limits for memcheck. */
     mem_vg_noaccess(heap_brk, (size_t)(heap_granted - heap_brk));
@@ -345,4 +349,12 @@ void *mem_memmove(void *dst, const void *src, size_t n)
                 r[i][1] - r[i][0]);
     }
     return dst;
+}
+size_t mem_heap_peak(void)
+{
+    return heap_peak;
+}
+void mem_reset_peak(void)
+{
+    heap_peak = mem_heapsize();
 }

@@ -100,4 +100,13 @@ void *mem_memset(void *dst, int c, size_t n);
 /* memmove, the same way (the kit's own addition: overlapping copies). */
 void *mem_memmove(void *dst, const void *src, size_t n);
 
+/*
+ * For mdriver only: the heap's high-water mark, the largest size the heap
+ * has had since the last mem_reset_peak(), which sets it to the current
+ * size. Util divides by it, not by the final size: mem_reset_brk() does not
+ * lower it, so an mm.c that empties its heap and starts again gains nothing.
+ */
+size_t mem_heap_peak(void);
+void mem_reset_peak(void);
+
 #endif /* MEMLIB_H */
