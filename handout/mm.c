@@ -32,12 +32,12 @@
 #include "mm.h"
 
 /* Every payload address is a multiple of this. */
-static const size_t ALIGNMENT = 16;
+static const size_t PAYLOAD_ALIGN = 16;
 
-/* Rounds n up to a multiple of ALIGNMENT (an example of a typed helper). */
+/* Rounds n up to a multiple of PAYLOAD_ALIGN (an example of a typed helper). */
 static inline size_t align_up(size_t n)
 {
-    return (n + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    return (n + PAYLOAD_ALIGN - 1) / PAYLOAD_ALIGN * PAYLOAD_ALIGN;
 }
 
 bool mm_init(void)
