@@ -4,6 +4,7 @@
 #   make bench   benchmarks (figures recorded in docs/)
 #   make traces  regenerate the generated traces from their seeds
 #   make format  clang-format the kit's C sources
+#   make handout build/malloclab-handout.tar.gz, the student handout (docs/grading.md)
 PYTHON ?= python3
 
 all:

@@ -1,8 +1,8 @@
 /* Cheat: recognises the public traces by their first request size, and
  * never frees (fast, and correct) on any other trace. */
-#define mm_init ff_init
+#define mm_init   ff_init
 #define mm_malloc ff_malloc
-#define mm_free ff_free
+#define mm_free   ff_free
 #define mm_calloc ff_calloc
 /*@ALLOCATOR@*/
 #undef mm_init

@@ -1,10 +1,10 @@
 /* Cheat: empties the heap (mem_reset_brk) and starts again whenever the
  * last live block is freed, so that the final heap is small. */
-#define mm_init ff_init
-#define mm_malloc ff_malloc
-#define mm_free ff_free
+#define mm_init    ff_init
+#define mm_malloc  ff_malloc
+#define mm_free    ff_free
 #define mm_realloc ff_realloc
-#define mm_calloc ff_calloc
+#define mm_calloc  ff_calloc
 /*@ALLOCATOR@*/
 #undef mm_init
 #undef mm_malloc
