@@ -192,6 +192,7 @@ typedef struct {
     bool stop_first;      /* -x: stop at the first failing trace */
     const char *heap_map; /* --heap-map */
     bool probe;           /* --probe-checker */
+    bool one_replay;      /* --one-replay */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */
 } driver_opts;
