@@ -47,11 +47,7 @@ void mm_free(void *ptr)
 
 void *mm_realloc(void *ptr, size_t size)
 {
-    if (ptr == NULL)
-        return mm_malloc(size);
-    if (size == 0) {
-        mm_free(ptr);
-        return NULL;
-    }
-    return ff_realloc(ptr, size);
+    void *q = ff_realloc(ptr, size);
+    live_blocks += (ptr == NULL && q != NULL) - (ptr != NULL && size == 0);
+    return q;
 }
