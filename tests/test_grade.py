@@ -306,3 +306,35 @@ def test_bad_usage_exits_2_with_a_message():
             proc = kit.run([sys.executable, GRADE] + args)
             kit.expect(proc.returncode == 2 and words in proc.stderr,
                        "tools/grade %s: expected %r" % (args, words), proc)
+
+
+def _grade_module():
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("grade_tool", GRADE)
+    spec = importlib.util.spec_from_loader("grade_tool", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def test_score_methods_linear_and_peer_ramp():
+    g = _grade_module()
+    with tempfile.TemporaryDirectory() as tmp:
+        policy = g.load_policy(policy_file(tmp))
+        kit.expect(g.linear_parts(policy, 0.45, 0.25) == (30.0, 20.0),
+                   "linear: half of 0.90 util, half of 0.50 ratio")
+        ramp = g.load_policy(policy_file(tmp, score={
+            "method": "ramp", "util_min": 0.55, "util_max": 0.80,
+            "tput_min_ratio": 0.25, "tput_max_ratio": 1.0}))
+        parts = g.ramp_parts(ramp, 0.675, 0.25)
+        kit.expect(abs(parts[0] - 30.0) < 1e-9 and parts[1] == 0.0,
+                   "ramp: halfway in util, at the throughput minimum: %r"
+                   % (parts,))
+        kit.expect(g.ramp_parts(ramp, 0.5, 2.0) == (0.0, 40.0),
+                   "ramp: below the minimum, above the maximum")
+        bad = policy_file(tmp, score={"method": "ramp", "util_min": 0.8,
+                                      "util_max": 0.5})
+        proc = kit.run([sys.executable, GRADE, "--policy", bad, tmp])
+        kit.expect(proc.returncode == 2 and "0 <= min < max" in proc.stderr,
+                   "a bad ramp is a usage error", proc)
