@@ -34,6 +34,7 @@ KIT_FILES = [
     "traces/*.rep", "traces/suite.txt", "traces/README.md",
     "tools/setup.sh", "tools/reptrace.py", "tools/tracestats.py",
     "tools/minimize.py", "tools/gen_traces.py", "tools/grade_rules.py",
+    "tools/mm-gdb.py",
     "tests/run.py", "tests/kit.py", "tests/test_driver.py",
     "tests/test_driver_traces.py", "tests/broken/*.c", "tests/broken/*.h",
     "mk/driver.mk", "docs/driver.md", "docs/CONTRACTS.md", ".clang-format",
