@@ -1231,8 +1231,8 @@ static inline block_t *checked_block(const heap_t *h, const char *func, void *p)
 /* The owner of the block of payload p, found without its lock (the arena
  * build; the plain build has one heap): after the checks of checked_block
  * that need no lock, the owner field of the header, loaded atomically.
- * checked_block checks the block again under the owner's lock. While the
- * process has one thread, the solo arena is the owner of every block. */
+ * checked_block checks the block again under the owner's lock. (While the
+ * process has one thread, the calls use the solo arena: lockless_heap.) */
 #ifdef MM_ARENAS
 static heap_t *owner_of_remote(heap_t *root, const char *func, void *p)
 {
@@ -1254,8 +1254,6 @@ static heap_t *owner_of_remote(heap_t *root, const char *func, void *p)
 
 static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
 {
-    if (!threads_running() && solo != NULL)
-        return solo; /* the only arena in use: checked_block checks */
     return owner_of_remote(root, func, p);
 }
 #else
@@ -1403,10 +1401,21 @@ static inline void *malloc_in(heap_t *h, size_t size)
     return header_to_payload(b);
 }
 
-void *mm_malloc(size_t size)
+/* The heap a call works on without a lock: the one heap (the plain
+ * build), or the solo arena while the process has one thread. NULL: the
+ * call finds its arena (or the block's owner) and takes its lock. */
+static inline heap_t *lockless_heap(void)
 {
-    if (!ARENAS)
-        return malloc_in(heap, size);
+#ifdef MM_ARENAS
+    return threads_running() ? NULL : solo;
+#else
+    return heap;
+#endif
+}
+
+/* mm_malloc in the calling thread's arena, under its lock. */
+static void *malloc_locked(size_t size)
+{
     heap_t *h = heap != NULL ? caller_arena(heap) : NULL;
     if (h == NULL)
         return NULL;
@@ -1416,12 +1425,17 @@ void *mm_malloc(size_t size)
     return p;
 }
 
+void *mm_malloc(size_t size)
+{
+    heap_t *h = lockless_heap();
+    return h != NULL ? malloc_in(h, size) : malloc_locked(size);
+}
+
 /* Counts a free or realloc of h's block by a thread bound to another
  * arena (h's lock held). */
 static inline void count_remote(heap_t *h)
 {
 #ifdef MM_ARENAS
-    h->ops++;
     if (threads_running() &&
         owner_bits(my_arena_number(heap->table)) != h->owner)
         h->remote_frees++;
@@ -1435,7 +1449,8 @@ static inline void free_in(heap_t *h, void *ptr)
 {
     debug_check(h, __LINE__);
     block_t *b = checked_block(h, "mm_free", ptr);
-    count_remote(h);
+    if (ARENAS)
+        h->ops++;
     if (QUICK && get_size(b) <= QUICK_MAX)
         push_quick(h, b, /*fresh=*/false);
     else
@@ -1443,14 +1458,25 @@ static inline void free_in(heap_t *h, void *ptr)
     debug_check(h, __LINE__);
 }
 
+/* mm_free on the block's owner, under its lock. */
+static void free_locked(void *ptr)
+{
+    heap_t *h = owner_of(heap, "mm_free", ptr);
+    bool locked = arena_lock(h);
+    free_in(h, ptr);
+    count_remote(h);
+    arena_unlock(h, locked);
+}
+
 void mm_free(void *ptr)
 {
     if (ptr == NULL)
         return;
-    heap_t *h = owner_of(heap, "mm_free", ptr);
-    bool locked = arena_lock(h);
-    free_in(h, ptr);
-    arena_unlock(h, locked);
+    heap_t *h = lockless_heap();
+    if (h != NULL)
+        free_in(h, ptr);
+    else
+        free_locked(ptr);
 }
 
 /* Grows b in place to asize using a free next block and, if extend, the end
@@ -1540,31 +1566,40 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
 
 /* mm_realloc on the block's owner h (its lock held when threads run):
  * the block stays in its owner's arena. */
-static void *realloc_in(heap_t *h, void *ptr, size_t size)
+static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
 {
     block_t *b = checked_block(h, "mm_realloc", ptr);
     if (size > MAX_REQUEST)
         return NULL;
     debug_check(h, __LINE__);
-    count_remote(h);
+    if (ARENAS)
+        h->ops++;
     block_t *moved = realloc_block(h, b, adjust_size(size));
     debug_check(h, __LINE__);
     return moved != NULL ? header_to_payload(moved) : NULL;
+}
+
+/* mm_realloc on the block's owner, under its lock. */
+static void *realloc_locked(void *ptr, size_t size)
+{
+    heap_t *h = owner_of(heap, "mm_realloc", ptr);
+    bool locked = arena_lock(h);
+    void *p = realloc_in(h, ptr, size);
+    count_remote(h);
+    arena_unlock(h, locked);
+    return p;
 }
 
 void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
         return mm_malloc(size);
-    heap_t *h = owner_of(heap, "mm_realloc", ptr);
     if (size == 0) {
         mm_free(ptr);
         return NULL;
     }
-    bool locked = arena_lock(h);
-    void *p = realloc_in(h, ptr, size);
-    arena_unlock(h, locked);
-    return p;
+    heap_t *h = lockless_heap();
+    return h != NULL ? realloc_in(h, ptr, size) : realloc_locked(ptr, size);
 }
 
 void *mm_calloc(size_t nmemb, size_t size)

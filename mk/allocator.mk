@@ -35,7 +35,7 @@ ALLOC_VARIANTS := best first next nocoalesce noquick footer debug2 sanitize \
 ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
 
 TEST_DEPS += allocator-test-deps
-BENCHES += allocator-bench
+BENCHES += allocator-bench arenas-bench
 
 # The arena mode's multi-threaded stress harness (name: compiler and flags).
 ALLOC_MT_gcc := $(CC) $(ALLOC_CFLAGS) -DMM_ARENAS

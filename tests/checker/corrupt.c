@@ -230,8 +230,8 @@ static unsigned other_arena(void)
 static bool corrupt_arena(const char *name)
 {
     if (strcmp(name, "arena-owner") == 0) /* 15 */
-        set_header(blk[0], (blk[0]->header & ~OWNER_MASK) |
-                               owner_bits(other_arena()));
+        set_header(blk[0],
+                   (blk[0]->header & ~OWNER_MASK) | owner_bits(other_arena()));
     else if (strcmp(name, "arena-region-owner") == 0) /* 15 */
         last_region()->owner = other_arena();
     else if (strcmp(name, "arena-table") == 0) /* 15 */
@@ -253,8 +253,8 @@ static bool corrupt_arena(const char *name)
 static bool corrupt(const char *name)
 {
     return strcmp(name, "none") == 0 || corrupt_header(name) ||
-           corrupt_region(name) || corrupt_lists(name) ||
-           corrupt_quick(name) || corrupt_arena(name);
+           corrupt_region(name) || corrupt_lists(name) || corrupt_quick(name) ||
+           corrupt_arena(name);
 }
 
 int main(int argc, char **argv)

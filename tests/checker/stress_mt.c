@@ -254,8 +254,8 @@ static long parse(const char *s, long lo, long hi)
     char *end;
     long v = strtol(s, &end, 10);
     if (*end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "stress_mt: bad argument '%s' (expected %ld..%ld)\n",
-                s, lo, hi);
+        fprintf(stderr, "stress_mt: bad argument '%s' (expected %ld..%ld)\n", s,
+                lo, hi);
         exit(2);
     }
     return v;
