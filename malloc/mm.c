@@ -263,8 +263,8 @@ enum {
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
     DEBUG_POISON_FREE = 0xdb,
     DEBUG_POISON_FRESH = 0xab,
-    ARENA_MAX = 64,             /* arenas at most (one per CPU) */
-    ARENA_CHUNK = 64 * 1024,    /* an arena's new region, at least */
+    ARENA_MAX = 64,          /* arenas at most (one per CPU) */
+    ARENA_CHUNK = 64 * 1024, /* an arena's new region, at least */
 };
 
 static const word_t ALLOC_BIT = 0x1;
@@ -326,8 +326,8 @@ typedef struct heap {
  * arena is made at the first call of a thread bound to it (arena_at reads
  * an entry, open_arena writes it). */
 typedef struct arena_table {
-    uint32_t count;   /* arenas, 1 .. ARENA_MAX */
-    heap_t *arena[];  /* count entries; NULL: not made yet */
+    uint32_t count;  /* arenas, 1 .. ARENA_MAX */
+    heap_t *arena[]; /* count entries; NULL: not made yet */
 } arena_table_t;
 
 enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
@@ -395,8 +395,9 @@ static void arena_lock_init(heap_t *h)
 static uint32_t arena_index_of_cpu(const arena_table_t *t)
 {
     int cpu = sched_getcpu();
-    uint64_t key = cpu >= 0 ? (uint64_t)cpu
-                            : (uint64_t)pthread_self() * 0x9e3779b97f4a7c15u >> 32;
+    uint64_t key = cpu >= 0
+                       ? (uint64_t)cpu
+                       : (uint64_t)pthread_self() * 0x9e3779b97f4a7c15u >> 32;
     return (uint32_t)(key % t->count);
 }
 
@@ -1118,7 +1119,8 @@ static block_t *grow_heap(heap_t *h, size_t asize)
     }
     /* a new region, from a break that may not be 16-byte aligned; an
      * arena's is at least ARENA_CHUNK once threads share the break */
-    size_t room = threads_running() && asize < ARENA_CHUNK ? ARENA_CHUNK : asize;
+    size_t room =
+        threads_running() && asize < ARENA_CHUNK ? ARENA_CHUNK : asize;
     size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + room;
     char *p = take_memory(bytes);
     block_t *b = p != NULL ? add_region(h, p, bytes) : NULL;
@@ -1239,8 +1241,8 @@ static heap_t *owner_of_remote(heap_t *root, const char *func, void *p)
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
         fail_pointer(func, p, "not 16-byte aligned");
-    if (root == NULL || (uintptr_t)cp - root->lo - 1 >=
-                            (uintptr_t)mem_heap_hi() + 1 - root->lo)
+    if (root == NULL ||
+        (uintptr_t)cp - root->lo - 1 >= (uintptr_t)mem_heap_hi() + 1 - root->lo)
         fail_pointer(func, p, "not inside the heap");
     word_t w = load_header_remote(payload_to_header(p));
     size_t owner = (size_t)(w >> OWNER_SHIFT);
@@ -1414,7 +1416,7 @@ static inline heap_t *lockless_heap(void)
 }
 
 /* mm_malloc in the calling thread's arena, under its lock. */
-static void *malloc_locked(size_t size)
+__attribute__((noinline)) static void *malloc_locked(size_t size)
 {
     heap_t *h = heap != NULL ? caller_arena(heap) : NULL;
     if (h == NULL)
@@ -1459,7 +1461,7 @@ static inline void free_in(heap_t *h, void *ptr)
 }
 
 /* mm_free on the block's owner, under its lock. */
-static void free_locked(void *ptr)
+__attribute__((noinline)) static void free_locked(void *ptr)
 {
     heap_t *h = owner_of(heap, "mm_free", ptr);
     bool locked = arena_lock(h);
@@ -1580,7 +1582,7 @@ static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
 }
 
 /* mm_realloc on the block's owner, under its lock. */
-static void *realloc_locked(void *ptr, size_t size)
+__attribute__((noinline)) static void *realloc_locked(void *ptr, size_t size)
 {
     heap_t *h = owner_of(heap, "mm_realloc", ptr);
     bool locked = arena_lock(h);
@@ -1666,8 +1668,10 @@ static bool check_high_bits(int line, const heap_t *h, const void *at, word_t w)
     if ((w & OWNER_MASK) == h->owner)
         return true;
     if (ARENAS)
-        return report(line, 15, "owner field does not name the arena whose "
-                                "region holds the block", at);
+        return report(line, 15,
+                      "owner field does not name the arena whose "
+                      "region holds the block",
+                      at);
     return report(line, 14, "owner field is not the heap's", at);
 }
 
@@ -1913,10 +1917,10 @@ static bool check_heap(int line, const heap_t *h)
 static bool check_arenas(int line, const heap_t *root)
 {
     const arena_table_t *t = root->table;
-    if ((char *)t < root->brk || (char *)t + sizeof *t > (char *)mem_heap_hi() ||
-        t->count == 0 || t->count > ARENA_MAX)
-        return report(line, 15, "arena table outside the heap or miscounts",
-                      t);
+    if ((char *)t < root->brk ||
+        (char *)t + sizeof *t > (char *)mem_heap_hi() || t->count == 0 ||
+        t->count > ARENA_MAX)
+        return report(line, 15, "arena table outside the heap or miscounts", t);
     bool ok = true;
     for (size_t i = 0; i < t->count; i++) {
         heap_t *h = arena_at(t, i);

@@ -13,7 +13,16 @@ Usage: tools/bench_arenas.py [--rounds N] [--ops N] [--no-mt] [--out FILE]
    each arena build's median Kops against the plain build's, and the same
    ratio normalized by glibc (median of mm/glibc Kops within each run, over
    the plain build's): on a loaded machine the load hits both alike.
-2. Multi-threaded throughput: builds tools/bench_mt.c with both arena
+2. Single-threaded cost, in CPU time: tools/bench_mt.c's THREADS=0 mode
+   (the main thread alone, 4M ops) built with the plain mm.c and with both
+   arena builds, N rounds interleaved: the median Kops of each, and against
+   the plain build's.
+3. Single-threaded cost, in instructions (deterministic, unlike time on a
+   shared machine): valgrind --tool=callgrind --toggle-collect='mm_*' over
+   `mdriver -n -d 0` on the suite (one replay per trace) with each build;
+   the instructions executed inside mm_* and their ratio to the plain
+   build's (skipped when valgrind is missing).
+4. Multi-threaded throughput: builds tools/bench_mt.c with both arena
    builds and runs it at 1, 2 and 4 threads, without and with remote frees
    (every 4th free is of a neighbour's block), N rounds interleaved; prints
    the median Kops of mm.c and of glibc in the same process (--no-mt: not
@@ -23,6 +32,7 @@ Standard library only.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,6 +93,46 @@ def single_threaded(rounds, trace_dir):
     return lines
 
 
+def single_thread_cpu(rounds):
+    bins = [(n, build_bench_mt(n, f)) for n, f in MDRIVERS]
+    runs = {n: [] for n, _ in bins}
+    for _ in range(rounds):
+        for name, binary in bins:
+            runs[name].append(bench_mt(binary, 0, 4000000, 0))
+    plain = statistics.median(x[0] for x in runs["plain"])
+    lines = ["| build | Kops/s (mm) | Kops/s (glibc) | mm vs plain |",
+             "|---|---|---|---|"]
+    for name, _ in bins:
+        mm = statistics.median(x[0] for x in runs[name])
+        lines.append("| %s | %.0f | %.0f | %.3f |" % (
+            name, mm, statistics.median(x[1] for x in runs[name]), mm / plain))
+    return lines
+
+
+def instructions(binary, trace_dir):
+    proc = subprocess.run(["valgrind", "--tool=callgrind",
+                           "--callgrind-out-file=/dev/null",
+                           "--toggle-collect=mm_*", binary, "-t", trace_dir,
+                           "-n", "-d", "0"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    counts = [int(line.split()[-1]) for line in proc.stderr.splitlines()
+              if "Collected :" in line]
+    if proc.returncode != 0 or not counts:
+        ba.fail("callgrind on %s failed:\n%s" % (binary, proc.stderr[-2000:]))
+    return sum(counts)
+
+
+def single_thread_instructions(trace_dir):
+    if shutil.which("valgrind") is None:
+        return ["(valgrind is missing: not measured)"]
+    counts = [(n, instructions(os.path.join(OUTDIR, "bench-arenas-" + n),
+                               trace_dir)) for n, _ in MDRIVERS]
+    lines = ["| build | instructions in mm_* | vs plain |", "|---|---|---|"]
+    for name, n in counts:
+        lines.append("| %s | %d | %.4f |" % (name, n, n / counts[0][1]))
+    return lines
+
+
 def multi_threaded(rounds, ops):
     bins = [(n, build_bench_mt(n, f)) for n, f in MDRIVERS[1:]]
     cases = [(t, c) for c in CROSS for t in THREADS]
@@ -117,6 +167,12 @@ def main():
     os.makedirs(OUTDIR, exist_ok=True)
     text = ["## Single-threaded cost (the suite, median of %d rounds)" %
             args.rounds, ""] + single_threaded(args.rounds, args.trace_dir)
+    text += ["", "## Single-threaded cost, instructions (callgrind, mdriver "
+             "-n -d 0 on the suite)", ""]
+    text += single_thread_instructions(args.trace_dir)
+    text += ["", "## Single-threaded cost, CPU time (tools/bench_mt.c 0 "
+             "4000000, median of %d rounds)" % args.rounds, ""]
+    text += single_thread_cpu(args.rounds)
     if not args.no_mt:
         text += ["", "## tools/bench_mt.c (%d ops, median of %d rounds)" %
                  (args.ops, args.rounds), ""] + multi_threaded(args.rounds,

@@ -4,6 +4,10 @@
  * docs/bench-arenas.md has the figures).
  *
  * Usage: bench_mt THREADS OPS [CROSS]
+ * THREADS = 0: the work of one thread, done by the main thread (the process
+ * never has a second thread: mm.c's arena build takes no lock), timed in
+ * CPU time (CLOCK_PROCESS_CPUTIME_ID: steadier than wall-clock time on a
+ * loaded machine); this mode also runs with the plain mm.c.
  * Each of THREADS threads owns 1024 slots and does OPS/THREADS steps: pick
  * a random slot, free its block (if any) and allocate one of a random size
  * (16..512 bytes, a quarter of them up to 4 KiB), writing its first and
@@ -61,7 +65,7 @@ static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     uint64_t rng = 0x9e3779b97f4a7c15u * (uint64_t)(w->index + 1);
-    worker_t *next = &workers[(w->index + 1) % nthreads];
+    worker_t *next = &workers[(w->index + 1) % (nthreads > 0 ? nthreads : 1)];
     for (long k = 0; k < w->steps; k++) {
         size_t i = (size_t)(rng_next(&rng) % SLOTS);
         worker_t *from = w->cross > 0 && k % w->cross == 0 ? next : w;
@@ -91,13 +95,23 @@ static void *worker_main(void *arg)
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(nthreads == 0 ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC,
+                  &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Runs the work with api; returns thousands of ops per second. */
 static double run(const api_t *api, long ops, long cross)
 {
+    if (nthreads == 0) { /* no thread: the main thread works */
+        workers[0] = (worker_t){.steps = ops, .api = api};
+        double start = now();
+        worker_main(&workers[0]);
+        double secs = now() - start;
+        for (size_t i = 0; i < SLOTS; i++)
+            api->release(workers[0].slot[i]);
+        return (double)workers[0].ops / secs / 1000.0;
+    }
     for (int t = 0; t < nthreads; t++) {
         workers[t] = (worker_t){
             .index = t, .steps = ops / nthreads, .cross = cross, .api = api};
@@ -125,9 +139,9 @@ static void mm_release(void *p)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 4 || (nthreads = atoi(argv[1])) < 1 ||
+    if (argc < 3 || argc > 4 || (nthreads = atoi(argv[1])) < 0 ||
         nthreads > MAX_THREADS || atol(argv[2]) < 1) {
-        fprintf(stderr, "usage: bench_mt THREADS(1..64) OPS [CROSS]\n");
+        fprintf(stderr, "usage: bench_mt THREADS(0..64) OPS [CROSS]\n");
         return 2;
     }
     long ops = atol(argv[2]), cross = argc > 3 ? atol(argv[3]) : 0;
