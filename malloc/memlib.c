@@ -14,6 +14,7 @@
  */
 #include "memlib.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +22,7 @@
 
 #if defined(__has_include)
 #if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/helgrind.h>
 #include <valgrind/memcheck.h>
 #define MEM_HAVE_VALGRIND 1
 #endif
@@ -35,6 +37,10 @@ static inline void mem_vg_undefined(void *p, size_t n)
 {
     (void)p, (void)n;
 }
+static inline void mem_hg_atomic(void *p, size_t n)
+{
+    (void)p, (void)n;
+}
 #else
 static inline void mem_vg_noaccess(void *p, size_t n)
 {
@@ -43,6 +49,12 @@ static inline void mem_vg_noaccess(void *p, size_t n)
 static inline void mem_vg_undefined(void *p, size_t n)
 {
     (void)VALGRIND_MAKE_MEM_UNDEFINED(p, n);
+}
+/* Helgrind does not model atomics: a variable only accessed atomically is
+ * not checked. */
+static inline void mem_hg_atomic(void *p, size_t n)
+{
+    VALGRIND_HG_DISABLE_CHECKING(p, n);
 }
 #endif
 
@@ -61,6 +73,10 @@ static bool limit_reached;
 static bool timing_mode;
 static bool sparse_mode;
 static size_t reserved; /* bytes of the region, guard page included */
+/* mem_sbrk is thread-safe (mm.c's arena mode grows from several threads):
+ * it runs under this lock, and heap_brk is published with an atomic store
+ * that mem_heap_hi and mem_heapsize read with an atomic load. */
+static pthread_mutex_t sbrk_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void mem_error(const char *what)
 {
@@ -157,6 +173,7 @@ bool mem_init(void)
     heap_lo = p;
     heap_granted = heap_lo;
     heap_peak = 0;
+    mem_hg_atomic(&heap_brk, sizeof heap_brk); /* load_brk, mem_sbrk */
     mem_reset_brk();
     return true;
 }
@@ -214,7 +231,13 @@ static bool grant_pages(char *new_brk)
     return true;
 }
 
-void *mem_sbrk(intptr_t incr)
+/* The break, as another thread may read it while mem_sbrk moves it. */
+static char *load_brk(void)
+{
+    return __atomic_load_n(&heap_brk, __ATOMIC_ACQUIRE);
+}
+
+static void *sbrk_locked(intptr_t incr)
 {
     char msg[160];
     if (heap_lo == NULL) {
@@ -248,12 +271,20 @@ void *mem_sbrk(intptr_t incr)
     if (!timing_mode)
         fill_fresh(old_brk, (size_t)incr);
     mem_vg_undefined(old_brk, (size_t)incr); /* garbage, not defined bytes */
-    heap_brk = old_brk + incr;
+    __atomic_store_n(&heap_brk, old_brk + incr, __ATOMIC_RELEASE);
     if (used + (size_t)incr > heap_peak)
         heap_peak = used + (size_t)incr;
     /* mprotect made whole pages accessible: the bytes past the break in its
      * last page stay off limits for memcheck. */
     mem_vg_noaccess(heap_brk, (size_t)(heap_granted - heap_brk));
+    return old_brk;
+}
+
+void *mem_sbrk(intptr_t incr)
+{
+    pthread_mutex_lock(&sbrk_lock);
+    void *old_brk = sbrk_locked(incr);
+    pthread_mutex_unlock(&sbrk_lock);
     return old_brk;
 }
 
@@ -263,11 +294,11 @@ void *mem_heap_lo(void)
 }
 void *mem_heap_hi(void)
 {
-    return heap_brk - 1;
+    return load_brk() - 1;
 }
 size_t mem_heapsize(void)
 {
-    return (size_t)(heap_brk - heap_lo);
+    return (size_t)(load_brk() - heap_lo);
 }
 size_t mem_pagesize(void)
 {

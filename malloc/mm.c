@@ -118,7 +118,36 @@
  *      marked Q and of its list's exact size; the heap walk and those lists
  *      count the same Q blocks (and no free block is marked Q).
  *  14. Bit 47 of every header is 0 and its owner field (bits 48..63)
- *      names the heap's owner (0 in this build).
+ *      names the heap's owner (0: the one heap of the plain build).
+ *  15. (MM_ARENAS) Every region's descriptor, and every block's and
+ *      fence's owner field, name the arena whose region list holds it
+ *      (arena index + 1); the arena table names count arenas that lie in
+ *      the heap above the root.
+ *  16. (MM_ARENAS) No arena's lock is held when mm_checkheap runs: it
+ *      runs at quiescent points (with MM_DEBUG=2, each call checks only
+ *      its own arena, under its lock).
+ *  Invariants 1 to 14 hold per arena.
+ *
+ * ARENA MODE (-DMM_ARENAS; docs/design.md draws it)
+ *
+ *     first break                            (chunks taken later)
+ *     v
+ *     +-----------+-------+-----------+-----------+-----+----------+----
+ *     | root heap | arena | arena 1:  | arena 2:  | ... | a region | ...
+ *     | heap_t,   | table | heap_t +  | heap_t +  |     | of arena |
+ *     | region 0  |       | region 0  | region 0  |     | 2 (64K+) |
+ *     +-----------+-------+-----------+-----------+-----+----------+----
+ *
+ *     One arena per CPU (sysconf(_SC_NPROCESSORS_CONF) at mm_init, at most
+ *     ARENA_MAX), each a heap_t with its own lock, lists, counters and
+ *     regions, owner = index + 1; the root (owner 0) holds no blocks. An
+ *     arena grows its last region when the break is still its own, and
+ *     otherwise takes a new region of at least ARENA_CHUNK bytes. Link
+ *     offsets are relative to each arena's heap_t, below all its regions.
+ *     A thread is bound, at its first call, to the arena of the CPU it
+ *     runs on; free and realloc go to the block's owner (header bits
+ *     48..63), under the owner's lock. Locks are taken only once the
+ *     process has a second thread (glibc's __libc_single_threaded).
  *
  * BUILD SWITCHES (the one place they are documented)
  *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
@@ -130,7 +159,13 @@
  *                    once, every request takes one best-fitting block
  *   MM_ALLOC_FOOTER  allocated blocks keep a footer (the textbook layout),
  *                    to measure what dropping it buys
+ *   MM_ARENAS        one arena per CPU, thread-safe (above)
+ *   MM_ARENA_GETCPU  with MM_ARENAS: sched_getcpu() on every call picks the
+ *                    arena, instead of binding a thread at its first call
  */
+#ifdef MM_ARENAS
+#define _GNU_SOURCE /* sched_getcpu */
+#endif
 #include "mm.h"
 
 #include <stdint.h>
@@ -139,6 +174,16 @@
 #include <string.h>
 
 #include "memlib.h"
+
+#ifdef MM_ARENAS
+#include <pthread.h>
+#include <sched.h>
+#include <sys/single_threaded.h>
+#include <unistd.h>
+enum { ARENAS = 1 };
+#else
+enum { ARENAS = 0 };
+#endif
 
 #define MM_FIT_FIRST 1
 #define MM_FIT_NEXT  2
@@ -218,6 +263,8 @@ enum {
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
     DEBUG_POISON_FREE = 0xdb,
     DEBUG_POISON_FRESH = 0xab,
+    ARENA_MAX = 64,          /* arenas at most (one per CPU) */
+    ARENA_CHUNK = 64 * 1024, /* an arena's new region, at least */
 };
 
 static const word_t ALLOC_BIT = 0x1;
@@ -267,13 +314,185 @@ typedef struct heap {
     char *brk;                          /* end of the last region */
     block_t *tail;                      /* the last region's end fence */
     uintptr_t lo;                       /* first block of region 0 */
+    uint64_t ops;                       /* public calls (arena build) */
+    uint64_t remote_frees; /* frees, reallocs from other arenas' threads */
+#ifdef MM_ARENAS
+    struct arena_table *table; /* the root's: the arenas (NULL in arenas) */
+    pthread_mutex_t lock;      /* an arena's lock (arena_lock) */
+#endif
 } heap_t;
+
+/* The arena table (arena build): it lives in the heap, after the root. An
+ * arena is made at the first call of a thread bound to it (arena_at reads
+ * an entry, open_arena writes it). */
+typedef struct arena_table {
+    uint32_t count;  /* arenas, 1 .. ARENA_MAX */
+    heap_t *arena[]; /* count entries; NULL: not made yet */
+} arena_table_t;
 
 enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
 
 /* ---- The allocator's only static: static data is limited to 256 bytes -- */
 
-static heap_t *heap; /* NULL before mm_init */
+static heap_t *heap; /* NULL before mm_init (arena build: the root) */
+
+/* ---- Threads: every lock and atomic of the allocator (arena build) ------*/
+
+#ifdef MM_ARENAS
+#ifndef MM_ARENA_GETCPU
+/* The arena a thread is bound to: index + 1 (0: not bound yet). It is
+ * thread-local, 4 bytes of .tbss (nm shows it as 'b', counted as static). */
+static __thread uint32_t thread_arena;
+#endif
+/* The arena of the process's one thread, until a second one starts: then
+ * no call needs the binding or the owner's lookup (NULL: not known yet,
+ * or after mm_init). */
+static heap_t *solo;
+/* sysconf(_SC_NPROCESSORS_CONF), read at the first mm_init (it reads
+ * /sys: too slow for every mm_init of mdriver's replays); 0 before. */
+static uint32_t cpus_configured;
+
+/* Whether the process has (had) a second thread: locks are taken only
+ * then. glibc clears the flag in pthread_create, before the new thread
+ * runs, and never sets it again, so a call that took no lock is never
+ * concurrent with another. */
+static inline bool threads_running(void)
+{
+    return !__libc_single_threaded;
+}
+
+/* Takes h's lock when threads run; returns whether it did (for unlock). */
+static inline bool arena_lock(heap_t *h)
+{
+    if (!threads_running())
+        return false;
+    pthread_mutex_lock(&h->lock);
+    return true;
+}
+
+static inline void arena_unlock(heap_t *h, bool locked)
+{
+    if (locked)
+        pthread_mutex_unlock(&h->lock);
+}
+
+/* Whether h's lock is free now (invariant 16); leaves it free. */
+static bool arena_lock_free(heap_t *h)
+{
+    if (pthread_mutex_trylock(&h->lock) != 0)
+        return false;
+    pthread_mutex_unlock(&h->lock);
+    return true;
+}
+
+static void arena_lock_init(heap_t *h)
+{
+    pthread_mutex_init(&h->lock, NULL);
+}
+
+/* The CPU the thread runs on, or (sched_getcpu failing) a hash of its id;
+ * an id beyond the table wraps. */
+static uint32_t arena_index_of_cpu(const arena_table_t *t)
+{
+    int cpu = sched_getcpu();
+    uint64_t key = cpu >= 0
+                       ? (uint64_t)cpu
+                       : (uint64_t)pthread_self() * 0x9e3779b97f4a7c15u >> 32;
+    return (uint32_t)(key % t->count);
+}
+
+/* Arena i of the table, or NULL if not made yet (an acquire load: it pairs
+ * with the release store of open_arena). */
+static inline heap_t *arena_at(const arena_table_t *t, size_t i)
+{
+    return __atomic_load_n(&t->arena[i], __ATOMIC_ACQUIRE);
+}
+
+static heap_t *new_heap(unsigned owner);
+
+/* Makes arena i (under the root's lock when threads run), or NULL when the
+ * heap is full. */
+static heap_t *open_arena(heap_t *root, size_t i)
+{
+    arena_table_t *t = root->table;
+    bool locked = arena_lock(root);
+    heap_t *h = arena_at(t, i);
+    if (h == NULL) {
+        h = new_heap((unsigned)i + 1);
+        __atomic_store_n(&t->arena[i], h, __ATOMIC_RELEASE);
+    }
+    arena_unlock(root, locked);
+    return h;
+}
+
+/* The calling thread's arena: bound at its first call (or, with
+ * MM_ARENA_GETCPU, the current CPU's at every call); NULL if it cannot be
+ * made. */
+static inline uint32_t my_arena_number(const arena_table_t *t)
+{
+#ifdef MM_ARENA_GETCPU
+    return 1 + arena_index_of_cpu(t);
+#else
+    uint32_t a = thread_arena;
+    if (a == 0 || a > t->count)
+        thread_arena = a = 1 + arena_index_of_cpu(t);
+    return a;
+#endif
+}
+
+static inline heap_t *my_arena(heap_t *root)
+{
+    uint32_t a = my_arena_number(root->table);
+    heap_t *h = arena_at(root->table, a - 1);
+    return h != NULL ? h : open_arena(root, a - 1);
+}
+
+/* The arena of the calling thread: the solo arena while the process has
+ * one thread. */
+static inline heap_t *caller_arena(heap_t *root)
+{
+    if (!threads_running() && solo != NULL)
+        return solo;
+    heap_t *h = my_arena(root);
+    if (!threads_running())
+        solo = h;
+    return h;
+}
+
+/* The header of a block that the calling thread may not own (free and
+ * realloc read it to find the owner before taking its lock): an atomic
+ * load, because the owner may meanwhile change its P and M bits. */
+static inline word_t load_header_remote(const void *b)
+{
+    return __atomic_load_n((const word_t *)b, __ATOMIC_RELAXED);
+}
+#else
+static inline bool threads_running(void)
+{
+    return false;
+}
+static inline bool arena_lock(heap_t *h)
+{
+    (void)h;
+    return false;
+}
+static inline void arena_unlock(heap_t *h, bool locked)
+{
+    (void)h, (void)locked;
+}
+static inline heap_t *caller_arena(heap_t *root)
+{
+    return root;
+}
+#endif
+
+/* Writes the header of a block that may be allocated and held by another
+ * thread (only its P and M bits change): an atomic store, so that
+ * load_header_remote never races with it. A plain mov on x86-64. */
+static inline void store_neighbour_header(void *b, word_t w)
+{
+    __atomic_store_n((word_t *)b, w, __ATOMIC_RELAXED);
+}
 
 /* ---- Header words --------------------------------------------------------*/
 
@@ -476,7 +695,9 @@ static inline void sync_next(block_t *b)
         w |= PREV_ALLOC_BIT;
     else if (get_size(b) == MIN_BLOCK)
         w |= PREV_MINI_BIT;
-    rewrite_header(next, w);
+    store_neighbour_header(next, w);
+    if (has_footer(w))
+        *header_to_footer(next) = w;
 }
 
 /* ---- Free lists ---------------------------------------------------------*/
@@ -735,8 +956,8 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
          * even for a mini block, where it is the links push_free writes. */
         block_t *after = (block_t *)((char *)b + size);
         *((word_t *)after - 1) = w;
-        after->header =
-            (after->header & ~PREV_BITS) | (size == MIN_BLOCK) * PREV_MINI_BIT;
+        store_neighbour_header(after, (after->header & ~PREV_BITS) |
+                                          (size == MIN_BLOCK) * PREV_MINI_BIT);
     } else {
         rewrite_header(b, w);
         sync_next(b);
@@ -801,7 +1022,7 @@ static inline void split_free(heap_t *h, block_t *b, size_t size)
     word_t next_w = next->header & ~PREV_BITS;
     if (rest < MIN_BLOCK) {
         b->header = pack(total, bits | ALLOC_BIT, 0, h->owner);
-        next->header = next_w | PREV_ALLOC_BIT;
+        store_neighbour_header(next, next_w | PREV_ALLOC_BIT);
         return;
     }
     b->header = pack(size, bits | ALLOC_BIT, 0, h->owner);
@@ -810,7 +1031,7 @@ static inline void split_free(heap_t *h, block_t *b, size_t size)
     word_t rest_w = pack(rest, PREV_ALLOC_BIT, c, h->owner);
     r->header = rest_w;
     *((word_t *)next - 1) = rest_w; /* mini: the links, written next */
-    next->header = next_w | (rest == MIN_BLOCK) * PREV_MINI_BIT;
+    store_neighbour_header(next, next_w | (rest == MIN_BLOCK) * PREV_MINI_BIT);
     push_free(h, r, c);
     dbg_ensures(get_size(b) == size && get_alloc(find_next(r)));
 }
@@ -860,7 +1081,8 @@ static block_t *add_region(heap_t *h, char *p, size_t len)
         return NULL;
     region_t *r = (region_t *)(p + pad);
     size_t units = (len - pad) / ALIGNMENT;
-    *r = (region_t){.units = (uint32_t)units, .owner = 0};
+    *r = (region_t){.units = (uint32_t)units,
+                    .owner = (uint32_t)(h->owner >> OWNER_SHIFT)};
     r->start_fence = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
     region_at(h, h->last_region)->next = region_offset(h, r);
     h->last_region = region_offset(h, r);
@@ -895,8 +1117,11 @@ static block_t *grow_heap(heap_t *h, size_t asize)
         add_region(h, p, bytes); /* someone moved the break meanwhile */
         return grow_heap(h, asize);
     }
-    /* a new region, from a break that may not be 16-byte aligned */
-    size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + asize;
+    /* a new region, from a break that may not be 16-byte aligned; an
+     * arena's is at least ARENA_CHUNK once threads share the break */
+    size_t room =
+        threads_running() && asize < ARENA_CHUNK ? ARENA_CHUNK : asize;
+    size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + room;
     char *p = take_memory(bytes);
     block_t *b = p != NULL ? add_region(h, p, bytes) : NULL;
     if (b != NULL && get_size(b) < asize) /* the break moved meanwhile */
@@ -1005,33 +1230,77 @@ static inline block_t *checked_block(const heap_t *h, const char *func, void *p)
     return b;
 }
 
-#if MM_DEBUG >= 2
-static void debug_checkheap(int line)
+/* The owner of the block of payload p, found without its lock (the arena
+ * build; the plain build has one heap): after the checks of checked_block
+ * that need no lock, the owner field of the header, loaded atomically.
+ * checked_block checks the block again under the owner's lock. (While the
+ * process has one thread, the calls use the solo arena: lockless_heap.) */
+#ifdef MM_ARENAS
+static heap_t *owner_of_remote(heap_t *root, const char *func, void *p)
 {
-    if (!mm_checkheap(line))
+    char *cp = p;
+    if ((uintptr_t)cp % ALIGNMENT != 0)
+        fail_pointer(func, p, "not 16-byte aligned");
+    if (root == NULL ||
+        (uintptr_t)cp - root->lo - 1 >= (uintptr_t)mem_heap_hi() + 1 - root->lo)
+        fail_pointer(func, p, "not inside the heap");
+    word_t w = load_header_remote(payload_to_header(p));
+    size_t owner = (size_t)(w >> OWNER_SHIFT);
+    heap_t *h = owner == 0 || owner > root->table->count
+                    ? NULL
+                    : arena_at(root->table, owner - 1);
+    if ((w & (ALLOC_BIT | QUICK_BIT | ZERO_BIT)) != ALLOC_BIT || h == NULL)
+        fail_pointer(func, p, "not allocated (double free?)");
+    return h;
+}
+
+static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
+{
+    return owner_of_remote(root, func, p);
+}
+#else
+static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
+{
+    (void)func, (void)p;
+    return root;
+}
+#endif
+
+/* With MM_DEBUG=2, a full check of h (the arena build: of h alone, whose
+ * lock the caller holds; the others may be changing). */
+static void debug_check(const heap_t *h, int line);
+#if MM_DEBUG >= 2
+static bool check_heap(int line, const heap_t *h);
+static void debug_check(const heap_t *h, int line)
+{
+    if (!(ARENAS ? check_heap(line, h) : mm_checkheap(line)))
         abort();
 }
 #else
-static void debug_checkheap(int line)
+static void debug_check(const heap_t *h, int line)
 {
-    (void)line;
+    (void)h, (void)line;
 }
 #endif
 
 /* ---- The public interface -----------------------------------------------*/
 
-/* Lays out the heap struct and region 0 (no blocks yet) at p, len bytes
- * from the break. */
-static heap_t *make_heap(char *p, size_t len)
+/* Lays out the heap struct of arena `owner` (0: the one heap, or the
+ * root) and its region 0 (no blocks yet) at p, len bytes from the break. */
+static heap_t *make_heap(char *p, size_t len, unsigned owner)
 {
     size_t pad = round_up((uintptr_t)p, ALIGNMENT) - (uintptr_t)p;
     if (len < pad + HEAP_BYTES + REGION_OVERHEAD)
         return NULL;
     heap_t *h = (heap_t *)(p + pad);
+    size_t units = (len - pad - HEAP_BYTES) / ALIGNMENT;
     memset(h, 0, HEAP_BYTES);
-    h->owner = owner_bits(0);
+#ifdef MM_ARENAS
+    arena_lock_init(h);
+#endif
+    h->owner = owner_bits(owner);
     region_t *r = (region_t *)((char *)h + HEAP_BYTES);
-    *r = (region_t){.units = REGION_OVERHEAD / ALIGNMENT, .owner = 0};
+    *r = (region_t){.units = (uint32_t)units, .owner = owner};
     r->start_fence = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
     h->first_region = h->last_region = region_offset(h, r);
     h->regions = 1;
@@ -1039,30 +1308,82 @@ static heap_t *make_heap(char *p, size_t len)
     h->tail->header = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
     h->brk = region_end(r);
     h->lo = (uintptr_t)region_first(r);
+    dbg_ensures(h->tail == (block_t *)region_first(r));
     return h;
 }
 
-bool mm_init(void)
+/* A heap struct and its region 0 at the break, for arena `owner`. If
+ * another thread moved the break to another alignment meanwhile, the
+ * bytes taken are lost and it takes 15 bytes more (then region 0 is
+ * rounded down: the break is no longer its end). */
+static heap_t *new_heap(unsigned owner)
 {
     char *brk = take_memory(0);
     if (brk == NULL)
-        return false;
+        return NULL;
     size_t len = round_up((uintptr_t)brk, ALIGNMENT) - (uintptr_t)brk +
                  HEAP_BYTES + REGION_OVERHEAD;
     char *p = take_memory(len);
-    heap = p != NULL ? make_heap(p, len) : NULL;
-    if (heap == NULL)
+    heap_t *h = p != NULL ? make_heap(p, len, owner) : NULL;
+    if (h == NULL && p != NULL) {
+        p = take_memory(len + ALIGNMENT - 1);
+        h = p != NULL ? make_heap(p, len + ALIGNMENT - 1, owner) : NULL;
+    }
+    return h;
+}
+
+#ifdef MM_ARENAS
+/* The arena table after the root, with room for one arena per CPU (at most
+ * ARENA_MAX); the arenas are made as threads bind to them. */
+static bool make_arenas(heap_t *root)
+{
+    if (cpus_configured == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_CONF);
+        cpus_configured = cpus < 1           ? 1
+                          : cpus > ARENA_MAX ? ARENA_MAX
+                                             : (uint32_t)cpus;
+    }
+    size_t count = cpus_configured;
+    size_t bytes = sizeof(arena_table_t) + count * sizeof(heap_t *);
+    arena_table_t *t = (arena_table_t *)take_memory(round_up(bytes, ALIGNMENT));
+    if (t == NULL)
         return false;
-    debug_checkheap(__LINE__);
+    t->count = (uint32_t)count;
+    for (size_t i = 0; i < count; i++)
+        t->arena[i] = NULL;
+    root->table = t;
+    return true;
+}
+#else
+static bool make_arenas(heap_t *root)
+{
+    (void)root;
+    return true;
+}
+#endif
+
+bool mm_init(void)
+{
+#ifdef MM_ARENAS
+    solo = NULL;
+#endif
+    heap = new_heap(0);
+    if (heap == NULL || (ARENAS && !make_arenas(heap))) {
+        heap = NULL;
+        return false;
+    }
+    debug_check(heap, __LINE__);
     return true;
 }
 
-void *mm_malloc(size_t size)
+/* mm_malloc on heap h (its lock held when threads run). */
+static inline void *malloc_in(heap_t *h, size_t size)
 {
-    debug_checkheap(__LINE__);
+    debug_check(h, __LINE__);
+    if (ARENAS)
+        h->ops++;
     if (size == 0 || size > MAX_REQUEST)
         return NULL;
-    heap_t *h = heap;
     size_t asize = adjust_size(size);
     block_t *b = NULL;
     if (QUICK && asize <= QUICK_MAX) {
@@ -1078,22 +1399,86 @@ void *mm_malloc(size_t size)
         return NULL;
     if (MM_DEBUG >= 1)
         mem_memset(b->payload, DEBUG_POISON_FRESH, size);
-    debug_checkheap(__LINE__);
+    debug_check(h, __LINE__);
     return header_to_payload(b);
+}
+
+/* The heap a call works on without a lock: the one heap (the plain
+ * build), or the solo arena while the process has one thread. NULL: the
+ * call finds its arena (or the block's owner) and takes its lock. */
+static inline heap_t *lockless_heap(void)
+{
+#ifdef MM_ARENAS
+    return threads_running() ? NULL : solo;
+#else
+    return heap;
+#endif
+}
+
+/* mm_malloc in the calling thread's arena, under its lock. */
+__attribute__((noinline)) static void *malloc_locked(size_t size)
+{
+    heap_t *h = heap != NULL ? caller_arena(heap) : NULL;
+    if (h == NULL)
+        return NULL;
+    bool locked = arena_lock(h);
+    void *p = malloc_in(h, size);
+    arena_unlock(h, locked);
+    return p;
+}
+
+void *mm_malloc(size_t size)
+{
+    heap_t *h = lockless_heap();
+    return h != NULL ? malloc_in(h, size) : malloc_locked(size);
+}
+
+/* Counts a free or realloc of h's block by a thread bound to another
+ * arena (h's lock held). */
+static inline void count_remote(heap_t *h)
+{
+#ifdef MM_ARENAS
+    if (threads_running() &&
+        owner_bits(my_arena_number(heap->table)) != h->owner)
+        h->remote_frees++;
+#else
+    (void)h;
+#endif
+}
+
+/* mm_free on the block's owner h (its lock held when threads run). */
+static inline void free_in(heap_t *h, void *ptr)
+{
+    debug_check(h, __LINE__);
+    block_t *b = checked_block(h, "mm_free", ptr);
+    if (ARENAS)
+        h->ops++;
+    if (QUICK && get_size(b) <= QUICK_MAX)
+        push_quick(h, b, /*fresh=*/false);
+    else
+        free_block(h, b);
+    debug_check(h, __LINE__);
+}
+
+/* mm_free on the block's owner, under its lock. */
+__attribute__((noinline)) static void free_locked(void *ptr)
+{
+    heap_t *h = owner_of(heap, "mm_free", ptr);
+    bool locked = arena_lock(h);
+    free_in(h, ptr);
+    count_remote(h);
+    arena_unlock(h, locked);
 }
 
 void mm_free(void *ptr)
 {
     if (ptr == NULL)
         return;
-    debug_checkheap(__LINE__);
-    heap_t *h = heap;
-    block_t *b = checked_block(h, "mm_free", ptr);
-    if (QUICK && get_size(b) <= QUICK_MAX)
-        push_quick(h, b, /*fresh=*/false);
+    heap_t *h = lockless_heap();
+    if (h != NULL)
+        free_in(h, ptr);
     else
-        free_block(h, b);
-    debug_checkheap(__LINE__);
+        free_locked(ptr);
 }
 
 /* Grows b in place to asize using a free next block and, if extend, the end
@@ -1181,22 +1566,42 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
     return to != NULL ? move_block(h, b, to, asize) : NULL;
 }
 
+/* mm_realloc on the block's owner h (its lock held when threads run):
+ * the block stays in its owner's arena. */
+static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
+{
+    block_t *b = checked_block(h, "mm_realloc", ptr);
+    if (size > MAX_REQUEST)
+        return NULL;
+    debug_check(h, __LINE__);
+    if (ARENAS)
+        h->ops++;
+    block_t *moved = realloc_block(h, b, adjust_size(size));
+    debug_check(h, __LINE__);
+    return moved != NULL ? header_to_payload(moved) : NULL;
+}
+
+/* mm_realloc on the block's owner, under its lock. */
+__attribute__((noinline)) static void *realloc_locked(void *ptr, size_t size)
+{
+    heap_t *h = owner_of(heap, "mm_realloc", ptr);
+    bool locked = arena_lock(h);
+    void *p = realloc_in(h, ptr, size);
+    count_remote(h);
+    arena_unlock(h, locked);
+    return p;
+}
+
 void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
         return mm_malloc(size);
-    heap_t *h = heap;
-    block_t *b = checked_block(h, "mm_realloc", ptr);
     if (size == 0) {
         mm_free(ptr);
         return NULL;
     }
-    if (size > MAX_REQUEST)
-        return NULL;
-    debug_checkheap(__LINE__);
-    block_t *moved = realloc_block(h, b, adjust_size(size));
-    debug_checkheap(__LINE__);
-    return moved != NULL ? header_to_payload(moved) : NULL;
+    heap_t *h = lockless_heap();
+    return h != NULL ? realloc_in(h, ptr, size) : realloc_locked(ptr, size);
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
@@ -1254,12 +1659,20 @@ static bool check_class(int line, block_t *b)
     return report(line, 11, "class field disagrees with the block", b);
 }
 
-/* Bit 47 and the owner field (bits 48..63) of a header or fence. */
+/* Bit 47 and the owner field (bits 48..63) of a header or fence: in the
+ * arena build, a wrong owner breaks invariant 15. */
 static bool check_high_bits(int line, const heap_t *h, const void *at, word_t w)
 {
-    if ((w & ZERO_BIT) == 0 && (w & OWNER_MASK) == h->owner)
+    if ((w & ZERO_BIT) != 0)
+        return report(line, 14, "bit 47 set", at);
+    if ((w & OWNER_MASK) == h->owner)
         return true;
-    return report(line, 14, "bit 47 set or owner field is not the heap's", at);
+    if (ARENAS)
+        return report(line, 15,
+                      "owner field does not name the arena whose "
+                      "region holds the block",
+                      at);
+    return report(line, 14, "owner field is not the heap's", at);
 }
 
 /* P and M of b against the block before it (NULL: the start fence). */
@@ -1340,6 +1753,9 @@ static bool check_region(int line, const heap_t *h, region_t *r, char *floor)
         return report(line, 5, "region outside the heap or out of order", r);
     if (r->units < REGION_OVERHEAD / ALIGNMENT || region_end(r) > top)
         return report(line, 5, "region size runs past the heap", r);
+    if (owner_bits(r->owner) != h->owner || r->owner > ARENA_MAX)
+        return report(line, ARENAS ? 15 : 14,
+                      "region descriptor names another owner", r);
     word_t fence = fence_word(h, true, false);
     if (r->start_fence != fence)
         return report(line, 5, "start fence overwritten", &r->start_fence);
@@ -1484,16 +1900,58 @@ static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
     return ok;
 }
 
-bool mm_checkheap(int line)
+/* Invariants 1 to 14 (and 15) of one heap: the plain build's, the root
+ * or one arena. */
+static bool check_heap(int line, const heap_t *h)
 {
-    const heap_t *h = heap;
-    if (h == NULL)
-        return report(line, 5, "heap not initialized", NULL);
     heap_counts_t counts = {0, 0, 0};
     bool walk_ok = check_regions(line, h, &counts);
     bool lists_ok = check_lists(line, h, counts, walk_ok);
     bool quick_ok = check_quick_lists(line, h, counts, walk_ok);
     return walk_ok && lists_ok && quick_ok;
+}
+
+#ifdef MM_ARENAS
+/* The arena table (15), each arena's lock (16) and each arena's heap. An
+ * arena whose lock is held is not walked: its owner may be changing it. */
+static bool check_arenas(int line, const heap_t *root)
+{
+    const arena_table_t *t = root->table;
+    if ((char *)t < root->brk ||
+        (char *)t + sizeof *t > (char *)mem_heap_hi() || t->count == 0 ||
+        t->count > ARENA_MAX)
+        return report(line, 15, "arena table outside the heap or miscounts", t);
+    bool ok = true;
+    for (size_t i = 0; i < t->count; i++) {
+        heap_t *h = arena_at(t, i);
+        if (h == NULL)
+            continue; /* not made yet */
+        if ((char *)h < (char *)&t->arena[t->count] ||
+            (uintptr_t)h % ALIGNMENT != 0 ||
+            (char *)h > (char *)mem_heap_hi() || h->owner != owner_bits(i + 1))
+            ok = report(line, 15, "arena table entry is not that arena", h);
+        else if (!arena_lock_free(h))
+            ok = report(line, 16, "arena lock held while checking", h);
+        else
+            ok &= check_heap(line, h);
+    }
+    return ok;
+}
+#else
+static bool check_arenas(int line, const heap_t *root)
+{
+    (void)line, (void)root;
+    return true;
+}
+#endif
+
+bool mm_checkheap(int line)
+{
+    const heap_t *h = heap;
+    if (h == NULL)
+        return report(line, 5, "heap not initialized", NULL);
+    bool ok = check_heap(line, h);
+    return (!ARENAS || check_arenas(line, h)) && ok;
 }
 
 /* ---- The block walk for heap pictures and gdb (mm.h) --------------------*/
@@ -1514,27 +1972,97 @@ static void visit_span(mm_walk_fn *visit, void *arg, const void *start,
     visit(&info, arg);
 }
 
+/* Visits the span from `from` up to region r's first block (overhead), r's
+ * blocks, and its end fence; `n` counts the blocks against `bound`. */
+static void walk_region(mm_walk_fn *visit, void *arg, const char *from,
+                        region_t *r, size_t *n, size_t bound)
+{
+    block_t *b = region_first(r), *end = region_end_fence(r);
+    visit_span(visit, arg, from, (size_t)((char *)b - from), MM_BLOCK_OVERHEAD,
+               -1);
+    for (; b < end && get_size(b) >= MIN_BLOCK && *n < bound;
+         b = find_next(b), (*n)++) {
+        bool cached = get_alloc(b) && get_quick(b);
+        mm_block_kind kind =
+            get_alloc(b) && !cached ? MM_BLOCK_ALLOCATED : MM_BLOCK_FREE;
+        visit_span(visit, arg, b, get_size(b), kind, list_of(b));
+    }
+    visit_span(visit, arg, end, WSIZE, MM_BLOCK_OVERHEAD, -1);
+}
+
+/* The heaps to walk: the one heap, or the root and every arena; returns
+ * their number. */
+static size_t all_heaps(heap_t *root, heap_t *hs[ARENA_MAX + 1])
+{
+    size_t n = 0;
+    hs[n++] = root;
+#ifdef MM_ARENAS
+    for (size_t i = 0; i < root->table->count; i++)
+        if ((hs[n] = arena_at(root->table, i)) != NULL)
+            n++;
+#endif
+    return n;
+}
+
+/* The regions of every heap in address order (each heap's list is in
+ * order: a merge). The span before a region that is not its own (another
+ * arena's heap struct, the arena table, a foreign break) is overhead. */
 void mm_heap_walk(mm_walk_fn *visit, void *arg)
 {
-    heap_t *h = heap;
+    heap_t *h = heap, *hs[ARENA_MAX + 1];
     if (h == NULL || visit == NULL)
         return;
-    char *from = mem_heap_lo(); /* region 0's overhead: pad, heap struct */
+    region_t *next[ARENA_MAX + 1];
+    size_t heaps = all_heaps(h, hs);
+    for (size_t i = 0; i < heaps; i++)
+        next[i] = region_at(hs[i], hs[i]->first_region);
+    const char *from = mem_heap_lo(); /* region 0's overhead: pad, heap */
     size_t n = 0, bound = mem_heapsize() / MIN_BLOCK;
-    for (region_t *r = region_at(h, h->first_region); r != NULL && n < bound;
+    for (size_t steps = 0; steps < bound; steps++) {
+        size_t k = heaps;
+        for (size_t i = 0; i < heaps; i++)
+            if (next[i] != NULL && (k == heaps || next[i] < next[k]))
+                k = i;
+        if (k == heaps || (char *)next[k] < from)
+            return; /* all walked (or a broken list) */
+        walk_region(visit, arg, from, next[k], &n, bound);
+        from = region_end(next[k]);
+        next[k] = region_at(hs[k], next[k]->next);
+    }
+}
+
+/* ---- Statistics (mm.h) ----------------------------------------------------*/
+
+/* Adds heap h's blocks to *st. */
+static void count_blocks(const heap_t *h, mm_arena_stats *st)
+{
+    for (region_t *r = region_at(h, h->first_region); r != NULL;
          r = region_at(h, r->next)) {
-        block_t *b = region_first(r), *end = region_end_fence(r);
-        visit_span(visit, arg, from, (size_t)((char *)b - from),
-                   MM_BLOCK_OVERHEAD, -1);
-        for (; b < end && get_size(b) >= MIN_BLOCK && n < bound;
-             b = find_next(b), n++) {
-            bool cached = get_alloc(b) && get_quick(b);
-            mm_block_kind kind =
-                get_alloc(b) && !cached ? MM_BLOCK_ALLOCATED : MM_BLOCK_FREE;
-            visit_span(visit, arg, b, get_size(b), kind, list_of(b));
+        st->regions++;
+        block_t *end = region_end_fence(r);
+        for (block_t *b = region_first(r); b < end && get_size(b) >= MIN_BLOCK;
+             b = find_next(b)) {
+            if (!get_alloc(b))
+                st->free_bytes += get_size(b);
+            else if (get_quick(b))
+                st->cached_bytes += get_size(b);
+            else
+                st->in_use_bytes += get_size(b);
         }
-        visit_span(visit, arg, end, WSIZE, MM_BLOCK_OVERHEAD, -1);
-        from =
-            (char *)region_at(h, r->next); /* the gap before it is not ours */
+    }
+}
+
+void mm_stats(mm_stats_fn *visit, void *arg)
+{
+    heap_t *hs[ARENA_MAX + 1];
+    if (heap == NULL || visit == NULL)
+        return;
+    size_t heaps = all_heaps(heap, hs);
+    for (size_t i = ARENAS ? 1 : 0; i < heaps; i++) {
+        mm_arena_stats st = {.arena = (unsigned)(hs[i]->owner >> OWNER_SHIFT),
+                             .ops = hs[i]->ops,
+                             .remote_frees = hs[i]->remote_frees};
+        count_blocks(hs[i], &st);
+        visit(&st, arg);
     }
 }

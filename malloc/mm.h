@@ -46,4 +46,23 @@ typedef struct {
 typedef void mm_walk_fn(const mm_block_info *block, void *arg);
 void mm_heap_walk(mm_walk_fn *visit, void *arg);
 
+/*
+ * Optional: statistics per arena (mm.c's arena mode, -DMM_ARENAS; the plain
+ * build reports its one heap as arena 0), one call of `visit` per arena, at
+ * a quiescent point (no other thread in the allocator). It allocates
+ * nothing: the caller prints. ops and remote_frees are counted in the
+ * arena build only.
+ */
+typedef struct {
+    unsigned arena;                  /* 1.. (0: the one heap) */
+    unsigned long long ops;          /* malloc, free and realloc calls */
+    unsigned long long remote_frees; /* frees/reallocs from other arenas */
+    size_t in_use_bytes;             /* allocated blocks, headers included */
+    size_t free_bytes;               /* free blocks */
+    size_t cached_bytes; /* blocks in quick lists and runs (free for use) */
+    size_t regions;
+} mm_arena_stats;
+typedef void mm_stats_fn(const mm_arena_stats *arena, void *arg);
+void mm_stats(mm_stats_fn *visit, void *arg);
+
 #endif /* MM_H */

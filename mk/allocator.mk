@@ -3,6 +3,11 @@
 #   make allocator-test-deps  build/allocator/: the stress harness in every
 #                             build variant, the checker's corruption harness,
 #                             and mdriver with MM_DEBUG=2 and with ASan+UBSan
+#                             (and the arena mode's: corrupt-arenas, stress_mt
+#                             with gcc, ThreadSanitizer and per-call getcpu,
+#                             mdriver-arenas)
+#   make arenas-bench         the arena mode's cost and scaling
+#                             (tools/bench_arenas.py, docs/bench-arenas.md)
 #   make allocator-bench      the suite with each placement policy, coalescing
 #                             on/off and footers on/off, side by side with
 #                             glibc (tools/bench_allocator.py)
@@ -23,20 +28,35 @@ ALLOC_VARIANT_noquick := -DMM_NO_QUICK
 ALLOC_VARIANT_footer := -DMM_ALLOC_FOOTER
 ALLOC_VARIANT_debug2 := -DMM_DEBUG=2
 ALLOC_VARIANT_sanitize := -DMM_DEBUG=1 $(ALLOC_SAN)
-ALLOC_VARIANTS := best first next nocoalesce noquick footer debug2 sanitize
+ALLOC_VARIANT_arenas := -DMM_ARENAS
+ALLOC_VARIANT_arenas-debug2 := -DMM_ARENAS -DMM_DEBUG=2
+ALLOC_VARIANTS := best first next nocoalesce noquick footer debug2 sanitize \
+                  arenas arenas-debug2
 ALLOC_STRESS := $(ALLOC_VARIANTS:%=$(ALLOC_DIR)/stress-%)
 
 TEST_DEPS += allocator-test-deps
-BENCHES += allocator-bench
+BENCHES += allocator-bench arenas-bench
+
+# The arena mode's multi-threaded stress harness (name: compiler and flags).
+ALLOC_MT_gcc := $(CC) $(ALLOC_CFLAGS) -DMM_ARENAS
+ALLOC_MT_getcpu := $(CC) $(ALLOC_CFLAGS) -DMM_ARENAS -DMM_ARENA_GETCPU
+ALLOC_MT_debug2 := $(ALLOC_MT_getcpu) -DMM_DEBUG=2
+ALLOC_MT_tsan := clang $(ALLOC_CFLAGS:-O2=-O1) -DMM_ARENAS -fsanitize=thread
+ALLOC_MT_tsan-getcpu := $(ALLOC_MT_tsan) -DMM_ARENA_GETCPU
+ALLOC_MT := $(addprefix $(ALLOC_DIR)/stress_mt-,gcc getcpu debug2 tsan \
+                                          tsan-getcpu)
 
 allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
-                     $(ALLOC_DIR)/corrupt-clang-san build/libc-util
+                     $(ALLOC_DIR)/corrupt-clang-san build/libc-util \
+                     $(ALLOC_DIR)/corrupt-arenas $(ALLOC_MT)
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
 	    EXTRA_CFLAGS="$(ALLOC_SAN)"
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-noquick \
 	    EXTRA_CFLAGS=-DMM_NO_QUICK
+	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-arenas \
+	    EXTRA_CFLAGS=-DMM_ARENAS
 
 $(ALLOC_DIR)/stress-%: tests/checker/stress.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)
@@ -54,6 +74,19 @@ $(ALLOC_DIR)/corrupt-clang-san: tests/checker/corrupt.c $(ALLOC_DEPS)
 	clang $(ALLOC_CFLAGS) -Wno-unused-function $(ALLOC_SAN) -o $@ $< \
 	    malloc/memlib.c
 
+# corrupt.c in the arena build: invariants 15 and 16, and the others per arena.
+$(ALLOC_DIR)/corrupt-arenas: tests/checker/corrupt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLOC_CFLAGS) -Wno-unused-function -DMM_ARENAS -o $@ $< \
+	    malloc/memlib.c -pthread
+
+$(ALLOC_DIR)/stress_mt-%: tests/checker/stress_mt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(ALLOC_MT_$*) -o $@ $< $(ALLOC_SRCS) -pthread
+
+arenas-bench:
+	$(PYTHON) tools/bench_arenas.py
+
 # glibc's util, measured like mdriver's (tools/libc_util.c).
 libc-util: build/libc-util
 build/libc-util: tools/libc_util.c malloc/driver_trace.c malloc/driver.h
@@ -63,4 +96,4 @@ build/libc-util: tools/libc_util.c malloc/driver_trace.c malloc/driver.h
 allocator-bench: build/libc-util
 	$(PYTHON) tools/bench_allocator.py
 
-.PHONY: allocator-test-deps allocator-bench libc-util
+.PHONY: allocator-test-deps allocator-bench arenas-bench libc-util

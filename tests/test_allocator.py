@@ -18,7 +18,10 @@ MM_C = os.path.join(kit.MALLOC, "mm.c")
 ADIR = os.path.join(kit.BUILD, "allocator")
 VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
                  ["-DMM_NO_COALESCE"], ["-DMM_NO_QUICK"], ["-DMM_ALLOC_FOOTER"],
-                 ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"]]
+                 ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"], ["-DMM_ARENAS"],
+                 ["-DMM_ARENAS", "-DMM_ARENA_GETCPU"],
+                 ["-DMM_ARENAS", "-DMM_DEBUG=2"],
+                 ["-DMM_ARENAS", "-DMM_NO_QUICK", "-DMM_ALLOC_FOOTER"]]
 STATIC_LIMIT = 256
 FORBIDDEN = ["malloc", "calloc", "realloc", "free", "mmap", "munmap", "sbrk",
              "brk", "posix_memalign", "aligned_alloc", "memalign", "valloc",
@@ -119,9 +122,9 @@ def test_no_function_like_macros():
 
 # ---- mm_checkheap: silent on a good heap, names each broken invariant ------
 
-def corrupt(name):
-    proc = kit.run([binary("corrupt"), name], timeout=30)
-    kit.expect(proc.returncode == 0, "corrupt %s did not run" % name, proc)
+def corrupt(name, exe="corrupt"):
+    proc = kit.run([binary(exe), name], timeout=30)
+    kit.expect(proc.returncode == 0, "%s %s did not run" % (exe, name), proc)
     return proc
 
 
@@ -132,8 +135,8 @@ def test_checker_silent_and_true_on_a_valid_heap():
                "the checker must print nothing and return true", proc)
 
 
-def expect_invariant(name, number):
-    proc = corrupt(name)
+def expect_invariant(name, number, exe="corrupt"):
+    proc = corrupt(name, exe)
     out = proc.stdout
     line = re.search(r"checkheap\(line (\d+)\) returned (\w+)", out)
     kit.expect(line is not None and line.group(2) == "false",
@@ -267,6 +270,52 @@ def test_checker_invariant_14_bit_47():
 
 def test_checker_invariant_14_owner_field():
     expect_invariant("owner", 14)
+
+
+# The arena build (-DMM_ARENAS): corrupt-arenas, its blocks in the arena of
+# its thread.
+
+def test_checker_invariant_15_owner_field_names_another_arena():
+    expect_invariant("arena-owner", 15, "corrupt-arenas")
+
+
+def test_checker_invariant_15_region_descriptor_names_another_arena():
+    expect_invariant("arena-region-owner", 15, "corrupt-arenas")
+
+
+def test_checker_invariant_15_arena_table():
+    expect_invariant("arena-table", 15, "corrupt-arenas")
+
+
+def test_checker_invariant_16_arena_lock_held():
+    expect_invariant("arena-lock-held", 16, "corrupt-arenas")
+
+
+# Invariants 1 to 14 hold per arena: each corruption of the plain build is
+# reported by the arena build with the same number (a foreign owner: 15).
+ARENA_SAME = {"owner": 15, "footer": 1, "size": 3, "size-odd": 3,
+              "tiling": 4, "tiling-region1": 4, "start-fence": 5,
+              "end-fence": 5, "end-fence-region0": 5, "region-units": 5,
+              "region-order": 5, "region-count": 5, "prev-alloc": 6,
+              "prev-alloc-region1": 6, "prev-mini": 6, "adjacent-free": 7,
+              "node-outside": 8, "node-allocated": 8, "prev-link": 9,
+              "cycle": 10, "quick-cycle": 10, "wrong-class": 11,
+              "class-bitmap": 11, "class-field": 11,
+              "class-field-allocated": 11, "unlisted": 12, "quick-size": 13,
+              "quick-unmarked": 13, "quick-stray": 13, "bit-47": 14}
+
+
+def test_checker_per_arena_invariants():
+    proc = corrupt("none", "corrupt-arenas")
+    kit.expect(proc.stdout.endswith("returned true\n") and
+               "invariant" not in proc.stdout,
+               "corrupt-arenas none: the checker must be silent", proc)
+    for name, number in sorted(ARENA_SAME.items()):
+        expect_invariant(name, number, "corrupt-arenas")
+
+
+def test_bad_pointers_fail_loudly_in_the_arena_build():
+    _bad_pointers("corrupt-arenas")
 
 
 def test_every_invariant_has_a_negative_test():

@@ -3,6 +3,8 @@
  * public API, corrupts it in exactly one way, and runs the checker.
  *
  * Usage: corrupt NAME      (NAME = none, or one of the corruptions below;
+ *                          arena-* only in corrupt-arenas, built with
+ *                          -DMM_ARENAS;
  *                          double-free, free-misaligned, free-outside,
  *                          free-before-init and realloc-before-init must
  *                          make mm_free or mm_realloc abort instead)
@@ -33,6 +35,10 @@
  */
 enum { NBLOCKS = 17, LAST0 = 14, FIRST1 = 15, LAST = NBLOCKS - 1 };
 static block_t *blk[NBLOCKS];
+/* The heap that holds the blocks: the one heap or, built with MM_ARENAS
+ * (corrupt-arenas), the arena of this thread (its region 0 is the one at
+ * the break when the thread binds: it grows like the one heap's). */
+static heap_t *H;
 
 /* mm_malloc, then every run's unused blocks freed: the blocks of the heap
  * below follow each other in the order they were asked for. */
@@ -43,7 +49,7 @@ static void *must_malloc(size_t size)
         printf("corrupt: mm_malloc failed\n");
         exit(2);
     }
-    flush_quick(heap, /*fresh_too=*/true);
+    flush_quick(H, /*fresh_too=*/true);
     return p;
 }
 
@@ -52,6 +58,7 @@ static void build_heap(void)
     static const size_t sizes[FIRST1] = {40,  40,  40,  40,  8, 8,  8, 8,
                                          300, 300, 300, 300, 8, 40, 64};
     void *p[NBLOCKS];
+    H = caller_arena(heap);
     for (int i = 0; i < FIRST1; i++)
         p[i] = must_malloc(sizes[i]);
     if (mem_sbrk(ALIGNMENT) == (void *)-1) /* the break moves under us */
@@ -62,7 +69,7 @@ static void build_heap(void)
     mm_free(p[3]);
     mm_free(p[5]);
     mm_free(p[9]);
-    flush_quick(heap, /*fresh_too=*/true);
+    flush_quick(H, /*fresh_too=*/true);
     mm_free(p[12]);
     mm_free(p[13]);
     for (int i = 0; i < NBLOCKS; i++)
@@ -80,22 +87,22 @@ static void set_header(block_t *b, word_t w)
 /* The head and second node of b's free list (a[1] and a[3] share one). */
 static block_t *list_head(block_t *b)
 {
-    return from_offset(heap, heap->free_heads[size_class(get_size(b))]);
+    return from_offset(H, H->free_heads[size_class(get_size(b))]);
 }
 
 static block_t *list_second(block_t *b)
 {
-    return from_offset(heap, list_head(b)->links.next);
+    return from_offset(H, list_head(b)->links.next);
 }
 
 static region_t *first_region(void)
 {
-    return region_at(heap, heap->first_region);
+    return region_at(H, H->first_region);
 }
 
 static region_t *last_region(void)
 {
-    return region_at(heap, heap->last_region);
+    return region_at(H, H->last_region);
 }
 
 /* The corruptions of one block's header, by name. */
@@ -136,15 +143,15 @@ static bool corrupt_region(const char *name)
     if (strcmp(name, "start-fence") == 0) /* 5 */
         first_region()->start_fence = pack(ALIGNMENT, ALLOC_BIT, 0, 0);
     else if (strcmp(name, "end-fence") == 0) /* 5 */
-        set_header(heap->tail, pack(ALIGNMENT, 0, 0, 0));
+        set_header(H->tail, pack(ALIGNMENT, 0, 0, 0));
     else if (strcmp(name, "end-fence-region0") == 0) /* 5 */
         set_header(region_end_fence(first_region()), pack(ALIGNMENT, 0, 0, 0));
     else if (strcmp(name, "region-units") == 0) /* 5 */
         last_region()->units -= 1;
     else if (strcmp(name, "region-order") == 0) /* 5: region 1 links back */
-        last_region()->next = heap->first_region;
+        last_region()->next = H->first_region;
     else if (strcmp(name, "region-count") == 0) /* 5 */
-        heap->regions++;
+        H->regions++;
     else
         return false;
     return true;
@@ -154,10 +161,10 @@ static bool corrupt_region(const char *name)
 static bool corrupt_lists(const char *name)
 {
     if (strcmp(name, "adjacent-free") == 0) { /* 7 */
-        write_block(heap, blk[4], MIN_BLOCK, false, get_prev_alloc(blk[4]),
+        write_block(H, blk[4], MIN_BLOCK, false, get_prev_alloc(blk[4]),
                     get_prev_mini(blk[4]));
         sync_next(blk[4]);
-        insert_free(heap, blk[4]);
+        insert_free(H, blk[4]);
     } else if (strcmp(name, "node-outside") == 0) /* 8 */
         blk[1]->links.next = UINT32_MAX - 1;
     else if (strcmp(name, "node-allocated") == 0) { /* 8 */
@@ -166,18 +173,18 @@ static bool corrupt_lists(const char *name)
     } else if (strcmp(name, "prev-link") == 0) /* 9 */
         list_second(blk[1])->links.prev = 0;
     else if (strcmp(name, "cycle") == 0) /* 10: the tail points to the head */
-        list_second(blk[1])->links.next = to_offset(heap, list_head(blk[1]));
+        list_second(blk[1])->links.next = to_offset(H, list_head(blk[1]));
     else if (strcmp(name, "wrong-class") == 0) { /* 11 */
-        remove_free(heap, blk[9]);
-        push_free(heap, blk[9], 0);
+        remove_free(H, blk[9]);
+        push_free(H, blk[9], 0);
     } else if (strcmp(name, "class-bitmap") == 0) /* 11 */
-        heap->nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
+        H->nonempty &= ~((uint64_t)1 << size_class(get_size(blk[9])));
     else if (strcmp(name, "class-field") == 0) /* 11: header names class 0 */
         rewrite_header(blk[9], blk[9]->header & ~CLASS_MASK); /* + footer */
     else if (strcmp(name, "class-field-allocated") == 0)      /* 11 */
         set_header(blk[0], blk[0]->header | ((word_t)2 << CLASS_SHIFT));
     else if (strcmp(name, "unlisted") == 0) /* 12 */
-        remove_free(heap, blk[9]);
+        remove_free(H, blk[9]);
     else
         return false;
     return true;
@@ -187,14 +194,14 @@ static bool corrupt_lists(const char *name)
 static bool corrupt_quick(const char *name)
 {
     if (strcmp(name, "quick-size") == 0) { /* 13 */
-        heap->quick_heads[0] = to_offset(heap, blk[13]);
-        heap->quick_heads[2] = to_offset(heap, blk[12]);
+        H->quick_heads[0] = to_offset(H, blk[13]);
+        H->quick_heads[2] = to_offset(H, blk[12]);
     } else if (strcmp(name, "quick-unmarked") == 0) /* 13 */
         set_header(blk[12], blk[12]->header & ~QUICK_BIT);
     else if (strcmp(name, "quick-stray") == 0) /* 13 */
         set_header(blk[0], blk[0]->header | QUICK_BIT);
     else if (strcmp(name, "quick-cycle") == 0) /* 10 */
-        blk[12]->links.next = to_offset(heap, blk[12]);
+        blk[12]->links.next = to_offset(H, blk[12]);
     else if (strcmp(name, "double-free-quick") == 0) /* mm_free must abort */
         mm_free(header_to_payload(blk[12]));
     else if (strcmp(name, "double-free") == 0) { /* mm_free must abort */
@@ -212,10 +219,42 @@ static bool corrupt_quick(const char *name)
     return true;
 }
 
+#ifdef MM_ARENAS
+/* An arena other than H's (arena 1 or 2: the second may not exist). */
+static unsigned other_arena(void)
+{
+    return H->owner == owner_bits(1) ? 2 : 1;
+}
+
+/* The arena build's own corruptions (invariants 15 and 16), by name. */
+static bool corrupt_arena(const char *name)
+{
+    if (strcmp(name, "arena-owner") == 0) /* 15 */
+        set_header(blk[0],
+                   (blk[0]->header & ~OWNER_MASK) | owner_bits(other_arena()));
+    else if (strcmp(name, "arena-region-owner") == 0) /* 15 */
+        last_region()->owner = other_arena();
+    else if (strcmp(name, "arena-table") == 0) /* 15 */
+        heap->table->count = 0;
+    else if (strcmp(name, "arena-lock-held") == 0) /* 16 */
+        pthread_mutex_lock(&H->lock);
+    else
+        return false;
+    return true;
+}
+#else
+static bool corrupt_arena(const char *name)
+{
+    (void)name;
+    return false;
+}
+#endif
+
 static bool corrupt(const char *name)
 {
     return strcmp(name, "none") == 0 || corrupt_header(name) ||
-           corrupt_region(name) || corrupt_lists(name) || corrupt_quick(name);
+           corrupt_region(name) || corrupt_lists(name) || corrupt_quick(name) ||
+           corrupt_arena(name);
 }
 
 int main(int argc, char **argv)

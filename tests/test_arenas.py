@@ -1,0 +1,130 @@
+"""The arena mode of malloc/mm.c (-DMM_ARENAS, docs/design.md "Arena mode"):
+the lab's rules in the arena build, single-threaded stress and the trace
+suite in the arena build, the multi-threaded stress harness
+(tests/checker/stress_mt.c) with 2, 4 and 8 threads, under ThreadSanitizer
+and under helgrind. The checker's negative tests for invariants 15 and 16
+are in test_allocator.py (corrupt-arenas).
+
+Binaries come from mk/allocator.mk (`make test-deps`) under build/allocator/.
+"""
+import os
+import re
+import shutil
+import tempfile
+
+import kit
+import test_allocator as alloc
+
+ARENA_FLAGS = ["-DMM_ARENAS"]
+
+
+def test_arena_build_static_data_at_most_256_bytes():
+    # The thread-local binding is counted too (nm shows .tbss as 'b').
+    with tempfile.TemporaryDirectory() as tmp:
+        obj = os.path.join(tmp, "mm.o")
+        proc = alloc.compile_mm("gcc", ARENA_FLAGS, obj)
+        kit.expect(proc.returncode == 0, "compile failed", proc)
+        total, names = alloc.static_data_bytes(obj)
+        kit.expect("thread_arena" in names,
+                   "the thread-local binding is not seen by nm: %s" % names)
+        kit.expect(total <= alloc.STATIC_LIMIT, "arena build: %d bytes of "
+                   "static data (limit %d): %s"
+                   % (total, alloc.STATIC_LIMIT, " ".join(names)))
+
+
+def test_arena_build_uses_no_memory_function_but_memlib():
+    with tempfile.TemporaryDirectory() as tmp:
+        obj = os.path.join(tmp, "mm.o")
+        kit.expect(alloc.compile_mm("gcc", ARENA_FLAGS, obj).returncode == 0,
+                   "compile failed")
+        undefined = {l.split()[-1] for l in
+                     alloc._nm(["-u"], obj).splitlines() if l.strip()}
+        kit.expect({"mem_sbrk", "pthread_mutex_lock"} <= undefined,
+                   "arena build: mem_sbrk or pthread_mutex_lock not used?")
+        bad = sorted(undefined & set(alloc.FORBIDDEN))
+        kit.expect(not bad, "arena build calls forbidden functions: %s" % bad)
+
+
+def test_arena_build_single_threaded_stress():
+    alloc._stress("arenas", range(1, 21), 4000)
+    alloc._stress("arenas", range(1, 11), 4000, foreign=50)
+    alloc._stress("arenas-debug2", range(1, 6), 3000, foreign=37)
+
+
+def test_arena_build_suite_checkheap_every_op():
+    proc = kit.run([alloc.binary("mdriver-arenas"), "-t", kit.TRACES, "-n",
+                    "-d", "2"], timeout=180)
+    alloc.suite_ok(proc, "mdriver-arenas -d 2 -n")
+
+
+def stress_mt(variant, seed, threads, ops, rounds=4, slots=256, env=None,
+              prefix=()):
+    cmd = list(prefix) + [alloc.binary("stress_mt-" + variant), str(seed),
+                          str(threads), str(ops), str(rounds), str(slots)]
+    proc = kit.run(cmd, timeout=300, env=env)
+    out = proc.stdout
+    kit.expect(proc.returncode == 0 and "ops ok" in out,
+               "stress_mt-%s seed %d, %d threads failed"
+               % (variant, seed, threads), proc)
+    m = re.search(r"\((\d+) cross-thread frees, (\d+) cross-thread reallocs",
+                  out)
+    kit.expect(m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0,
+               "stress_mt-%s: no cross-thread free or realloc" % variant, proc)
+    return proc
+
+
+def test_stress_mt_2_4_8_threads():
+    for threads in (2, 4, 8):
+        for seed in (1, 2, 3):
+            stress_mt("gcc", seed, threads, 40000)
+
+
+def test_stress_mt_arena_per_call():
+    # sched_getcpu() at every call: threads move between arenas, so most
+    # frees are remote; mm_stats must count them.
+    env = dict(os.environ, STRESS_MT_STATS="1")
+    for threads in (2, 4, 8):
+        proc = stress_mt("getcpu", 1, threads, 40000, env=env)
+    remote = sum(int(n) for n in
+                 re.findall(r"(\d+) remote frees", proc.stdout))
+    arenas = re.findall(r"^stress_mt: arena (\d+):", proc.stdout, re.M)
+    kit.expect(arenas, "mm_stats printed no arena", proc)
+    kit.expect(len(arenas) == 1 or remote > 0,
+               "several arenas but no remote free counted", proc)
+
+
+def test_stress_mt_checkheap_every_call():
+    # MM_DEBUG=2: each call checks its own arena, under its lock.
+    for threads in (2, 8):
+        stress_mt("debug2", 1, threads, 4000, rounds=2, slots=64)
+
+
+def tsan_clean(proc, what):
+    kit.expect("WARNING: ThreadSanitizer" not in proc.stderr,
+               what + ": ThreadSanitizer reported a race", proc)
+
+
+def test_stress_mt_under_thread_sanitizer():
+    for variant in ("tsan", "tsan-getcpu"):
+        for threads in (2, 4, 8):
+            proc = stress_mt(variant, threads, threads, 20000)
+            tsan_clean(proc, "stress_mt-%s %d threads" % (variant, threads))
+
+
+def test_stress_mt_under_helgrind():
+    if shutil.which("valgrind") is None:
+        raise AssertionError("valgrind is missing: tools/setup.sh --test")
+    # A short run: helgrind serializes the threads and is ~100x slower.
+    prefix = ["valgrind", "--tool=helgrind", "-q", "--error-exitcode=99"]
+    for threads in (2, 4):
+        proc = stress_mt("getcpu", 1, threads, 3000, rounds=2, slots=64,
+                         prefix=prefix)
+        kit.expect("Possible data race" not in proc.stderr and
+                   "lock order" not in proc.stderr,
+                   "helgrind reported a problem", proc)
+
+
+def test_stress_mt_bad_usage():
+    proc = kit.run([alloc.binary("stress_mt-gcc"), "1", "0"])
+    kit.expect(proc.returncode == 2 and "bad argument '0'" in proc.stderr,
+               "stress_mt with 0 threads must say so and exit 2", proc)
