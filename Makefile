@@ -1,5 +1,6 @@
 # malloclab: the two commands of the README, and the rest.
-#   make run     build, then replay the default trace suite and print the scores
+#   make run     build, then replay the default trace suite and print the scores,
+#                then the multi-threaded suite (traces/mt/)
 #   make test    every test; the last line is `N passed, N failed`
 #   make bench   benchmarks (figures recorded in docs/)
 #   make traces  regenerate the generated traces from their seeds
@@ -11,8 +12,14 @@ all:
 	@tools/setup.sh
 	$(MAKE) -C malloc
 
+# Then the multi-threaded suite (traces/mt/). The plain mm.c is not thread
+# safe: it replays those traces on one thread, in file order (--serial).
+# An allocator that is (mm.c's arena build: make -C malloc -B OUT=...
+# EXTRA_CFLAGS=-DMM_ARENAS) replays them with ./mdriver -t ../traces/mt.
 run: all
 	cd malloc && ./mdriver
+	@echo; echo "The multi-threaded suite (traces/mt/), on one thread (--serial: mm.c is not thread safe):"
+	cd malloc && ./mdriver -t ../traces/mt --serial
 
 # Each area adds its test prerequisites to TEST_DEPS and benchmarks to BENCHES.
 TEST_DEPS :=

@@ -3,11 +3,17 @@
  *
  *   mdriver.c         main: options, the trace list, dispatch
  *   driver_trace.c    the .rep parser (docs/CONTRACTS.md section 3)
+ *   driver_api.c      the one dispatch path of an op to mm.c or the libc
  *   driver_check.c    the correctness engine: one checked replay
+ *   driver_result.c   a trace's result and its failures (result_fail)
  *   driver_run.c      one child process per trace: replays, timing, reports
  *   driver_report.c   ERROR reports, the score table, JSON
  *   driver_hint.c     the size-bug hint: a payload over another's header?
  *   driver_heapmap.c  --heap-map's HTML, the helpers of tools/mm-gdb.py
+ *
+ * Data flows one way: trace -> engine (through the api) -> checks ->
+ * result -> report. The engine knows nothing of the runner: it writes
+ * only the status slot and the result it is given.
  *
  * A parsed trace is an array of ops; every op remembers its line so that
  * an error names the line of the trace that caused it.
@@ -18,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sched.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -44,7 +51,9 @@ typedef struct {
     uint64_t nmemb; /* c: number of members */
     int32_t id;     /* 0 .. ids-1; -1 only in `f -1` (free(NULL)) */
     uint32_t line;  /* line of the trace file */
+    int32_t prev;   /* MT trace: the op on this id it waits for, or -1 */
     uint8_t kind;   /* op_kind */
+    uint8_t thread; /* MT trace: the thread of the op ("T: " prefix) */
 } trace_op;
 
 typedef struct {
@@ -53,6 +62,7 @@ typedef struct {
     uint32_t ids;
     uint32_t slots; /* 1 + the highest id used: the size of per-id arrays */
     uint32_t nops;
+    int threads;        /* 1 + the highest thread prefix (1: not MT) */
     int weight;         /* as the header says */
     int util_weight;    /* the weight of its util in the averages */
     int tput_weight;    /* the weight of its ops and time in throughput */
@@ -72,6 +82,35 @@ static inline size_t op_bytes(const trace_op *op)
 /* Opens a regular file, checking its type before opening it; NULL with
  * *why ("a FIFO (named pipe)", ...) or errno set (driver_trace.c). */
 FILE *open_regular(const char *path, struct stat *sb, const char **why);
+
+/* The replaying threads of t under -T opt: an MT trace's own threads
+ * (one under --serial), else opt copies. */
+static inline int trace_threads(const trace_t *t, int opt, bool serial)
+{
+    return t->threads > 1 ? (serial ? 1 : t->threads) : opt;
+}
+
+/* MT traces: waits until op's prev op (on its id) is done, as done[id]
+ * says; false, without waiting, once *stop is non-zero. */
+static inline bool op_wait(const trace_op *op, const int32_t *done,
+                           const int *stop)
+{
+    if (op->prev < 0)
+        return true;
+    while (__atomic_load_n(&done[op->id], __ATOMIC_ACQUIRE) != op->prev) {
+        if (stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0)
+            return false;
+        sched_yield();
+    }
+    return true;
+}
+
+/* MT traces: op (index i) is done; the next op on its id may run. */
+static inline void op_done(const trace_op *op, uint32_t i, int32_t *done)
+{
+    if (op->id >= 0)
+        __atomic_store_n(&done[op->id], (int32_t)i, __ATOMIC_RELEASE);
+}
 
 /* Parses path into t; on error prints `ERROR [path:line]: ...`, false. */
 bool trace_load(const char *name, const char *path, trace_t *t);
@@ -100,6 +139,41 @@ typedef enum {
 
 const char *kind_name(error_kind kind);
 
+/* The allocation calls of a replay: mm.c's or the C library's. Every op
+ * of every replay (checked or timed) reaches the allocator through
+ * api_apply (driver_api.c). */
+typedef struct {
+    bool (*init)(void); /* NULL: nothing to initialize */
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*realloc)(void *, size_t);
+    void *(*calloc)(size_t, size_t);
+    bool (*checkheap)(int); /* NULL: nothing to check */
+    bool is_mm;             /* mm.c: on the simulated heap */
+} alloc_api;
+
+extern const alloc_api MM_API;
+extern const alloc_api LIBC_API;
+
+/* Applies op to the allocator; old is the block of op's id (or NULL).
+ * Returns the op's new block: NULL for a free. Inline: the timed replays
+ * pay no extra call. */
+static inline void *api_apply(const alloc_api *api, const trace_op *op,
+                              void *old)
+{
+    switch (op->kind) {
+    case OP_ALLOC:
+        return api->malloc(op->size);
+    case OP_REALLOC:
+        return api->realloc(old, op->size);
+    case OP_CALLOC:
+        return api->calloc(op->nmemb, op->size);
+    default:
+        api->free(old);
+        return NULL;
+    }
+}
+
 /* Where the child is: published in shared memory for the parent. */
 typedef enum {
     PHASE_REPLAY1,
@@ -118,15 +192,41 @@ typedef enum {
     WHERE_HEAP_WALK /* the last: driver_run.c checks the range */
 } run_where;
 
+/* One replaying thread's slot of the status page: only that thread
+ * writes it, one store per op. */
 typedef struct {
     volatile int64_t op_index; /* op about to run or just run; -1: mm_init */
     volatile int32_t phase;    /* run_phase */
     volatile int32_t where;    /* run_where */
+    volatile int32_t tid;      /* the thread's kernel id (gettid) */
+    volatile int32_t done;     /* 1 once the thread ended its replay */
+    volatile int32_t waiting;  /* 1 while it waits for another thread's op
+                                  (MT traces) */
+} replay_slot;
+
+/* Most threads of one replay: the status page has a slot for each. */
+enum { STATUS_SLOTS = 64 };
+
+/* The status page, in shared memory: the child writes it, the parent
+ * reads it (and trusts nothing in it). */
+typedef struct {
     volatile int64_t pipe_lost_at;    /* op when the result pipe was closed */
     volatile int32_t pipe_lost_phase; /* run_phase then */
     volatile int32_t pipe_lost;       /* 1 once the child saw it closed */
     volatile int32_t parent_ready;    /* the parent closed its write end */
+    volatile int32_t crashed_tid;     /* the thread a fatal signal hit */
+    replay_slot slot[STATUS_SLOTS];
 } child_status;
+
+/* What the parent makes of the status page: validated copies. */
+typedef struct {
+    int thread; /* the slot read: see blamed_thread (driver_run.c) */
+    int64_t op_index;
+    int32_t phase, where;
+    int64_t pipe_lost_at;
+    int32_t pipe_lost_phase;
+    bool pipe_lost;
+} status_view;
 
 /* The op index of an error when the one the child published was out of
  * range (mm.c wrote over the status page): reported as line 0, op "?". */
@@ -152,14 +252,17 @@ typedef struct {
     int32_t phase;
     int32_t where;
     int64_t op_index; /* failing op; -1: mm_init */
+    int32_t thread;   /* the replaying thread of the failing op (-T) */
+    int32_t threads;  /* replaying threads (-T), 1 .. STATUS_SLOTS */
     char details[DETAILS_MAX];
     int64_t out_from, out_to; /* checker output: bytes of the capture */
     uint64_t heap_bytes, peak_bytes;
     double util;
     bool timed;
-    double secs, glibc_secs; /* best time of one replay */
-    double checked_secs;     /* --overhead: engine replay */
-    uint64_t max_live;       /* --overhead: most blocks live at once */
+    double secs, glibc_secs;   /* best time of one replay */
+    double checked_secs;       /* --overhead: engine replay */
+    double secs1, glibc_secs1; /* -T N: the same with one thread */
+    uint64_t max_live;         /* --overhead: most blocks live at once */
     int samples, glibc_samples;
     int32_t child_exit; /* non-zero exit status after a complete result,
                            e.g. valgrind --error-exitcode */
@@ -170,6 +273,13 @@ typedef struct {
     int32_t probe;           /* probe_outcome */
     int32_t probe_id;        /* the id whose header word the probe flipped */
 } trace_result;
+
+/* The ops of a run of t: every replaying thread's copy (-T). */
+static inline double run_ops(const trace_t *t, const trace_result *r)
+{
+    return (double)t->nops *
+           (t->threads == 1 && r->threads > 1 ? r->threads : 1);
+}
 
 /* The index's ramps (config.h): credit for a figure x is
  * min(1, max(0, (x - min) / (max - min))). */
@@ -193,22 +303,28 @@ typedef struct {
     const char *heap_map; /* --heap-map */
     bool probe;           /* --probe-checker */
     bool one_replay;      /* --one-replay */
+    int threads;          /* -T: replaying threads, 1 .. STATUS_SLOTS */
+    bool serial;          /* --serial: MT traces on one thread, in file order */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */
 } driver_opts;
 
 /* The correctness engine (driver_check.c). */
 typedef struct engine engine;
-engine *engine_new(const trace_t *t);
+/* An engine for t's replays through api by threads threads (1 ..
+ * STATUS_SLOTS), each replaying its own copy of t with ids of its own. */
+engine *engine_new(const trace_t *t, const alloc_api *api, int threads);
 void engine_delete(engine *e);
-/* One checked replay; false with r filled on the first error. addr_log
- * (nops entries, may be NULL) gets the payload address of every block an
- * op leaves live, for the size-bug hint. */
+/* One checked replay; false with r filled on the first error (of any
+ * thread: the others then stop). Thread k publishes its progress in
+ * slots[k]. addr_log (nops entries, may be NULL) gets the payload address
+ * of every block an op of thread 0 leaves live, for the size-bug hint. */
 bool engine_replay(engine *e, const trace_t *t, int debug,
-                   volatile child_status *st, trace_result *r,
+                   volatile replay_slot *slots, trace_result *r,
                    uintptr_t *addr_log);
 /* The heap-checker probe on the heap the last replay left (r->probe). */
-void engine_probe_checker(engine *e, trace_result *r);
+void engine_probe_checker(engine *e, volatile replay_slot *slot,
+                          trace_result *r);
 /* Most blocks live at once in the last replay. */
 uint64_t engine_max_live(const engine *e);
 /* The ids live at the end of the last replay. */
@@ -219,9 +335,12 @@ void engine_payload(const engine *e, int32_t id, uintptr_t *start,
 /* Bytes of live payload now. */
 uint64_t engine_live_bytes(const engine *e);
 
-/* Sets r's error fields; every error of the engine goes through here. */
-void result_fail(trace_result *r, error_kind kind, int64_t op_index,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sets r's error fields (driver_result.c); every error goes through here.
+ * The phase and place come from slot (NULL: replay 1, at an op); they are
+ * validated, the slot being untrusted. */
+void result_fail(trace_result *r, const volatile replay_slot *slot,
+                 error_kind kind, int64_t op_index, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* One trace in a child process (driver_run.c). */
 void run_trace(const trace_t *t, const driver_opts *o, trace_result *r);
@@ -256,7 +375,7 @@ void report_overhead(FILE *out, const trace_t *ts, const trace_result *rs,
 bool heapmap_setup(void);
 void heapmap_begin(void);
 void heapmap_after_op(const engine *e, const trace_t *t,
-                      volatile child_status *st, int64_t op, bool ok);
+                      volatile replay_slot *st, int64_t op, bool ok);
 /* Writes the HTML of one trace; false (with an ERROR line) on failure. */
 bool heapmap_write(const char *path, const trace_t *t, const trace_result *r,
                    FILE *report);

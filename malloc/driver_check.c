@@ -39,16 +39,18 @@
  * (config.h) may get NULL there: an allocator may refuse it, and C's
  * realloc then leaves the old block as it was.
  */
+#define _GNU_SOURCE
 #include "driver.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "memlib.h"
-#include "mm.h"
 
 static const uint64_t GOLDEN = 0x9e3779b97f4a7c15u;
 static const uintptr_t ALIGNMENT = 16; /* also the granule of the shadow */
@@ -60,23 +62,31 @@ typedef struct {
     uint64_t seed;
     uint32_t line;    /* line of the op that made the block */
     int32_t live_pos; /* index in engine.live while live */
+    int32_t thread;   /* the thread whose op made the block */
+    int32_t id_base;  /* that thread's first id: id - id_base is the
+                         trace's id */
 } block_rec;
 
+/* The engine: the ledger of the live blocks of every replaying thread,
+ * shared by them; the per-thread state is a replayer (below). */
 struct engine {
-    block_rec *b; /* one per id */
+    block_rec *b; /* one per id of every thread's copy */
     int32_t *live;
     uint32_t nlive, max_live;
     uint64_t *shadow; /* one bit per granule of the heap; NULL if sparse */
     uintptr_t base;   /* mem_heap_lo() */
     size_t granules;
-    uint64_t next_seed;
     uint64_t live_bytes, peak_bytes;
-    uint32_t slots; /* trace_t.slots */
-    trace_result *r;
-    volatile child_status *st;
-    int64_t op_index;
-    uint32_t line;       /* trace line just replayed: mm_checkheap's arg */
-    uintptr_t *addr_log; /* per op: the block it left live (or NULL) */
+    uint32_t slots;       /* trace_t.slots: the ids of one copy */
+    uint32_t ids;         /* slots * threads */
+    int threads;          /* replaying threads, 1 .. STATUS_SLOTS */
+    bool mt;              /* an MT trace: its threads share its ids */
+    int32_t *done;        /* MT: per id, the last op done on it */
+    const alloc_api *api; /* every call to the allocator goes through it */
+    pthread_mutex_t lock; /* the ledger's, when threads > 1 */
+    int failures;         /* atomic: failures so far in this replay */
+    trace_result *r;      /* the first failure goes here */
+    uint32_t last_line;   /* of the last op replayed: the probe's line */
 };
 
 static inline uint64_t mix64(uint64_t x)
@@ -266,19 +276,29 @@ static int32_t find_overlap(const engine *e, uintptr_t p, uintptr_t ext)
 
 /* ---- the engine ---- */
 
-engine *engine_new(const trace_t *t)
+engine *engine_new(const trace_t *t, const alloc_api *api, int threads)
 {
     engine *e = calloc(1, sizeof *e);
     if (e == NULL)
         return NULL;
+    e->mt = t->threads > 1 && threads > 1; /* else: in file order */
     e->slots = t->slots;
-    e->b = calloc(t->slots + 1, sizeof *e->b);
-    e->live = calloc(t->slots + 1, sizeof *e->live);
+    e->threads = threads;
+    if ((uint64_t)t->slots * (uint64_t)threads > INT32_MAX) {
+        free(e);
+        return NULL;
+    }
+    e->ids = e->mt ? t->slots : t->slots * (uint32_t)threads;
+    e->api = api;
+    pthread_mutex_init(&e->lock, NULL);
+    e->b = calloc(e->ids + 1, sizeof *e->b);
+    e->live = calloc(e->ids + 1, sizeof *e->live);
+    e->done = e->mt ? calloc(e->ids + 1, sizeof *e->done) : NULL;
     e->base = (uintptr_t)mem_heap_lo();
     e->granules = mem_max_heap() / ALIGNMENT + 2 * 64;
     if (!mem_sparse())
         e->shadow = calloc(e->granules / 64 + 1, sizeof *e->shadow);
-    if (e->b == NULL || e->live == NULL ||
+    if (e->b == NULL || e->live == NULL || (e->mt && e->done == NULL) ||
         (e->shadow == NULL && !mem_sparse())) {
         engine_delete(e);
         return NULL;
@@ -290,8 +310,10 @@ void engine_delete(engine *e)
 {
     if (e == NULL)
         return;
+    pthread_mutex_destroy(&e->lock);
     free(e->b);
     free(e->live);
+    free(e->done);
     free(e->shadow);
     free(e);
 }
@@ -321,6 +343,27 @@ uint64_t engine_live_bytes(const engine *e)
     return e->live_bytes;
 }
 
+/* The ledger (block records' liveness, the live list, the shadow, the
+ * byte counts) is shared by the replaying threads: one lock, taken only
+ * when there are several. Payloads are filled and checked outside it: a
+ * live block belongs to one thread at a time. */
+static void ledger_lock(engine *e)
+{
+    if (e->threads > 1)
+        pthread_mutex_lock(&e->lock);
+}
+
+static void ledger_unlock(engine *e)
+{
+    if (e->threads > 1)
+        pthread_mutex_unlock(&e->lock);
+}
+
+static bool stopped(engine *e)
+{
+    return __atomic_load_n(&e->failures, __ATOMIC_ACQUIRE) != 0;
+}
+
 static void engine_reset(engine *e)
 {
     for (uint32_t i = 0; i < e->nlive; i++) { /* O(live), not O(ids) */
@@ -330,61 +373,106 @@ static void engine_reset(engine *e)
     }
     e->nlive = e->max_live = 0;
     e->live_bytes = e->peak_bytes = 0;
-    e->next_seed = 1;
+    e->failures = 0;
+    for (uint32_t i = 0; e->done != NULL && i <= e->ids; i++)
+        e->done[i] = -1;
 }
 
-static bool fail(engine *e, error_kind kind, const char *fmt, ...)
+/* One replaying thread: its copy of the trace (ids from id_base on), its
+ * status slot, its position. */
+typedef struct {
+    engine *e;
+    const trace_t *t;
+    int thread;
+    int debug;
+    int32_t id_base;
+    uint64_t next_seed;
+    volatile replay_slot *st;
+    int64_t op_index;
+    uint32_t line;       /* trace line just replayed: mm_checkheap's arg */
+    uintptr_t *addr_log; /* per op: the block it left live (or NULL) */
+} replayer;
+
+static inline int32_t op_id(const replayer *w, const trace_op *op)
+{
+    return w->id_base + op->id;
+}
+
+/* " of thread K" when several threads replay, else "". */
+static const char *thread_of(const engine *e, int thread, char *buf, size_t n)
+{
+    if (e->threads == 1)
+        return "";
+    snprintf(buf, n, " of thread %d", thread);
+    return buf;
+}
+
+static bool fail(replayer *w, error_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static bool fail(engine *e, error_kind kind, const char *fmt, ...)
+/* The first failure of any thread is the trace's; the others stop. */
+static bool fail(replayer *w, error_kind kind, const char *fmt, ...)
 {
     va_list ap;
     char msg[DETAILS_MAX];
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    result_fail(e->r, kind, e->op_index, "%s", msg);
+    if (__atomic_fetch_add(&w->e->failures, 1, __ATOMIC_ACQ_REL) == 0) {
+        result_fail(w->e->r, w->st, kind, w->op_index, "%s", msg);
+        w->e->r->thread = w->thread;
+    }
     return false;
 }
 
-/* Checks 1-3 of the header comment for a block the allocator returned. */
-static bool check_new_block(engine *e, int32_t id, uintptr_t p, size_t size,
+/* Checks 1-3 of the header comment for a block the allocator returned;
+ * the caller holds the ledger. */
+static bool check_new_block(replayer *w, int32_t id, uintptr_t p, size_t size,
                             const char *call)
 {
+    engine *e = w->e;
     uintptr_t lo = (uintptr_t)mem_heap_lo(), hi = (uintptr_t)mem_heap_hi();
+    int trace_id = id - w->id_base;
+    char th[32];
     if (p % ALIGNMENT != 0)
-        return fail(e, KIND_MISALIGNED,
+        return fail(w, KIND_MISALIGNED,
                     "%s returned %p for id %d, which is not a multiple of "
                     "%u",
-                    call, (void *)p, (int)id, (unsigned)ALIGNMENT);
+                    call, (void *)p, trace_id, (unsigned)ALIGNMENT);
     if (p < lo || p + size > hi + 1 || p + size < p)
-        return fail(e, KIND_OUTSIDE_HEAP,
+        return fail(w, KIND_OUTSIDE_HEAP,
                     "%s returned %p for id %d (%zu bytes), but the payload "
                     "must lie inside the heap [%p, %p]",
-                    call, (void *)p, (int)id, size, (void *)lo, (void *)hi);
+                    call, (void *)p, trace_id, size, (void *)lo, (void *)hi);
     int32_t o = find_overlap(e, p, size > 0 ? size : 1);
     if (o != NIL)
-        return fail(e, KIND_OVERLAP,
+        return fail(w, KIND_OVERLAP,
                     "%s returned [%p, %p) for id %d, which overlaps the live "
-                    "block [%p, %p) of id %d (allocated on line %u)",
-                    call, (void *)p, (void *)(p + size), (int)id,
+                    "block [%p, %p) of id %d%s (allocated on line %u)",
+                    call, (void *)p, (void *)(p + size), trace_id,
                     (void *)e->b[o].start,
-                    (void *)(e->b[o].start + e->b[o].size), (int)o,
+                    (void *)(e->b[o].start + e->b[o].size),
+                    (int)(o - e->b[o].id_base),
+                    thread_of(e, e->b[o].thread, th, sizeof th),
                     (unsigned)e->b[o].line);
     return true;
 }
 
-static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
-                      uint64_t seed, uint32_t line)
+/* Enters a checked block in the ledger; the caller holds it. */
+static void add_block(replayer *w, int32_t id, uintptr_t p, size_t size,
+                      uint64_t seed)
 {
+    engine *e = w->e;
     block_rec *b = &e->b[id];
     b->start = p;
     b->size = size;
     b->seed = seed;
-    b->line = line;
+    b->line = w->line;
+    b->thread = w->thread;
+    b->id_base = w->id_base;
     mark_block(e, b, /*live=*/true);
-    if (e->addr_log != NULL && e->op_index >= 0)
-        e->addr_log[e->op_index] = p;
+    if (w->addr_log != NULL && w->op_index >= 0)
+        w->addr_log[w->op_index] = p;
     b->live_pos = (int32_t)e->nlive;
     e->live[e->nlive++] = id;
     if (e->nlive > e->max_live)
@@ -394,8 +482,22 @@ static void add_block(engine *e, int32_t id, uintptr_t p, size_t size,
         e->peak_bytes = e->live_bytes;
 }
 
+/* Checks a block the allocator returned and enters it in the ledger. */
+static bool claim_block(replayer *w, int32_t id, uintptr_t p, size_t size,
+                        uint64_t seed, const char *call)
+{
+    ledger_lock(w->e);
+    bool ok = check_new_block(w, id, p, size, call);
+    if (ok)
+        add_block(w, id, p, size, seed);
+    ledger_unlock(w->e);
+    return ok;
+}
+
+/* Takes a block out of the ledger, before the allocator may reuse it. */
 static void remove_block(engine *e, int32_t id)
 {
+    ledger_lock(e);
     block_rec *b = &e->b[id];
     mark_block(e, b, /*live=*/false);
     int32_t last = e->live[--e->nlive];
@@ -403,140 +505,153 @@ static void remove_block(engine *e, int32_t id)
     e->b[last].live_pos = b->live_pos;
     e->live_bytes -= b->size;
     b->start = 0;
+    ledger_unlock(e);
 }
 
 /* Verifies the whole payload of a live block (payload corrupted). */
-static bool verify_block(engine *e, int32_t id, const char *when)
+static bool verify_block(replayer *w, int32_t id, const char *when)
 {
-    const block_rec *b = &e->b[id];
+    const block_rec *b = &w->e->b[id];
+    char th[32];
     size_t bad = verify_checked((const unsigned char *)b->start, b->seed,
                                 b->size, b->size);
     if (bad == SIZE_MAX)
         return true;
-    return fail(e, KIND_PAYLOAD_CORRUPTED,
-                "%s: byte %zu of id %d's payload (%llu bytes at %p, allocated "
-                "on line %u) is 0x%02x, the driver wrote 0x%02x: something "
-                "wrote into this block while it was allocated",
-                when, bad, (int)id, (unsigned long long)b->size,
-                (void *)b->start, (unsigned)b->line,
-                ((const unsigned char *)b->start)[bad],
+    return fail(w, KIND_PAYLOAD_CORRUPTED,
+                "%s: byte %zu of id %d%s's payload (%llu bytes at %p, "
+                "allocated on line %u) is 0x%02x, the driver wrote 0x%02x: "
+                "something wrote into this block while it was allocated",
+                when, bad, (int)(id - b->id_base),
+                thread_of(w->e, b->thread, th, sizeof th),
+                (unsigned long long)b->size, (void *)b->start,
+                (unsigned)b->line, ((const unsigned char *)b->start)[bad],
                 expected_byte(b->seed, bad));
 }
 
 /* A NULL where a block was due: out of memory or a plain bug; on the
  * sparse heap, a giant request may be refused. */
-static bool fail_null(engine *e, const char *call, size_t size)
+static bool fail_null(replayer *w, const char *call, size_t size)
 {
     if (mem_sparse() && size > GIANT_REFUSABLE_BYTES)
         return true;
     if (mem_limit_reached())
-        return fail(e, KIND_OUT_OF_MEMORY,
+        return fail(w, KIND_OUT_OF_MEMORY,
                     "%s(%zu) returned NULL after mem_sbrk refused to grow "
                     "the heap past its limit of %zu bytes (heap size %zu, "
                     "live payload %llu bytes)",
                     call, size, mem_max_heap(), mem_heapsize(),
-                    (unsigned long long)e->live_bytes);
-    return fail(e, KIND_NULL_RETURN,
+                    (unsigned long long)w->e->live_bytes);
+    return fail(w, KIND_NULL_RETURN,
                 "%s(%zu) returned NULL, but the heap limit was not reached "
                 "(heap size %zu of at most %zu)",
                 call, size, mem_heapsize(), mem_max_heap());
 }
 
-static bool new_block(engine *e, const trace_op *op, void *p, size_t size,
+static bool new_block(replayer *w, const trace_op *op, void *p, size_t size,
                       const char *call)
 {
     if (p == NULL)
-        return size == 0 ? true : fail_null(e, call, size);
-    if (!check_new_block(e, op->id, (uintptr_t)p, size, call))
+        return size == 0 ? true : fail_null(w, call, size);
+    uint64_t seed = mix64(w->next_seed++);
+    if (!claim_block(w, op_id(w, op), (uintptr_t)p, size, seed, call))
         return false;
-    uint64_t seed = mix64(e->next_seed++);
     fill_checked(p, seed, 0, size);
-    add_block(e, op->id, (uintptr_t)p, size, seed, op->line);
     return true;
 }
 
-static bool do_alloc(engine *e, const trace_op *op)
+static bool do_alloc(replayer *w, const trace_op *op)
 {
-    return new_block(e, op, mm_malloc(op->size), op->size, "mm_malloc");
+    return new_block(w, op, api_apply(w->e->api, op, NULL), op->size,
+                     "mm_malloc");
 }
 
-static bool do_calloc(engine *e, const trace_op *op)
+static bool do_calloc(replayer *w, const trace_op *op)
 {
     size_t n = op_bytes(op);
-    void *p = mm_calloc(op->nmemb, op->size);
-    if (p != NULL && !check_new_block(e, op->id, (uintptr_t)p, n, "mm_calloc"))
+    void *p = api_apply(w->e->api, op, NULL);
+    if (p == NULL)
+        return new_block(w, op, p, n, "mm_calloc");
+    uint64_t seed = mix64(w->next_seed++);
+    if (!claim_block(w, op_id(w, op), (uintptr_t)p, n, seed, "mm_calloc"))
         return false;
-    size_t bad = p ? verify_zero_checked(p, n) : SIZE_MAX;
+    size_t bad = verify_zero_checked(p, n);
     if (bad != SIZE_MAX)
-        return fail(e, KIND_CALLOC_NOT_ZEROED,
+        return fail(w, KIND_CALLOC_NOT_ZEROED,
                     "mm_calloc(%llu, %llu) returned %p whose byte %zu is "
                     "0x%02x, not 0",
                     (unsigned long long)op->nmemb, (unsigned long long)op->size,
                     p, bad, ((unsigned char *)p)[bad]);
-    return new_block(e, op, p, n, "mm_calloc");
+    fill_checked(p, seed, 0, n);
+    return true;
 }
 
-static bool do_free(engine *e, const trace_op *op)
+static bool do_free(replayer *w, const trace_op *op)
 {
     if (op->id < 0) {
-        mm_free(NULL);
+        api_apply(w->e->api, op, NULL);
         return true;
     }
-    void *p = (void *)e->b[op->id].start;
+    int32_t id = op_id(w, op);
+    void *p = (void *)w->e->b[id].start;
     if (p != NULL) {
-        if (!verify_block(e, op->id, "before mm_free"))
+        if (!verify_block(w, id, "before mm_free"))
             return false;
-        remove_block(e, op->id);
+        remove_block(w->e, id);
     }
-    e->b[op->id].start = 0;
-    mm_free(p);
+    api_apply(w->e->api, op, p);
     return true;
 }
 
 /* realloc(p, 0) must free the block and return NULL. */
-static bool do_realloc_zero(engine *e, const trace_op *op, void *old)
+static bool do_realloc_zero(replayer *w, const trace_op *op, void *old)
 {
     if (old != NULL)
-        remove_block(e, op->id);
-    void *q = mm_realloc(old, 0);
+        remove_block(w->e, op_id(w, op));
+    void *q = api_apply(w->e->api, op, old);
     if (old != NULL && q != NULL)
-        return fail(e, KIND_REALLOC0_NOT_FREED,
+        return fail(w, KIND_REALLOC0_NOT_FREED,
                     "mm_realloc(%p, 0) returned %p; it must free the block "
                     "and return NULL",
                     old, q);
     if (q != NULL) { /* realloc(NULL, 0): a unique pointer is allowed */
-        trace_op probe = *op;
-        if (!new_block(e, &probe, q, 0, "mm_realloc(NULL, 0)"))
+        if (!new_block(w, op, q, 0, "mm_realloc(NULL, 0)"))
             return false;
-        remove_block(e, op->id);
-        mm_free(q);
+        remove_block(w->e, op_id(w, op));
+        w->e->api->free(q);
     }
     return true;
 }
 
-static bool do_realloc(engine *e, const trace_op *op)
+static bool do_realloc(replayer *w, const trace_op *op)
 {
-    block_rec *b = &e->b[op->id];
+    int32_t id = op_id(w, op);
+    block_rec *b = &w->e->b[id];
     void *old = (void *)b->start;
-    if (old != NULL && !verify_block(e, op->id, "before mm_realloc"))
+    if (old != NULL && !verify_block(w, id, "before mm_realloc"))
         return false;
     if (op->size == 0)
-        return do_realloc_zero(e, op, old);
+        return do_realloc_zero(w, op, old);
     if (old == NULL)
-        return new_block(e, op, mm_realloc(NULL, op->size), op->size,
+        return new_block(w, op, api_apply(w->e->api, op, NULL), op->size,
                          "mm_realloc(NULL, size)");
     size_t old_size = b->size;
     uint64_t seed = b->seed;
-    void *q = mm_realloc(old, op->size);
-    if (q == NULL) /* true: a giant request refused, the old block kept */
-        return fail_null(e, "mm_realloc", op->size);
-    remove_block(e, op->id);
-    if (!check_new_block(e, op->id, (uintptr_t)q, op->size, "mm_realloc"))
+    /* Out of the ledger first: the allocator may hand the old block to
+     * another thread before it returns. */
+    remove_block(w->e, id);
+    void *q = api_apply(w->e->api, op, old);
+    if (q == NULL) { /* true: a giant request refused, the old block kept */
+        if (fail_null(w, "mm_realloc", op->size))
+            return claim_block(w, id, (uintptr_t)old, old_size, seed,
+                               "mm_realloc (refused, old block kept)");
         return false;
+    }
     size_t keep = old_size < op->size ? old_size : op->size;
+    if (!claim_block(w, id, (uintptr_t)q, op->size, seed, "mm_realloc"))
+        return false;
     size_t bad = verify_checked(q, seed, old_size, keep);
     if (bad != SIZE_MAX)
-        return fail(e, KIND_REALLOC_LOST_DATA,
+        return fail(w, KIND_REALLOC_LOST_DATA,
                     "mm_realloc(%p, %llu) returned %p whose byte %zu is "
                     "0x%02x, but the old block's byte %zu was 0x%02x (the "
                     "first %zu bytes must be kept)",
@@ -545,101 +660,169 @@ static bool do_realloc(engine *e, const trace_op *op)
                     keep);
     /* On the sparse heap the new block's windows differ from the old's. */
     fill_checked(q, seed, mem_sparse() ? 0 : keep, op->size);
-    add_block(e, op->id, (uintptr_t)q, op->size, seed, op->line);
     return true;
 }
 
 /* Calls mm_checkheap and returns what it returned; what it printed is
  * [*from, *to) of the capture (stdout is a file: see driver_run.c). */
-static bool call_checkheap(engine *e, off_t *from, off_t *to)
+static bool call_checkheap(replayer *w, off_t *from, off_t *to)
 {
-    e->st->where = WHERE_CHECKHEAP;
+    w->st->where = WHERE_CHECKHEAP;
     *from = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-    bool ok = mm_checkheap((int)e->line);
+    bool ok = w->e->api->checkheap((int)w->line);
     *to = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-    e->st->where = WHERE_OP;
+    w->st->where = WHERE_OP;
     return ok;
 }
 
 /* Runs mm_checkheap with the trace line just replayed (the line of the
  * last header number after mm_init); a false result or any output fails
- * the trace. */
-static bool run_checkheap(engine *e)
+ * the trace. Only one thread runs at the time. */
+static bool run_checkheap(replayer *w)
 {
+    if (w->e->api->checkheap == NULL)
+        return true;
     off_t before, after;
-    bool ok = call_checkheap(e, &before, &after);
+    bool ok = call_checkheap(w, &before, &after);
     if (ok && after == before)
         return true;
-    fail(e, KIND_CHECKHEAP_FAILED,
+    fail(w, KIND_CHECKHEAP_FAILED,
          "mm_checkheap returned %s and printed %lld bytes",
          ok ? "true" : "false", (long long)(after - before));
-    e->r->out_from = before;
-    e->r->out_to = after;
+    w->e->r->out_from = before;
+    w->e->r->out_to = after;
     return false;
 }
 
 /* -d 2: every live payload, after every op. */
-static bool verify_all(engine *e)
+static bool verify_all(replayer *w)
 {
+    engine *e = w->e;
     for (uint32_t i = 0; i < e->nlive; i++)
-        if (!verify_block(e, e->live[i], "full payload sweep (-d 2)"))
+        if (!verify_block(w, e->live[i], "full payload sweep (-d 2)"))
             return false;
     return true;
 }
 
-static bool apply_op(engine *e, const trace_op *op)
+static bool apply_op(replayer *w, const trace_op *op)
 {
     switch (op->kind) {
     case OP_ALLOC:
-        return do_alloc(e, op);
+        return do_alloc(w, op);
     case OP_CALLOC:
-        return do_calloc(e, op);
+        return do_calloc(w, op);
     case OP_REALLOC:
-        return do_realloc(e, op);
+        return do_realloc(w, op);
     default:
-        return do_free(e, op);
+        return do_free(w, op);
     }
 }
 
-static bool start_replay(engine *e, const trace_t *t, int debug)
+static bool start_replay(replayer *w)
 {
-    e->op_index = -1;
-    e->line = t->init_line;
-    e->st->op_index = -1;
-    e->st->where = WHERE_INIT;
+    w->op_index = -1;
+    w->line = w->t->init_line;
+    w->st->op_index = -1;
+    w->st->where = WHERE_INIT;
     mem_reset_brk();
     mem_reset_peak(); /* util divides by the high-water mark of this replay */
-    bool ok = mm_init();
-    e->st->where = WHERE_OP;
+    bool ok = w->e->api->init == NULL || w->e->api->init();
+    w->st->where = WHERE_OP;
     if (!ok)
-        return fail(e, KIND_INIT_FAILED, "mm_init returned false");
-    return debug < 1 || run_checkheap(e);
+        return fail(w, KIND_INIT_FAILED, "mm_init returned false");
+    return w->debug < 1 || run_checkheap(w);
+}
+
+/* MT traces: false when op is another thread's, or when the op it waits
+ * for will never be done (a failure stopped the replay). */
+static bool my_turn(replayer *w, const trace_op *op)
+{
+    if (!w->e->mt)
+        return true;
+    if (op->thread != w->thread)
+        return false;
+    w->st->waiting = 1;
+    bool ok = op_wait(op, w->e->done, &w->e->failures);
+    w->st->waiting = 0;
+    return ok;
+}
+
+/* One thread's replay of its copy (or of its ops of an MT trace), until
+ * its end or any failure. */
+static void *replay_copy(void *arg)
+{
+    replayer *w = arg;
+    const trace_t *t = w->t;
+    w->st->tid = (int32_t)syscall(SYS_gettid);
+    for (uint32_t i = 0; i < t->nops && !stopped(w->e); i++) {
+        if (!my_turn(w, &t->ops[i]))
+            continue;
+        w->op_index = i;
+        w->line = t->ops[i].line;
+        w->st->op_index = i;
+        bool ok = apply_op(w, &t->ops[i]) &&
+                  (w->debug < 2 || (run_checkheap(w) && verify_all(w)));
+        if (w->e->threads == 1) /* heap maps are of one thread's replay */
+            heapmap_after_op(w->e, t, w->st, i, ok);
+        if (!ok)
+            break;
+        if (w->e->mt)
+            op_done(&t->ops[i], i, w->e->done);
+    }
+    w->st->done = 1;
+    return NULL;
+}
+
+/* Runs the replayers on their threads (the first on this one). */
+static void run_threads(engine *e, replayer *ws)
+{
+    pthread_t tid[STATUS_SLOTS];
+    int started = 1;
+    for (; started < e->threads; started++) {
+        int err =
+            pthread_create(&tid[started], NULL, replay_copy, &ws[started]);
+        if (err != 0) {
+            fail(&ws[0], KIND_OUT_OF_MEMORY,
+                 "mdriver could not start replay thread %d: %s", started,
+                 strerror(err));
+            break;
+        }
+    }
+    replay_copy(&ws[0]);
+    for (int k = 1; k < started; k++)
+        pthread_join(tid[k], NULL);
 }
 
 bool engine_replay(engine *e, const trace_t *t, int debug,
-                   volatile child_status *st, trace_result *r,
+                   volatile replay_slot *slots, trace_result *r,
                    uintptr_t *addr_log)
 {
+    replayer ws[STATUS_SLOTS];
     e->r = r;
-    e->st = st;
-    e->addr_log = addr_log;
     engine_reset(e);
-    bool ok = start_replay(e, t, debug);
-    heapmap_after_op(e, t, st, -1, ok);
+    for (int k = 0; k < e->threads; k++) {
+        ws[k] =
+            (replayer){.e = e,
+                       .t = t,
+                       .thread = k,
+                       .debug = debug,
+                       .id_base = e->mt ? 0 : (int32_t)(e->slots * (uint32_t)k),
+                       .next_seed = 1 + ((uint64_t)k << 40),
+                       .st = &slots[k],
+                       .addr_log = k == 0 || e->mt ? addr_log : NULL};
+        slots[k].done = 0;
+        slots[k].op_index = -1;
+        slots[k].phase = slots[0].phase;
+    }
+    bool ok = start_replay(&ws[0]);
+    if (e->threads == 1)
+        heapmap_after_op(e, t, ws[0].st, -1, ok);
     if (!ok)
         return false;
-    for (uint32_t i = 0; i < t->nops; i++) {
-        e->op_index = i;
-        e->line = t->ops[i].line;
-        st->op_index = i;
-        ok = apply_op(e, &t->ops[i]) &&
-             (debug < 2 || (run_checkheap(e) && verify_all(e)));
-        heapmap_after_op(e, t, st, i, ok);
-        if (!ok)
-            return false;
-    }
-    if (debug == 1 && !run_checkheap(e))
+    run_threads(e, ws);
+    if (stopped(e) || (debug == 1 && !run_checkheap(&ws[0])))
         return false;
+    e->last_line = t->nops > 0 ? t->ops[t->nops - 1].line : t->init_line;
     r->heap_bytes = mem_heap_peak();
     r->peak_bytes = e->peak_bytes;
     r->util = r->heap_bytes ? (double)e->peak_bytes / (double)r->heap_bytes
@@ -655,12 +838,18 @@ bool engine_replay(engine *e, const trace_t *t, int debug,
  * is restored afterwards. A checker that crashes on the corrupted heap
  * kills the child: the parent reports it as a crash in PHASE_PROBE.
  */
-void engine_probe_checker(engine *e, trace_result *r)
+void engine_probe_checker(engine *e, volatile replay_slot *slot,
+                          trace_result *r)
 {
     off_t from, to;
+    replayer w = {.e = e, .st = slot, .line = e->last_line};
     e->r = r;
     r->probe_id = -1;
-    if (!call_checkheap(e, &from, &to) || to != from) {
+    if (e->api->checkheap == NULL) {
+        r->probe = PROBE_NOT_RUN;
+        return;
+    }
+    if (!call_checkheap(&w, &from, &to) || to != from) {
         r->probe = PROBE_NOISY;
         return;
     }
@@ -674,7 +863,7 @@ void engine_probe_checker(engine *e, trace_result *r)
     memcpy(&saved, (void *)word, sizeof saved);
     uint64_t flipped = ~saved;
     memcpy((void *)word, &flipped, sizeof flipped);
-    bool ok = call_checkheap(e, &from, &to);
+    bool ok = call_checkheap(&w, &from, &to);
     memcpy((void *)word, &saved, sizeof saved);
     r->probe = ok && to == from ? PROBE_MUTE : PROBE_OK;
     r->probe_id = id;

@@ -195,7 +195,7 @@ static void visit(const mm_block_info *b, void *arg)
             (hm_seg){off, size, clamp_list(b->list), (uint32_t)b->kind};
 }
 
-static void store_walk(hm_frame *f, hm_seg *segs, volatile child_status *st)
+static void store_walk(hm_frame *f, hm_seg *segs, volatile replay_slot *st)
 {
     walk.f = f;
     walk.segs = segs;
@@ -209,7 +209,7 @@ static void store_walk(hm_frame *f, hm_seg *segs, volatile child_status *st)
 }
 
 static void record_frame(const engine *e, int64_t op, bool ok,
-                         volatile child_status *st)
+                         volatile replay_slot *st)
 {
     uint32_t n = shared->nframes;
     if (n >= HM_SLOTS)
@@ -228,7 +228,7 @@ static void record_frame(const engine *e, int64_t op, bool ok,
 }
 
 void heapmap_after_op(const engine *e, const trace_t *t,
-                      volatile child_status *st, int64_t op, bool ok)
+                      volatile replay_slot *st, int64_t op, bool ok)
 {
     cur_engine = e;
     cur_trace = t;

@@ -155,8 +155,11 @@ void report_error(FILE *out, const trace_t *t, const trace_result *r,
 {
     char op[64];
     uint32_t line = error_line(t, r, op, sizeof op);
-    fprintf(out, "ERROR [trace %s, line %u, op \"%s\"]: %s: %s\n", t->name,
-            (unsigned)line, op, kind_name(r->kind), r->details);
+    char thread[32] = "";
+    if (r->threads > 1)
+        snprintf(thread, sizeof thread, "thread %d, ", (int)r->thread);
+    fprintf(out, "ERROR [trace %s, %sline %u, op \"%s\"]: %s: %s\n", t->name,
+            thread, (unsigned)line, op, kind_name(r->kind), r->details);
     fprintf(out, "    during %s", phase_text(r->phase));
     if (r->kind == KIND_CRASHED || r->kind == KIND_TIMEOUT)
         fprintf(out, ", in %s", call_name(t, r));
@@ -211,7 +214,7 @@ static score_sums weighted_sums(const trace_t *ts, const trace_result *rs,
         double tw = no_tput ? 1.0 : ts[i].tput_weight;
         m.uw += uw;
         m.usum += rs[i].kind == KIND_NONE ? uw * rs[i].util : 0;
-        m.ops += tw * ts[i].nops;
+        m.ops += tw * run_ops(&ts[i], &rs[i]);
         m.secs += tw * rs[i].secs;
         m.gsecs += tw * rs[i].glibc_secs;
     }
@@ -238,7 +241,7 @@ score_t compute_score(const trace_t *ts, const trace_result *rs, int n,
     s.kops = m.secs > 0 ? m.ops / m.secs / 1000 : 0;
     s.glibc_kops = m.gsecs > 0 ? m.ops / m.gsecs / 1000 : 0;
     for (int i = 0; i < n; i++)
-        s.ops += ts[i].nops;
+        s.ops += run_ops(&ts[i], &rs[i]);
     s.few_ops = s.ops < MIN_INDEX_OPS;
     double ratio = s.glibc_kops > 0 ? s.kops / s.glibc_kops : 0;
     s.util_part =
@@ -280,22 +283,28 @@ static void print_row(FILE *out, const trace_t *t, const trace_result *r,
         snprintf(util, sizeof util, "%.1f%%", 100 * r->util);
     if (ok && r->timed && secs > 0) {
         snprintf(tsecs, sizeof tsecs, "%.3g", secs);
-        snprintf(kops, sizeof kops, "%.0f", t->nops / secs / 1000);
+        snprintf(kops, sizeof kops, "%.0f", run_ops(t, r) / secs / 1000);
     }
-    fprintf(out, "%-24s %3d  %-5s %7s %10u %10s %10s\n", t->name, t->weight,
-            glibc || ok ? "yes" : "no", util, (unsigned)t->nops, tsecs, kops);
+    fprintf(out, "%-24s %3d  %-5s %7s %10.0f %10s %10s\n", t->name, t->weight,
+            glibc || ok ? "yes" : "no", util, run_ops(t, r), tsecs, kops);
 }
 
 static void print_table(FILE *out, const trace_t *ts, const trace_result *rs,
                         int n, bool glibc, const score_t *s)
 {
-    fprintf(out, "\nResults for %s:\n", glibc ? "glibc malloc" : "mm malloc");
+    fprintf(out, "\nResults for %s", glibc ? "glibc malloc" : "mm malloc");
+    bool threads = false;
+    for (int i = 0; i < n; i++)
+        threads = threads || rs[i].threads > 1;
+    if (threads)
+        fprintf(out, " (ops and Kops: of all the threads of a trace)");
+    fprintf(out, ":\n");
     fprintf(out, "%-24s %3s  %-5s %7s %10s %10s %10s\n", "trace", "w", "valid",
             "util", "ops", "secs", "Kops");
     double ops = 0, secs = 0;
     for (int i = 0; i < n; i++) {
         print_row(out, &ts[i], &rs[i], glibc);
-        ops += ts[i].nops;
+        ops += run_ops(&ts[i], &rs[i]);
         secs += glibc ? rs[i].glibc_secs : rs[i].secs;
     }
     char util[16] = "-", tsecs[24] = "-", kops[24] = "-";
@@ -341,6 +350,35 @@ static void print_index(FILE *out, const score_t *s, int n, const score_ramp *r)
             r->tput_min, r->tput_max);
 }
 
+/* Several threads (-T N, MT traces): aggregate throughput against one
+ * thread's replay of the same work (-T 1; an MT trace in file order), mm.c's
+ * and glibc's, measured in the same run, over the traces replayed by
+ * several threads (weighted as the table's totals). */
+static void print_scaling(FILE *out, const trace_t *ts, const trace_result *rs,
+                          int n)
+{
+    double ops = 0, ops1 = 0, secs = 0, secs1 = 0, gsecs = 0, gsecs1 = 0;
+    for (int i = 0; i < n; i++) {
+        if (rs[i].threads <= 1)
+            continue;
+        double tw = ts[i].tput_weight > 0 ? ts[i].tput_weight : 1;
+        ops += tw * run_ops(&ts[i], &rs[i]);
+        ops1 += tw * ts[i].nops;
+        secs += tw * rs[i].secs;
+        secs1 += tw * rs[i].secs1;
+        gsecs += tw * rs[i].glibc_secs;
+        gsecs1 += tw * rs[i].glibc_secs1;
+    }
+    if (secs <= 0 || secs1 <= 0 || gsecs <= 0 || gsecs1 <= 0)
+        return;
+    double k = ops / 1000, k1 = ops1 / 1000;
+    fprintf(out,
+            "\nScaling (all threads vs one, same run): mm %.0f Kops vs %.0f = "
+            "%.2f x; glibc %.0f Kops vs %.0f = %.2f x\n",
+            k / secs, k1 / secs1, (k / secs) / (k1 / secs1), k / gsecs,
+            k1 / gsecs1, (k / gsecs) / (k1 / gsecs1));
+}
+
 void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o)
 {
@@ -363,6 +401,8 @@ void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
         if (o->probe && rs[i].kind == KIND_NONE)
             fprintf(out, "checker probe [trace %s]: %s (id %d)\n", ts[i].name,
                     probe_name(rs[i].probe), (int)rs[i].probe_id);
+    if (s.timed)
+        print_scaling(out, ts, rs, n);
     print_index(out, &s, n, &o->ramp);
 }
 
@@ -444,7 +484,8 @@ static void json_error(FILE *f, const trace_t *t, const trace_result *r)
     uint32_t line = error_line(t, r, op, sizeof op);
     fputs("{\"kind\": ", f);
     json_string(f, kind_name(r->kind));
-    fprintf(f, ", \"line\": %u, \"op\": ", (unsigned)line);
+    fprintf(f, ", \"thread\": %d, \"line\": %u, \"op\": ", (int)r->thread,
+            (unsigned)line);
     json_string(f, op);
     fputs(", \"phase\": ", f);
     json_string(f, phase_text(r->phase));
@@ -479,17 +520,26 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     json_error(f, t, r);
     fputs(", \"util\": ", f);
     json_number(f, r->util, ok);
-    fprintf(f, ", \"heap_bytes\": %llu, \"peak_bytes\": %llu, \"ops\": %u",
+    double ops = run_ops(t, r);
+    fprintf(f,
+            ", \"heap_bytes\": %llu, \"peak_bytes\": %llu, \"threads\": %d, "
+            "\"ops\": %.0f",
             (unsigned long long)r->heap_bytes,
-            (unsigned long long)r->peak_bytes, (unsigned)t->nops);
+            (unsigned long long)r->peak_bytes, (int)r->threads, ops);
     fputs(", \"secs\": ", f);
     json_number(f, r->secs, timed);
     fputs(", \"kops\": ", f);
-    json_number(f, t->nops / r->secs / 1000, timed && r->secs > 0);
+    json_number(f, ops / r->secs / 1000, timed && r->secs > 0);
     fputs(", \"glibc_secs\": ", f);
     json_number(f, r->glibc_secs, timed);
     fputs(", \"glibc_kops\": ", f);
-    json_number(f, t->nops / r->glibc_secs / 1000, timed && r->glibc_secs > 0);
+    json_number(f, ops / r->glibc_secs / 1000, timed && r->glibc_secs > 0);
+    bool mt = timed && r->threads > 1 && r->secs > 0 && r->glibc_secs > 0;
+    fputs(", \"scaling\": ", f);
+    double copies = ops / (t->nops ? t->nops : 1);
+    json_number(f, copies * r->secs1 / r->secs, mt);
+    fputs(", \"glibc_scaling\": ", f);
+    json_number(f, copies * r->glibc_secs1 / r->glibc_secs, mt);
     fputs(", \"checker_probe\": ", f);
     if (r->probe == PROBE_NOT_RUN)
         fputs("null", f);

@@ -26,28 +26,29 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "memlib.h"
-#include "mm.h"
 
 /* Seconds a child that sent its whole result may take to exit past the
  * time limit (Valgrind checks for leaks then). */
 static const double EXIT_GRACE_SECS = 10.0;
 
 static volatile child_status *status_page;
-static uintptr_t *addr_log; /* shared, one entry per op of the trace */
+static int replay_threads = 1; /* -T of the trace being run */
+static uintptr_t *addr_log;    /* shared, one entry per op of the trace */
 
 bool run_setup(void)
 {
@@ -64,55 +65,56 @@ bool run_setup(void)
     return true;
 }
 
-child_status status_snapshot(const volatile child_status *st, const trace_t *t)
+/* The replaying thread's slot of the status page. */
+static volatile replay_slot *main_slot(void)
 {
-    child_status s = {.op_index = st->op_index,
-                      .phase = st->phase,
-                      .where = st->where,
-                      .pipe_lost_at = st->pipe_lost_at,
-                      .pipe_lost_phase = st->pipe_lost_phase,
-                      .pipe_lost = st->pipe_lost == 1};
+    return &status_page->slot[0];
+}
+
+/* The thread to blame when the child ended early: the one a fatal signal
+ * hit, else (a hang) the first one still replaying that does not wait for
+ * another, else the first one still replaying, else thread 0. */
+static int blamed_thread(const volatile child_status *st)
+{
+    int32_t crashed = st->crashed_tid;
+    for (int k = 0; k < replay_threads && crashed != 0; k++)
+        if (st->slot[k].tid == crashed)
+            return k;
+    for (int k = 0; k < replay_threads; k++)
+        if (st->slot[k].done != 1 && st->slot[k].waiting != 1)
+            return k;
+    for (int k = 0; k < replay_threads; k++)
+        if (st->slot[k].done != 1)
+            return k;
+    return 0;
+}
+
+static status_view status_snapshot(const volatile child_status *st,
+                                   const trace_t *t)
+{
+    int thread = blamed_thread(st);
+    const volatile replay_slot *slot = &st->slot[thread];
+    status_view s = {.thread = thread,
+                     .op_index = slot->op_index,
+                     .phase = slot->phase,
+                     .where = slot->where,
+                     .pipe_lost_at = st->pipe_lost_at,
+                     .pipe_lost_phase = st->pipe_lost_phase,
+                     .pipe_lost = st->pipe_lost == 1};
     if (s.op_index < -1 || s.op_index >= (int64_t)t->nops)
         s.op_index = OP_UNKNOWN;
     if (s.pipe_lost_at < -1 || s.pipe_lost_at >= (int64_t)t->nops)
         s.pipe_lost_at = OP_UNKNOWN;
-    if (s.phase < PHASE_REPLAY1 || s.phase > PHASE_OVERHEAD)
+    if (s.phase < PHASE_REPLAY1 || s.phase > PHASE_PROBE)
         s.phase = PHASE_REPLAY1;
-    if (s.pipe_lost_phase < PHASE_REPLAY1 || s.pipe_lost_phase > PHASE_OVERHEAD)
+    if (s.pipe_lost_phase < PHASE_REPLAY1 || s.pipe_lost_phase > PHASE_PROBE)
         s.pipe_lost_phase = PHASE_REPLAY1;
     if (s.where < WHERE_OP || s.where > WHERE_HEAP_WALK)
         s.where = WHERE_OP;
     return s;
 }
 
-void result_fail(trace_result *r, error_kind kind, int64_t op_index,
-                 const char *fmt, ...)
-{
-    va_list ap;
-    int32_t phase = status_page ? status_page->phase : PHASE_REPLAY1;
-    int32_t where = status_page ? status_page->where : WHERE_OP;
-    r->kind = kind;
-    r->op_index = op_index;
-    r->phase = phase >= PHASE_REPLAY1 && phase <= PHASE_OVERHEAD ? phase : 0;
-    r->where = where >= WHERE_OP && where <= WHERE_HEAP_WALK ? where : 0;
-    va_start(ap, fmt);
-    vsnprintf(r->details, sizeof r->details, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- unchecked replays, for timing ---- */
-
-typedef struct {
-    void *(*malloc)(size_t);
-    void (*free)(void *);
-    void *(*realloc)(void *, size_t);
-    void *(*calloc)(size_t, size_t);
-    bool is_mm;
-} alloc_api;
-
-static const alloc_api MM_API = {mm_malloc, mm_free, mm_realloc, mm_calloc,
-                                 true};
-static const alloc_api LIBC_API = {malloc, free, realloc, calloc, false};
 
 static double now(void)
 {
@@ -121,30 +123,78 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void replay_ops(const trace_t *t, const alloc_api *api, void **ptr)
+/* The ops of t (done != NULL: only those of thread, each after the op it
+ * waits for, an MT trace) through api; each id's block is ptr[id]. */
+static int timing_stop; /* set when a timing thread could not start */
+
+static void replay_ops(const trace_t *t, const alloc_api *api, void **ptr,
+                       volatile replay_slot *slot, int thread, int32_t *done)
 {
-    volatile child_status *st = status_page;
     for (uint32_t i = 0; i < t->nops; i++) {
         const trace_op *op = &t->ops[i];
-        st->op_index = i;
-        switch (op->kind) {
-        case OP_ALLOC:
-            ptr[op->id] = api->malloc(op->size);
-            break;
-        case OP_REALLOC:
-            ptr[op->id] = api->realloc(ptr[op->id], op->size);
-            break;
-        case OP_CALLOC:
-            ptr[op->id] = api->calloc(op->nmemb, op->size);
-            break;
-        default:
-            if (op->id >= 0) {
-                api->free(ptr[op->id]);
-                ptr[op->id] = NULL;
-            } else {
-                api->free(NULL);
-            }
-        }
+        if (done != NULL &&
+            (op->thread != thread || !op_wait(op, done, &timing_stop)))
+            continue;
+        void **block = op->id >= 0 ? &ptr[op->id] : NULL;
+        slot->op_index = i;
+        void *p = api_apply(api, op, block ? *block : NULL);
+        if (block != NULL)
+            *block = p;
+        if (done != NULL)
+            op_done(op, i, done);
+    }
+}
+
+/* One thread's unchecked copy of a trace: its blocks are ptr[0 ..
+ * slots). */
+typedef struct {
+    const trace_t *t;
+    const alloc_api *api;
+    void **ptr;
+    volatile replay_slot *slot;
+    int thread;
+    int32_t *done; /* MT trace: per id, the last op done; else NULL */
+} copy_job;
+
+static void *replay_job(void *arg)
+{
+    copy_job *j = arg;
+    j->slot->tid = (int32_t)syscall(SYS_gettid);
+    replay_ops(j->t, j->api, j->ptr, j->slot, j->thread, j->done);
+    return NULL;
+}
+
+/* Replays threads copies of t at once, copy k on thread k with its blocks
+ * in ptr + k * slots, or (an MT trace) its threads' ops, on threads of
+ * their own, with ptr and done shared. A copy whose thread cannot start
+ * runs on this one; an MT trace's threads then stop (timing_stop: its
+ * threads wait for each other) and the trace is not timed. */
+static void replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
+                          int threads, int32_t *done)
+{
+    copy_job jobs[STATUS_SLOTS];
+    pthread_t tid[STATUS_SLOTS];
+    bool started[STATUS_SLOTS] = {false};
+    for (uint32_t i = 0; done != NULL && i <= t->slots; i++)
+        done[i] = -1;
+    for (int k = 0; k < threads; k++)
+        jobs[k] = (copy_job){t,
+                             api,
+                             done ? ptr : ptr + (size_t)k * t->slots,
+                             &status_page->slot[k],
+                             k,
+                             done};
+    for (int k = 1; k < threads; k++) {
+        started[k] = pthread_create(&tid[k], NULL, replay_job, &jobs[k]) == 0;
+        if (!started[k] && done != NULL)
+            __atomic_store_n(&timing_stop, 1, __ATOMIC_RELAXED);
+    }
+    replay_job(&jobs[0]);
+    for (int k = 1; k < threads; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else if (done == NULL)
+            replay_job(&jobs[k]);
     }
 }
 
@@ -155,14 +205,17 @@ static void replay_ops(const trace_t *t, const alloc_api *api, void **ptr)
  * replay left live) are freed after the clock stops.
  */
 static double time_replay(const trace_t *t, const alloc_api *api, void **ptr,
-                          const engine *e)
+                          const engine *e, int threads, int32_t *done)
 {
     double start = now();
-    if (api->is_mm) {
+    if (api->is_mm)
         mem_reset_brk();
-        mm_init();
-    }
-    replay_ops(t, api, ptr);
+    if (api->init != NULL)
+        api->init();
+    if (threads == 1)
+        replay_ops(t, api, ptr, main_slot(), 0, NULL);
+    else
+        replay_copies(t, api, ptr, threads, done);
     double secs = now() - start;
     uint32_t n = 0;
     const int32_t *live = api->is_mm ? NULL : engine_live_ids(e, &n);
@@ -216,28 +269,39 @@ typedef struct {
     void **ptr;
     engine *e;
     trace_result *scratch;
+    int threads;   /* of the unchecked replays */
+    int32_t *done; /* MT trace with threads > 1: op_wait's table */
 } timing_ctx;
+
+/* Sets the phase of every replaying thread's slot. */
+static void set_phase(run_phase phase)
+{
+    for (int k = 0; k < replay_threads; k++)
+        status_page->slot[k].phase = phase;
+}
 
 static double once_mm(void *arg)
 {
     timing_ctx *c = arg;
-    if (status_page->phase != PHASE_OVERHEAD)
-        status_page->phase = PHASE_TIMING;
-    return time_replay(c->t, &MM_API, c->ptr, c->e);
+    if (main_slot()->phase != PHASE_OVERHEAD)
+        set_phase(PHASE_TIMING);
+    return time_replay(c->t, &MM_API, c->ptr, c->e, c->threads,
+                       c->threads > 1 ? c->done : NULL);
 }
 
 static double once_glibc(void *arg)
 {
     timing_ctx *c = arg;
-    status_page->phase = PHASE_GLIBC;
-    return time_replay(c->t, &LIBC_API, c->ptr, c->e);
+    set_phase(PHASE_GLIBC);
+    return time_replay(c->t, &LIBC_API, c->ptr, c->e, c->threads,
+                       c->threads > 1 ? c->done : NULL);
 }
 
 static double once_checked(void *arg)
 {
     timing_ctx *c = arg;
     double start = now();
-    engine_replay(c->e, c->t, 0, status_page, c->scratch, NULL);
+    engine_replay(c->e, c->t, 0, status_page->slot, c->scratch, NULL);
     return now() - start;
 }
 
@@ -256,19 +320,37 @@ static void time_pair(double (*a)(void *), double (*b)(void *), void *arg,
 
 /* ---- the child ---- */
 
+/* -T N: the same timing with one thread, for the scaling. */
+static void time_one_thread(timing_ctx *c, trace_result *r)
+{
+    timer mm = {.n = 0}, glibc = {.n = 0};
+    c->threads = 1;
+    time_pair(once_mm, once_glibc, c, &mm, &glibc);
+    r->secs1 = mm.s[0];
+    r->glibc_secs1 = glibc.s[0];
+}
+
 static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
                        trace_result *r)
 {
-    void **ptr = calloc(t->slots + 1, sizeof *ptr);
+    bool mt = t->threads > 1 && replay_threads > 1;
+    size_t copies = t->threads > 1 ? 1 : (size_t)replay_threads;
+    void **ptr = calloc((size_t)t->slots * copies + 1, sizeof *ptr);
+    int32_t *done = calloc((size_t)t->slots + 1, sizeof *done);
     trace_result scratch = {0};
-    timing_ctx c = {t, ptr, e, &scratch};
+    timing_ctx c = {t, ptr, e, &scratch, replay_threads, mt ? done : NULL};
     timer mm = {.n = 0}, other = {.n = 0};
-    if (ptr == NULL)
+    if (ptr == NULL || done == NULL) {
+        free(ptr);
+        free(done);
         return;
+    }
     mem_set_timing_mode(/*on=*/true);
-    status_page->phase = o->overhead ? PHASE_OVERHEAD : PHASE_TIMING;
+    set_phase(o->overhead ? PHASE_OVERHEAD : PHASE_TIMING);
     time_pair(once_mm, o->overhead ? once_checked : once_glibc, &c, &mm,
               &other);
+    if (replay_threads > 1 && !o->overhead)
+        time_one_thread(&c, r);
     mem_set_timing_mode(/*on=*/false);
     r->secs = mm.s[0];
     r->samples = mm.n;
@@ -279,8 +361,9 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
     } else {
         r->glibc_secs = other.s[0];
     }
-    r->timed = true;
+    r->timed = timing_stop == 0;
     free(ptr);
+    free(done);
 }
 
 /* A trace with a request above 1 GiB gets the sparse heap (memlib.h). */
@@ -292,7 +375,7 @@ static bool child_heap(const trace_t *t, trace_result *r)
     mem_set_sparse(/*on=*/true);
     if (mem_init())
         return true;
-    result_fail(r, KIND_OUT_OF_MEMORY, -1,
+    result_fail(r, main_slot(), KIND_OUT_OF_MEMORY, -1,
                 "mdriver could not reserve the sparse heap for a request of "
                 "%llu bytes",
                 (unsigned long long)t->max_bytes);
@@ -304,23 +387,24 @@ static void child_replays(const trace_t *t, const driver_opts *o,
 {
     if (!child_heap(t, r))
         return;
-    engine *e = engine_new(t);
+    engine *e = engine_new(t, &MM_API, replay_threads);
     if (e == NULL) {
-        result_fail(r, KIND_OUT_OF_MEMORY, -1,
+        result_fail(r, main_slot(), KIND_OUT_OF_MEMORY, -1,
                     "mdriver itself ran out of memory for its tables");
         return;
     }
-    status_page->phase = PHASE_REPLAY1;
-    if (engine_replay(e, t, o->debug, status_page, r, addr_log)) {
+    volatile replay_slot *slots = status_page->slot;
+    set_phase(PHASE_REPLAY1);
+    if (engine_replay(e, t, o->debug, slots, r, addr_log)) {
         trace_result first = *r;
-        status_page->phase = PHASE_REPLAY2;
+        set_phase(PHASE_REPLAY2);
         /* --one-replay (tools/grade's instruction count) skips replay 2 */
         if (o->one_replay ||
-            engine_replay(e, t, o->debug, status_page, r, addr_log)) {
+            engine_replay(e, t, o->debug, slots, r, addr_log)) {
             *r = first;
             if (o->probe) {
-                status_page->phase = PHASE_PROBE;
-                engine_probe_checker(e, r);
+                set_phase(PHASE_PROBE);
+                engine_probe_checker(e, main_slot(), r);
             }
             if (o->timing || o->overhead)
                 time_trace(t, o, e, r);
@@ -361,8 +445,8 @@ static void on_sigio(int sig)
     (void)sig;
     int saved = errno;
     if (status_page->pipe_lost != 1 && !result_pipe_intact()) {
-        status_page->pipe_lost_at = status_page->op_index;
-        status_page->pipe_lost_phase = status_page->phase;
+        status_page->pipe_lost_at = main_slot()->op_index;
+        status_page->pipe_lost_phase = main_slot()->phase;
         status_page->pipe_lost = 1;
     }
     errno = saved;
@@ -393,6 +477,25 @@ static void wait_for_parent(pid_t parent)
         nanosleep(&nap, NULL);
 }
 
+/* A fatal signal in a replay of several threads: the thread it hit is
+ * noted for the parent, then the signal does what it would have done. */
+static void on_fatal_signal(int sig)
+{
+    status_page->crashed_tid = (int32_t)syscall(SYS_gettid);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void watch_fatal_signals(void)
+{
+    static const int FATAL[] = {SIGSEGV, SIGBUS, SIGABRT,
+                                SIGFPE,  SIGILL, SIGTRAP};
+    struct sigaction sa = {.sa_handler = on_fatal_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof FATAL / sizeof FATAL[0]; i++)
+        sigaction(FATAL[i], &sa, NULL);
+}
+
 static void child_main(const trace_t *t, const driver_opts *o, int out_fd,
                        const int pfd[2], pid_t parent)
 {
@@ -407,6 +510,9 @@ static void child_main(const trace_t *t, const driver_opts *o, int out_fd,
     dup2(out_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (replay_threads > 1) /* one thread needs no note: the sanitizers keep
+                           their own handlers */
+        watch_fatal_signals();
     child_replays(t, o, &r);
     if (!result_pipe_intact()) { /* never write into someone else's file */
         on_sigio(SIGIO);
@@ -425,10 +531,10 @@ typedef struct {
     pid_t pid;
     double deadline; /* 0: no time limit */
     read_outcome outcome;
-    size_t got;          /* bytes of the result read */
-    child_status at_eof; /* the status when the pipe closed early */
-    bool exited;         /* the child ended in time (not reaped yet) */
-    siginfo_t info;      /* how: si_code CLD_EXITED, CLD_KILLED, ... */
+    size_t got;         /* bytes of the result read */
+    status_view at_eof; /* the status when the pipe closed early */
+    bool exited;        /* the child ended in time (not reaped yet) */
+    siginfo_t info;     /* how: si_code CLD_EXITED, CLD_KILLED, ... */
 } replay_end;
 
 static int ms_until(double deadline)
@@ -568,18 +674,18 @@ static bool find_sanitizer_report(int fd, char *out, size_t n)
 }
 
 /* The op to blame for a closed result pipe, and its details. */
-static void fail_pipe_lost(const replay_end *end, const child_status *st,
+static void fail_pipe_lost(const replay_end *end, const status_view *st,
                            trace_result *r)
 {
     int64_t at = st->pipe_lost ? st->pipe_lost_at : end->at_eof.op_index;
-    result_fail(r, KIND_CRASHED, at,
+    result_fail(r, &status_page->slot[st->thread], KIND_CRASHED, at,
                 "mm.c closed the driver's result pipe (a file descriptor it "
                 "did not open), so the replay could not send its result");
     r->phase = st->pipe_lost ? st->pipe_lost_phase : end->at_eof.phase;
 }
 
 /* A child that ended before sending its whole result. */
-static void judge_early_end(const replay_end *end, const child_status *st,
+static void judge_early_end(const replay_end *end, const status_view *st,
                             int out_fd, trace_result *r)
 {
     char what[DETAILS_MAX - 64];
@@ -587,31 +693,36 @@ static void judge_early_end(const replay_end *end, const child_status *st,
     if (end->info.si_code == CLD_EXITED && st->pipe_lost) {
         fail_pipe_lost(end, st, r);
     } else if (find_sanitizer_report(out_fd, what, sizeof what)) {
-        result_fail(r, KIND_CRASHED, st->op_index, "%s", what);
+        result_fail(r, &status_page->slot[st->thread], KIND_CRASHED,
+                    st->op_index, "%s", what);
     } else if (end->info.si_code == CLD_EXITED) {
-        result_fail(r, KIND_CRASHED, st->op_index,
+        result_fail(r, &status_page->slot[st->thread], KIND_CRASHED,
+                    st->op_index,
                     "the process exited with status %d before the end of "
                     "the trace (does mm.c call exit()?)",
                     code);
     } else {
-        result_fail(r, KIND_CRASHED, st->op_index, "%s (%s)%s",
-                    signal_name(code), strsignal(code),
+        result_fail(r, &status_page->slot[st->thread], KIND_CRASHED,
+                    st->op_index, "%s (%s)%s", signal_name(code),
+                    strsignal(code),
                     code == SIGXFSZ ? ": mm.c printed more than 64 MiB" : "");
     }
+    r->thread = st->thread;
 }
 
 /* Turns how the child ended into r's error, if it failed. */
 static void judge_child(const replay_end *end, const trace_t *t,
                         const driver_opts *o, int out_fd, trace_result *r)
 {
-    child_status st = status_snapshot(status_page, t);
+    status_view st = status_snapshot(status_page, t);
     if (!end->exited && end->outcome != GOT_RESULT) {
-        result_fail(r, KIND_TIMEOUT, st.op_index,
+        result_fail(r, &status_page->slot[st.thread], KIND_TIMEOUT, st.op_index,
                     "no result after %g seconds (-s %g): an infinite loop?%s",
                     o->timeout, o->timeout,
                     st.pipe_lost || end->outcome == GOT_EOF
                         ? " (and mm.c closed the driver's result pipe)"
                         : "");
+        r->thread = st.thread;
     } else if (end->outcome != GOT_RESULT) {
         judge_early_end(end, &st, out_fd, r);
     } else if (end->exited && end->info.si_code == CLD_EXITED &&
@@ -641,17 +752,17 @@ static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
     off_t cap = capture_size(out_fd);
     if (r->out_from < 0 || r->out_to < r->out_from || r->out_to > cap)
         r->out_from = 0, r->out_to = cap;
-    bool ok = r->kind >= KIND_NONE && r->kind < KIND_COUNT &&
-              r->op_index >= -1 && r->op_index < (int64_t)t->nops &&
-              r->phase >= PHASE_REPLAY1 && r->phase <= PHASE_OVERHEAD &&
-              r->where >= WHERE_OP && r->where <= WHERE_HEAP_WALK &&
-              finite_nonneg(r->util) && r->util <= 1 &&
-              finite_nonneg(r->secs) && finite_nonneg(r->glibc_secs) &&
-              finite_nonneg(r->checked_secs) && r->samples >= 0 &&
-              r->glibc_samples >= 0;
+    bool ok = r->kind >= KIND_NONE && r->kind < KIND_COUNT && r->thread >= 0 &&
+              r->thread < replay_threads && r->op_index >= -1 &&
+              r->op_index < (int64_t)t->nops && r->phase >= PHASE_REPLAY1 &&
+              r->phase <= PHASE_PROBE && r->where >= WHERE_OP &&
+              r->where <= WHERE_HEAP_WALK && finite_nonneg(r->util) &&
+              r->util <= 1 && finite_nonneg(r->secs) &&
+              finite_nonneg(r->glibc_secs) && finite_nonneg(r->checked_secs) &&
+              r->samples >= 0 && r->glibc_samples >= 0;
     if (!ok) {
         memset(r, 0, sizeof *r);
-        result_fail(r, KIND_CRASHED, OP_UNKNOWN,
+        result_fail(r, main_slot(), KIND_CRASHED, OP_UNKNOWN,
                     "the replay process sent a malformed result (did mm.c "
                     "write over the driver's memory?)");
     }
@@ -690,8 +801,8 @@ static void supervise(const trace_t *t, const driver_opts *o, int out_fd,
     status_page->parent_ready = 1;
     if (end->pid < 0) {
         close(pfd[0]);
-        result_fail(r, KIND_CRASHED, -1, "mdriver: fork failed: %s",
-                    strerror(errno));
+        result_fail(r, main_slot(), KIND_CRASHED, -1,
+                    "mdriver: fork failed: %s", strerror(errno));
         end->outcome = GOT_RESULT;
         return;
     }
@@ -738,16 +849,20 @@ void run_trace(const trace_t *t, const driver_opts *o, trace_result *r)
     int out_fd = open_capture(), pfd[2];
     memset(r, 0, sizeof *r);
     if (out_fd < 0 || pipe(pfd) != 0) {
-        result_fail(r, KIND_CRASHED, -1, "mdriver: no memfd or pipe: %s",
-                    strerror(errno));
+        result_fail(r, main_slot(), KIND_CRASHED, -1,
+                    "mdriver: no memfd or pipe: %s", strerror(errno));
         if (out_fd >= 0)
             close(out_fd);
         return;
     }
-    *status_page = (child_status){.op_index = -1, .pipe_lost_at = -1};
+    replay_threads = trace_threads(t, o->threads, o->serial);
+    memset((void *)status_page, 0, sizeof *status_page);
+    status_page->pipe_lost_at = -1;
+    main_slot()->op_index = -1;
     addr_log = map_addr_log(t);
     replay_end end = {.outcome = GOT_TIMEOUT};
     supervise(t, o, out_fd, pfd, r, &end);
+    r->threads = replay_threads;
     report_trace(t, o, out_fd, r);
     if (addr_log != NULL)
         munmap(addr_log, ((size_t)t->nops + 1) * sizeof(uintptr_t));

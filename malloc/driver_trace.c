@@ -347,10 +347,43 @@ static bool parse_op_fields(parser *p, trace_op *op)
     return true;
 }
 
+/* The thread prefix of an MT trace's op line ("2:" before the op): the
+ * thread into *thread, the prefix taken off the tokens; 0 without one. */
+static bool parse_thread_prefix(parser *p, int *thread)
+{
+    char *tok = p->tok[0];
+    size_t n = strlen(tok);
+    *thread = 0;
+    if (tok[n - 1] != ':' && strchr(tok, ':') == NULL)
+        return true;
+    if (n < 2 || tok[n - 1] != ':' || strspn(tok, "0123456789") != n - 1)
+        return parse_error(p,
+                           "expected a thread prefix 'T: ' (a decimal and a "
+                           "colon, then a blank, then the op), found '%s'",
+                           tok);
+    long v;
+    tok[n - 1] = '\0';
+    bool ok =
+        parse_number(p, tok, STATUS_SLOTS - 1, "a thread number", false, &v);
+    tok[n - 1] = ':';
+    if (!ok)
+        return false;
+    if (p->ntok == 1)
+        return parse_error(p, "expected an op after the thread prefix '%s'",
+                           tok);
+    memmove(p->tok, p->tok + 1, (size_t)(p->ntok - 1) * sizeof p->tok[0]);
+    p->ntok--;
+    *thread = (int)v;
+    return true;
+}
+
 static bool parse_op_line(parser *p)
 {
     trace_t *t = p->t;
     const char *letters = "arcf";
+    int thread;
+    if (!parse_thread_prefix(p, &thread))
+        return false;
     const char *k = strchr(letters, p->tok[0][0]);
     if (p->tok[0][1] != '\0' || k == NULL || *k == '\0')
         return parse_error(p,
@@ -373,6 +406,9 @@ static bool parse_op_line(parser *p)
     memset(op, 0, sizeof *op);
     op->kind = (uint8_t)(k - letters);
     op->line = p->line;
+    op->thread = (uint8_t)thread;
+    if (thread >= t->threads)
+        t->threads = thread + 1;
     if (!parse_op_fields(p, op) || !track_id(p, op))
         return false;
     t->nops++;
@@ -422,6 +458,30 @@ static bool parse_buffer(parser *p, char *buf, size_t len)
     return true;
 }
 
+/* An MT trace: each op's prev, the op on its id that it waits for. Both
+ * waits (an op after the previous op of its thread, and after the previous
+ * op on its id) point back in the file, so the file's order is a schedule
+ * that meets them all: no MT trace can deadlock (CONTRACTS.md section 3). */
+static bool link_ids(parser *p)
+{
+    trace_t *t = p->t;
+    if (t->threads == 1)
+        return true;
+    int32_t *last = malloc(((size_t)t->slots + 1) * sizeof *last);
+    if (last == NULL)
+        return parse_error(p, "out of memory for %u ids", (unsigned)t->slots);
+    for (uint32_t i = 0; i <= t->slots; i++)
+        last[i] = -1;
+    for (uint32_t i = 0; i < t->nops; i++) {
+        trace_op *op = &t->ops[i];
+        op->prev = op->id >= 0 ? last[op->id] : -1;
+        if (op->id >= 0)
+            last[op->id] = (int32_t)i;
+    }
+    free(last);
+    return true;
+}
+
 bool trace_load(const char *name, const char *path, trace_t *t)
 {
     parser p = {.path = path, .t = t};
@@ -439,7 +499,8 @@ bool trace_load(const char *name, const char *path, trace_t *t)
                            why ? why : strerror(errno));
     t->name = strdup(name);
     t->path = strdup(path);
-    bool ok = parse_buffer(&p, buf, len);
+    t->threads = 1;
+    bool ok = parse_buffer(&p, buf, len) && link_ids(&p);
     free(buf);
     free(p.id_state);
     if (!ok)
@@ -459,6 +520,11 @@ void op_format(const trace_op *op, char *buf, size_t n)
 {
     static const char LETTER[4] = {'a', 'r', 'c', 'f'};
     char k = LETTER[op->kind];
+    if (op->thread > 0) {
+        int w = snprintf(buf, n, "%d: ", (int)op->thread);
+        if (w > 0 && (size_t)w < n)
+            buf += w, n -= (size_t)w;
+    }
     if (op->kind == OP_FREE)
         snprintf(buf, n, "f %d", (int)op->id);
     else if (op->kind == OP_CALLOC)

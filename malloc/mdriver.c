@@ -27,7 +27,7 @@ enum { EXIT_VALID = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char USAGE[] =
     "Usage: mdriver [-hlnvVgx] [-f FILE]... [-t DIR] [-d 0|1|2] [-s SECS]\n"
-    "               [-m BYTES] [-j FILE] [--score SPEC] [--overhead]\n"
+    "               [-m BYTES] [-j FILE] [-T N] [--score SPEC] [--overhead]\n"
     "               [--heap-map FILE] [--probe-checker] [--one-replay]\n"
     "  -f FILE   replay this trace (the path as given, else <trace "
     "dir>/FILE);\n"
@@ -41,6 +41,9 @@ static const char USAGE[] =
     "            every op\n"
     "  -s SECS   per-trace time limit (default 20, config.h; 0: none)\n"
     "  -x        stop at the first failing trace\n"
+    "  -T N      N threads, each replaying its own copy of every trace\n"
+    "            (ids of its own); aggregate figures and the scaling\n"
+    "            against one thread, glibc's too\n"
     "  -m BYTES  heap limit, suffixes K, M, G (default 100M)\n"
     "  -g        print one line of JSON for an autograder\n"
     "  -j FILE   write every figure as JSON to FILE ('-': stdout)\n"
@@ -57,6 +60,8 @@ static const char USAGE[] =
     "            flipped (tools/grade uses it)\n"
     "  --one-replay  one checked replay per trace, not two (tools/grade\n"
     "            counts instructions under callgrind with it)\n"
+    "  --serial  replay multi-threaded traces on one thread, in file order\n"
+    "            (for an allocator that is not thread safe: the plain mm.c)\n"
     "  -h        this help\n"
     "Exit status: 0 all traces valid, 1 a trace failed, 2 bad usage or a\n"
     "malformed trace.\n";
@@ -127,6 +132,17 @@ static bool parse_seconds(const char *s, double *out)
     return true;
 }
 
+static bool parse_threads(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > STATUS_SLOTS)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
 /* One option letter; returns -1 to go on, else the exit status. */
 static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
 {
@@ -188,6 +204,15 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
     case '1':
         o->one_replay = true;
         return -1;
+    case 'L':
+        o->serial = true;
+        return -1;
+    case 'T':
+        return parse_threads(arg, &o->threads)
+                   ? -1
+                   : usage_error("-T takes a number of threads from 1 to %d, "
+                                 "not '%s'",
+                                 STATUS_SLOTS, arg);
     case 'h':
         fputs(USAGE, stdout);
         return EXIT_VALID;
@@ -204,12 +229,13 @@ static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
         {"heap-map", required_argument, NULL, 'H'},
         {"probe-checker", no_argument, NULL, 'P'},
         {"one-replay", no_argument, NULL, '1'},
+        {"serial", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:lnvVgxh", LONG, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, ":f:t:d:s:m:j:T:lnvVgxh", LONG,
+                            NULL)) != -1) {
         if (c == ':' && optopt == 'H')
             return usage_error("option --heap-map needs a FILE");
         if (c == ':')
@@ -223,6 +249,11 @@ static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->threads > 1 && o->debug == 2)
+        return usage_error("-d 2 is not available with -T above 1 yet");
+    if (o->threads > 1 && o->heap_map)
+        return usage_error("--heap-map draws one thread's replay: not with "
+                           "-T above 1");
     o->report =
         o->grade || (o->json && strcmp(o->json, "-") == 0) ? stderr : stdout;
     return -1;
@@ -336,8 +367,29 @@ static bool load_traces(const trace_list *l, const char *dir, trace_t *ts)
     return true;
 }
 
+/* -T, -d 2 and --heap-map apply to single-threaded traces only. */
+static bool check_threads(const trace_t *ts, int n, const driver_opts *o)
+{
+    for (int i = 0; i < n; i++) {
+        if (ts[i].threads == 1 || o->serial ||
+            (o->threads == 1 && o->debug < 2 && !o->heap_map))
+            continue;
+        fprintf(stderr,
+                "ERROR [%s]: a multi-threaded trace (%d threads): %s is for "
+                "single-threaded traces only\n",
+                ts[i].path, ts[i].threads,
+                o->threads > 1  ? "-T"
+                : o->debug == 2 ? "-d 2"
+                                : "--heap-map");
+        return false;
+    }
+    return true;
+}
+
 static int run_all(const trace_t *ts, int n, const driver_opts *o)
 {
+    if (!check_threads(ts, n, o))
+        return EXIT_USAGE;
     trace_result *rs = calloc((size_t)n + 1, sizeof *rs);
     int failed = 0, child_exit = 0, all = n;
     if (rs == NULL || !mem_init() || !run_setup() ||
@@ -386,6 +438,7 @@ int main(int argc, char **argv)
                      .timeout = DEFAULT_TIMEOUT_SECS,
                      .max_heap = MEM_DEFAULT_MAX_HEAP,
                      .timing = true,
+                     .threads = 1,
                      .ramp = {0, UTIL_FULL, 0, TPUT_FULL_RATIO}};
     static trace_list l;
     int status = parse_options(argc, argv, &o, &l);

@@ -254,7 +254,7 @@ static void *sbrk_locked(intptr_t incr)
     }
     size_t used = (size_t)(heap_brk - heap_lo);
     if ((size_t)incr > max_heap - used) {
-        limit_reached = true;
+        __atomic_store_n(&limit_reached, true, __ATOMIC_RELAXED);
         snprintf(msg, sizeof msg,
                  "mem_sbrk failed: ran out of memory: %zu + %ld bytes is "
                  "past the heap limit of %zu bytes",
@@ -306,7 +306,7 @@ size_t mem_pagesize(void)
 }
 bool mem_limit_reached(void)
 {
-    return limit_reached;
+    return __atomic_load_n(&limit_reached, __ATOMIC_RELAXED);
 }
 
 /* ---- the sampled windows of giant blocks, and mm.c's memcpy/memset ---- */

@@ -7,8 +7,8 @@
 #                    under ASan+UBSan, as `make mdriver-debug` builds)
 #   make bench       runs bench-driver: the checking overhead (docs/bench-driver.md)
 
-DRIVER_SRC_NAMES := mdriver driver_trace driver_check driver_run driver_report driver_hint \
-                    driver_heapmap memlib
+DRIVER_SRC_NAMES := mdriver driver_trace driver_api driver_check driver_result \
+    driver_run driver_report driver_hint driver_heapmap memlib
 DRIVER_OBJS := $(DRIVER_SRC_NAMES:%=build/driver-obj/%.o)
 DRIVER_HDRS := $(wildcard malloc/*.h)
 DRIVER_TEST_CFLAGS := -Imalloc -std=gnu99 -Wall -Wextra -Werror -O2 -g
@@ -40,7 +40,7 @@ build/broken/base.o: tests/broken/base.c tests/broken/base.h $(DRIVER_HDRS)
 
 build/broken/mdriver-%: tests/broken/%.c build/broken/base.o $(DRIVER_OBJS)
 	@mkdir -p build/broken
-	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< build/broken/base.o $(DRIVER_OBJS) -lm
+	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< build/broken/base.o $(DRIVER_OBJS) -lm -lpthread
 
 # A broken allocator under the sanitizers of `make -C malloc mdriver-debug`.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -49,7 +49,7 @@ build/broken-san/mdriver-%: tests/broken/%.c tests/broken/base.c \
     $(DRIVER_SRC_NAMES:%=malloc/%.c) $(DRIVER_HDRS)
 	@mkdir -p build/broken-san
 	$(CC) $(DRIVER_TEST_CFLAGS:-O2=-O1) $(SAN_FLAGS) -o $@ $< \
-	    tests/broken/base.c $(DRIVER_SRC_NAMES:%=malloc/%.c) -lm
+	    tests/broken/base.c $(DRIVER_SRC_NAMES:%=malloc/%.c) -lm -lpthread
 
 # The overhead benchmark: the big traces (generated into build/big-traces/ by
 # mk/traces.mk's big-traces), then mdriver --overhead: checked / unchecked

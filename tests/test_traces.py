@@ -20,6 +20,9 @@ REPTRACE = os.path.join(kit.TOOLS, "reptrace.py")
 TRACESTATS = os.path.join(kit.TOOLS, "tracestats.py")
 GENERATED = [name + suffix + ".rep" for name, _, _ in gen_traces.FAMILIES
              for suffix in ("", "-short")]
+GENERATED_MT = ["mt/" + name + suffix + ".rep"
+                for name, _, _ in gen_traces.MT_FAMILIES
+                for suffix in ("", "-short")]
 
 HEADER = "100\n4\n%d\n1\n"
 
@@ -51,6 +54,13 @@ MALFORMED = [
     ("ops-without-ids", "100\n0\n1\n1\nf -1\n", 5, "0 ids"),
     ("binary-junk", b"\x7fELF\x02\x01\x01\x00\x00junk\n", 1, "control byte"),
     ("control-in-comment", HEADER % 0 + "# a \x07 bell\n", 5, "control byte"),
+    ("thread-no-blank", HEADER % 2 + "a 0 5\n1:f 0\n", 6, "thread prefix"),
+    ("thread-not-decimal", HEADER % 2 + "a 0 5\nx: f 0\n", 6, "thread prefix"),
+    ("thread-negative", HEADER % 2 + "a 0 5\n-1: f 0\n", 6, "thread prefix"),
+    ("thread-too-big", HEADER % 2 + "a 0 5\n64: f 0\n", 6, "thread"),
+    ("thread-alone", HEADER % 2 + "a 0 5\n2:\n", 6, "an op after"),
+    ("thread-free-dead", HEADER % 3 + "a 0 5\n1: f 0\n2: f 0\n", 7,
+     "free of dead id"),
 ]
 
 VALID = [
@@ -62,6 +72,8 @@ VALID = [
     ("crlf", "10\r\n1\r\n2\r\n1\r\na 0 5\r\nf 0\r\n"),
     ("id-reuse", HEADER % 4 + "a 0 5\nf 0\nc 0 2 2\nf 0\n"),
     ("no-trailing-newline", HEADER % 2 + "a 0 5\nf 0"),
+    ("threads", HEADER % 7 + "a 0 5\n1: a 1 8\n1: f 0\n0: r 1 9\n"
+     "63: c 2 1 1\n2: f 1\n3: f 2\n"),
 ]
 
 
@@ -83,9 +95,11 @@ def test_generator_regenerates_committed_traces_byte_for_byte():
         proc = kit.run([PY, os.path.join(kit.TOOLS, "gen_traces.py"),
                         "--out", out])
         kit.expect(proc.returncode == 0, "gen_traces.py failed", proc)
-        kit.expect(sorted(os.listdir(out)) == sorted(GENERATED),
-                   "unexpected files: %s" % sorted(os.listdir(out)))
-        for name in GENERATED:
+        got = sorted(os.listdir(out)) + sorted(
+            "mt/" + n for n in os.listdir(os.path.join(out, "mt")))
+        kit.expect(got == sorted(GENERATED + ["mt"]) + sorted(GENERATED_MT),
+                   "unexpected files: %s" % got)
+        for name in GENERATED + GENERATED_MT:
             committed = os.path.join(kit.TRACES, name)
             kit.expect(os.path.exists(committed), "%s is not committed" % name)
             kit.expect(filecmp.cmp(os.path.join(out, name), committed,

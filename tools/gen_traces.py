@@ -30,6 +30,10 @@ one non-negative decimal number each, and the ops:
   before it is realloc(NULL, SIZE); `r ID 0` frees. tools/reptrace.py is
   the parser and validator; docs/CONTRACTS.md section 3 the contract.
 
+MT TRACES. An op may begin with a thread prefix `T: ` (0 .. 63; none:
+thread 0): mt_* families write the MT suite into traces/mt/ (see
+docs/CONTRACTS.md section 3 for the ordering rules).
+
 WHAT IT WRITES. One function per workload family (family_* below, each
 documented by what it stresses), in a full version for the default suite
 (at most ~20,000 ops, ~1 MiB live, so `mdriver -d 2` stays quick) and a
@@ -113,6 +117,7 @@ class Builder:
     recently freed first), remembers the live blocks and their sizes."""
 
     def __init__(self):
+        self.thread = 0  # the thread of the ops made next (MT traces)
         self.ops = []
         self.live = {}  # id -> size of its live block
         self.live_list = []  # the live ids, to pick one at random in O(1)
@@ -128,18 +133,19 @@ class Builder:
 
     def malloc(self, size):
         oid = self._new_id()
-        self.ops.append(reptrace.Op("a", oid, size))
+        self.ops.append(reptrace.Op("a", oid, size, thread=self.thread))
         self._remember(oid, size)
         return oid
 
     def calloc(self, nmemb, size):
         oid = self._new_id()
-        self.ops.append(reptrace.Op("c", oid, size, nmemb))
+        self.ops.append(reptrace.Op("c", oid, size, nmemb,
+                                    thread=self.thread))
         self._remember(oid, nmemb * size)
         return oid
 
     def realloc(self, oid, size):
-        self.ops.append(reptrace.Op("r", oid, size))
+        self.ops.append(reptrace.Op("r", oid, size, thread=self.thread))
         if size == 0:
             self._forget(oid)
         elif oid in self.live:
@@ -149,11 +155,11 @@ class Builder:
             self._remember(oid, size)
 
     def free(self, oid):
-        self.ops.append(reptrace.Op("f", oid))
+        self.ops.append(reptrace.Op("f", oid, thread=self.thread))
         self._forget(oid)
 
     def free_null(self):
-        self.ops.append(reptrace.Op("f", -1))
+        self.ops.append(reptrace.Op("f", -1, thread=self.thread))
 
     def _remember(self, oid, size):
         self.live[oid] = size
@@ -552,6 +558,79 @@ def family_binary(b, rng, short):
     b.free_all()
 
 
+# ------------------------------------------- multi-threaded families
+# MT traces (traces/mt/): b.thread is the thread of the next ops; an op on
+# an id waits for the previous op on it, whichever thread made it.
+
+def mt_producer_consumer(b, rng, short):
+    """Producer/consumer: thread 0 allocates (16 .. 1024 bytes), thread
+    1 frees, oldest first, a queue of up to 64 blocks: every free is a
+    remote free, and the producer's arena never gets its blocks back
+    locally."""
+    queue, nops = [], 40 if short else 16000
+    while len(b.ops) < nops:
+        b.thread = 0
+        if len(queue) < 64 and (len(queue) < 8 or rng.chance(55)):
+            queue.append(b.malloc(rng.between(16, 1024)))
+        else:
+            b.thread = 1
+            b.free(queue.pop(0))
+    b.thread = 1
+    for oid in queue:
+        b.free(oid)
+
+
+def mt_larson(b, rng, short):
+    """Larson-like server: 4 threads each allocate 16 .. 512 bytes and
+    hand their blocks to each other at random: a free or realloc is done by
+    a random thread, most often not the one that allocated the block."""
+    nops, threads = 40 if short else 16000, 4
+    while len(b.ops) < nops:
+        b.thread = rng.below(threads)
+        if len(b.live) < 200 and (len(b.live) < 20 or rng.chance(52)):
+            b.malloc(rng.between(16, 512))
+        elif rng.chance(15):
+            b.realloc(b.random_live(rng), rng.between(16, 768))
+        else:
+            b.free_random(rng)
+    b.thread = 0
+    b.free_all(rng)
+
+
+def mt_churn_pool(b, rng, short):
+    """Per-thread churn over a shared long-lived pool: thread 0 allocates
+    a pool (64 .. 4096 bytes per block) that lives to the end; threads 1 ..
+    3 each churn blocks of their own (16 .. 256 bytes) around it; thread 0
+    frees the pool last."""
+    pool_n, nops = (6, 40) if short else (400, 16000)
+    for _ in range(pool_n):
+        b.malloc(rng.between(64, 4096))
+    pool = set(b.live)
+    mine = {1: [], 2: [], 3: []}
+    while len(b.ops) < nops:
+        b.thread = 1 + rng.below(3)
+        own = mine[b.thread]
+        if len(own) < 60 and (len(own) < 5 or rng.chance(50)):
+            own.append(b.malloc(rng.between(16, 256)))
+        else:
+            b.free(own.pop(rng.below(len(own))))
+    for t, own in mine.items():
+        b.thread = t
+        for oid in own:
+            b.free(oid)
+    b.thread = 0
+    for oid in sorted(pool):
+        b.free(oid)
+
+
+MT_FAMILIES = [
+    ("mt-producer-consumer", mt_producer_consumer, 1),
+    ("mt-larson", mt_larson, 1),
+    ("mt-churn-pool", mt_churn_pool, 1),
+]
+MT_DIR = "mt"  # the MT suite: traces/mt/, its own suite.txt
+
+
 # -------------------------------------------------------------- the set
 
 FAMILIES = [
@@ -615,15 +694,17 @@ def generate(outdir, seed, only=None):
     """Writes every generated trace (full and short) into outdir; returns
     the names written."""
     names = []
-    os.makedirs(outdir, exist_ok=True)
-    for name, family, weight in FAMILIES:
-        for short in (False, True):
-            fname = name + ("-short" if short else "") + ".rep"
-            if only and fname not in only and name not in only:
-                continue
-            trace = make_trace(name, family, weight, seed, short)
-            reptrace.write(trace, os.path.join(outdir, fname))
-            names.append(fname)
+    os.makedirs(os.path.join(outdir, MT_DIR), exist_ok=True)
+    sets = [(FAMILIES, ""), (MT_FAMILIES, MT_DIR + "/")]
+    for families, sub in sets:
+        for name, family, weight in families:
+            for short in (False, True):
+                fname = sub + name + ("-short" if short else "") + ".rep"
+                if only and fname not in only and name not in only:
+                    continue
+                trace = make_trace(name, family, weight, seed, short)
+                reptrace.write(trace, os.path.join(outdir, fname))
+                names.append(fname)
     return names
 
 
@@ -681,7 +762,7 @@ def generate_big(outdir, seed):
 
 def print_list():
     """Every family and what it stresses (its docstring)."""
-    entries = [(name, family) for name, family, _ in FAMILIES]
+    entries = [(name, family) for name, family, _ in FAMILIES + MT_FAMILIES]
     entries += [(name + " (--big)", family) for name, family in BIG]
     for name, family in entries:
         print(name)

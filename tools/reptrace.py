@@ -16,7 +16,12 @@ Two steps, one verdict:
               an error), then exactly header-line-3 ops, each `a ID SIZE`,
               `r ID SIZE`, `c ID NMEMB SIZE` or `f ID`, ids inside
               0 .. ids-1 (`f -1` is free(NULL)), sizes 0 .. 2^62,
-              NMEMB * SIZE <= 2^62.
+              NMEMB * SIZE <= 2^62. An op may begin with a thread prefix
+              `T: ` (T in 0 .. 63; none: thread 0), a multi-threaded trace
+              (CONTRACTS.md section 3: an op waits for the previous op of
+              its thread and the previous op on its id, both earlier in the
+              file, so the file's order is a schedule and no MT trace can
+              deadlock).
   validate()  the meaning: ids allocated before use (`a`/`c` need a dead id,
               `f` a live one, `r` an id allocated at least once), header
               counts right, and, when asked, balanced (nothing live at end).
@@ -43,6 +48,7 @@ MAX_WEIGHT_B = 3  # dialect B (CMU): line 1 is a weight class 0..3
 CLASSES_B = {0: (0, 0), 1: (1, 1), 2: (1, 0), 3: (0, 1)}
 # Largest header numbers mdriver accepts (malloc/driver.h, driver_trace.c).
 HEADER_LIMITS = (1 << 62, 1 << 26, 1 << 30, 1 << 62)
+MAX_THREAD = 63  # highest thread prefix (mdriver: STATUS_SLOTS - 1)
 KINDS = ("a", "r", "c", "f")
 HEADER_NAMES = ("line 1", "line 2 (number of ids)", "line 3 (number of ops)",
                 "line 4")
@@ -61,17 +67,18 @@ class TraceError(Exception):
         self.path, self.line, self.message = path, line, message
 
 
-class Op(collections.namedtuple("Op", "kind id size nmemb line")):
+class Op(collections.namedtuple("Op", "kind id size nmemb line thread")):
     """One operation. kind is a, r, c or f; id is -1 only for `f -1`.
 
     size is the request (the element size for `c`, 0 for `f`); nmemb is the
     element count of `c` and 1 otherwise; line is the line in the source
-    file (0 for an op made in memory).
+    file (0 for an op made in memory); thread is its `T: ` prefix (0 when
+    there is none).
     """
     __slots__ = ()
 
-    def __new__(cls, kind, id, size=0, nmemb=1, line=0):
-        return super().__new__(cls, kind, id, size, nmemb, line)
+    def __new__(cls, kind, id, size=0, nmemb=1, line=0, thread=0):
+        return super().__new__(cls, kind, id, size, nmemb, line, thread)
 
     @property
     def bytes(self):
@@ -80,11 +87,12 @@ class Op(collections.namedtuple("Op", "kind id size nmemb line")):
 
     def text(self):
         """The op as it is written in a .rep file."""
+        prefix = "%d: " % self.thread if self.thread else ""
         if self.kind == "f":
-            return "f %d" % self.id
+            return prefix + "f %d" % self.id
         if self.kind == "c":
-            return "c %d %d %d" % (self.id, self.nmemb, self.size)
-        return "%s %d %d" % (self.kind, self.id, self.size)
+            return prefix + "c %d %d %d" % (self.id, self.nmemb, self.size)
+        return prefix + "%s %d %d" % (self.kind, self.id, self.size)
 
 
 class Trace:
@@ -223,9 +231,27 @@ def _number(path, line, text, what, low, high):
     return value
 
 
+def _thread(path, number, fields):
+    """The thread prefix `T:` of an op's fields (taken off them), or 0."""
+    first = fields[0]
+    if ":" not in first:
+        return 0
+    if len(first) < 2 or not _DECIMAL.match(first[:-1]) or first[-1] != ":":
+        raise TraceError(path, number, "expected a thread prefix 'T: ' (a "
+                         "decimal and a colon, then a blank, then the op), "
+                         "found %s" % _shown(first))
+    thread = _number(path, number, first[:-1], "thread", 0, MAX_THREAD)
+    if len(fields) == 1:
+        raise TraceError(path, number, "expected an op after the thread "
+                         "prefix %s" % first)
+    del fields[0]
+    return thread
+
+
 def _op(path, number, text, ids):
     """Parses one op line against a trace of `ids` ids."""
     fields = _BLANKS.split(text)
+    thread = _thread(path, number, fields)
     kind = fields[0]
     arity = {"a": 3, "r": 3, "c": 4, "f": 2}.get(kind)
     if arity is None or len(fields) != arity:
@@ -237,15 +263,15 @@ def _op(path, number, text, ids):
     low = -1 if kind == "f" else 0
     oid = _number(path, number, fields[1], "id", low, ids - 1)
     if kind == "f":
-        return Op("f", oid, 0, 1, number)
+        return Op("f", oid, 0, 1, number, thread)
     size = _number(path, number, fields[-1], "size", 0, MAX_SIZE)
     if kind != "c":
-        return Op(kind, oid, size, 1, number)
+        return Op(kind, oid, size, 1, number, thread)
     nmemb = _number(path, number, fields[2], "nmemb", 0, MAX_SIZE)
     if nmemb * size > MAX_SIZE:
         raise TraceError(path, number, "calloc of %d * %d bytes is absurd "
                          "(at most %d)" % (nmemb, size, MAX_SIZE))
-    return Op("c", oid, size, nmemb, number)
+    return Op("c", oid, size, nmemb, number, thread)
 
 
 def parse_bytes(data, path="<trace>"):

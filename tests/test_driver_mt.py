@@ -1,0 +1,216 @@
+"""mdriver -T N: N threads each replay their own copy of a trace, with every
+check on and the figures of all of them (docs/driver.md, "Threads (-T)").
+
+build/mt/mdriver-locked is the driver with tests/mt/locked.c, a thread-safe
+allocator (one lock); malloc/mdriver has the plain mm.c, which is not
+thread safe: its races must show up as errors, never as a hang.
+"""
+import json
+import os
+import re
+
+import kit
+from test_driver import BROKEN_TRACE, MDRIVER, broken, expect_error, mdriver
+
+LOCKED = os.path.join(kit.BUILD, "mt", "mdriver-locked")
+TRACES = ["random-heavy.rep", "binary.rep", "realloc-small.rep",
+          "calloc-short.rep"]
+
+
+def locked():
+    kit.expect(os.path.exists(LOCKED), "%s is missing: run `make test-deps`"
+               % LOCKED)
+    return LOCKED
+
+
+def files(names):
+    return [a for n in names for a in ("-f", n)]
+
+
+def test_threads_replay_copies_with_every_check():
+    for threads in ("1", "2", "4"):
+        proc = mdriver(locked(), "-n", "-T", threads, "-j", "-",
+                       *files(TRACES), timeout=120)
+        kit.expect(proc.returncode == 0, "exit status", proc)
+        doc = json.loads(proc.stdout)
+        for t in doc["traces"]:
+            kit.expect(t["valid"] and t["threads"] == int(threads), t)
+        ops = {t["name"]: t["ops"] for t in doc["traces"]}
+        one = json.loads(mdriver(locked(), "-n", "-j", "-",
+                                 *files(TRACES)).stdout)
+        for t in one["traces"]:
+            kit.expect(ops[t["name"]] == int(threads) * t["ops"],
+                       "ops of all the threads: %r vs %r" % (ops, t))
+
+
+def test_timed_threads_report_scaling_and_glibc():
+    proc = mdriver(locked(), "-T", "2", "-l", "-f", "binary-short.rep",
+                   timeout=120)
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 0, "exit status", proc)
+    kit.expect("Results for glibc malloc (ops and Kops: of all the threads" in out, out)
+    m = re.search(r"^Scaling \(all threads vs one, same run\): mm (\d+) Kops vs "
+                  r"(\d+) = [\d.]+ x; glibc (\d+) Kops vs (\d+) = [\d.]+ x$",
+                  out, re.M)
+    kit.expect(m is not None and all(int(g) > 0 for g in m.groups()), out)
+    doc = json.loads(mdriver(locked(), "-T", "2", "-j", "-", "-f",
+                             "binary-short.rep").stdout)
+    t = doc["traces"][0]
+    kit.expect(t["scaling"] > 0 and t["glibc_scaling"] > 0, t)
+
+
+def test_error_names_the_thread_line_and_op():
+    # Every thread meets the trigger on line 8; the first to fail is named.
+    for name, kind in (("overlap", "overlap"), ("calloc", "calloc not zeroed"),
+                       ("segv", "crashed"), ("loop", "timeout")):
+        proc = mdriver(broken(name), "-n", "-T", "3", "-s", "2",
+                       trace_text=BROKEN_TRACE.replace("c 3 4 8", "c 3 1 777")
+                       if name == "calloc" else BROKEN_TRACE, timeout=60)
+        out = kit.output(proc)
+        line = 10 if name == "calloc" else 8
+        m = re.search(r'^ERROR \[trace [^,]+, thread ([0-2]), line %d, op '
+                      r'"[^"]+"\]: %s:' % (line, kind), out, re.M)
+        kit.expect(proc.returncode == 1 and m is not None,
+                   "%s: the thread, line and kind" % name, proc)
+
+
+def test_crash_names_the_thread_that_crashed():
+    proc = mdriver(broken("segv"), "-n", "-T", "2", "-j", "-",
+                   trace_text=BROKEN_TRACE, timeout=60)
+    err = json.loads(proc.stdout)["traces"][0]["error"]
+    kit.expect(err["kind"] == "crashed" and err["line"] == 8
+               and err["thread"] in (0, 1) and "SIGSEGV" in err["message"],
+               err)
+
+
+def test_plain_mm_races_are_errors_never_hangs():
+    """mm.c is not thread safe: with 4 threads its races (overlap, a block
+    outside the heap, corruption, a crash) must be an ERROR at a line with
+    exit status 1, or the run passes by luck; never a hang or a crash of
+    the driver itself."""
+    for _ in range(3):
+        proc = kit.run([MDRIVER, "-t", kit.TRACES, "-n", "-T", "4", "-s", "30",
+                        "-f", "random-heavy.rep"], timeout=120)
+        out = kit.output(proc)
+        if proc.returncode == 0:
+            kit.expect("ERROR" not in out, out)
+            continue
+        kit.expect(proc.returncode == 1 and re.search(
+            r'^ERROR \[trace random-heavy\.rep, thread [0-3], line \d+, op '
+            r'"[^"]+"\]: [a-z0-9 ]+:',
+            out, re.M), "a clear error", proc)
+
+
+def test_bad_thread_counts_are_usage_errors():
+    for bad in ("0", "65", "x", "2x", "-1"):
+        proc = kit.run([MDRIVER, "-T", bad, "-f", "short1-bal.rep"])
+        kit.expect(proc.returncode == 2 and "-T takes" in proc.stderr, proc)
+    proc = kit.run([MDRIVER, "-T", "2", "-d", "2", "-f", "short1-bal.rep"])
+    kit.expect(proc.returncode == 2 and "-d 2" in proc.stderr, proc)
+
+
+# An MT trace: thread 1 frees thread 0's blocks, thread 2 reallocs thread
+# 1's, thread 0 frees thread 2's.
+MT_TRACE = """\
+20000
+5
+11
+1
+a 0 64
+1: a 1 32
+1: f 0
+2: a 4 %d
+a 2 48
+2: c 3 4 8
+f 3
+1: f 2
+2: r 1 100
+0: f 4
+2: f 1
+"""
+
+
+def churn_trace(threads=3, rounds=600, seed=7):
+    """Each thread allocates blocks that the next thread frees or reallocs."""
+    import random
+    rng = random.Random(seed)
+    ops, live = [], []
+    for i in range(rounds):
+        t = i % threads
+        ops.append("%s: a %d %d" % (t, i, rng.randint(1, 300)))
+        live.append(i)
+        if len(live) > 20:
+            victim = live.pop(rng.randrange(len(live)))
+            kind = "f %d" % victim if rng.random() < 0.7 else None
+            if kind is None:
+                ops.append("%d: r %d %d" % ((t + 1) % threads, victim,
+                                            rng.randint(1, 600)))
+                ops.append("%d: f %d" % ((t + 2) % threads, victim))
+            else:
+                ops.append("%d: %s" % ((t + 1) % threads, kind))
+    ops += ["%d: f %d" % (v % threads, v) for v in live]
+    return "20000\n%d\n%d\n1\n%s\n" % (rounds, len(ops), "\n".join(ops))
+
+
+def test_mt_trace_hands_blocks_across_threads():
+    for text in (MT_TRACE % 200, churn_trace()):
+        proc = mdriver(locked(), "-n", "-j", "-", trace_text=text, timeout=60)
+        kit.expect(proc.returncode == 0, "exit status", proc)
+        t = json.loads(proc.stdout)["traces"][0]
+        kit.expect(t["valid"] and t["threads"] == 3
+                   and t["ops"] == text.count("\n") - 4, t)
+    proc = mdriver(locked(), "-l", trace_text=churn_trace(), timeout=120)
+    kit.expect(proc.returncode == 0 and "Scaling (all threads vs one" in
+               proc.stdout, "timed, with the scaling", proc)
+
+
+def test_mt_trace_errors_name_the_thread_of_the_op():
+    # 777 bytes: the trigger of the broken allocators, on thread 2, line 8.
+    for name, kind in (("overlap", "overlap"), ("segv", "crashed"),
+                       ("loop", "timeout"), ("misaligned", "misaligned")):
+        proc = mdriver(broken(name), "-n", "-s", "2", timeout=60,
+                       trace_text=MT_TRACE % 777)
+        out = kit.output(proc)
+        kit.expect(proc.returncode == 1 and re.search(
+            r'^ERROR \[trace [^,]+, thread 2, line 8, op "2: a 4 777"\]: '
+            r'%s:' % kind, out, re.M), name, proc)
+
+
+def test_threads_options_refuse_mt_traces():
+    for opts in (["-T", "2"], ["-d", "2"]):
+        proc = mdriver(locked(), "-n", *opts, trace_text=MT_TRACE % 8)
+        kit.expect(proc.returncode == 2 and "multi-threaded trace" in
+                   proc.stderr, opts, proc)
+
+
+def test_mt_suite_families_and_replays():
+    """traces/mt/: each family is multi-threaded as its docstring says, and
+    the suite replays valid with threads (the locked allocator) and with
+    the plain mm.c on one thread (--serial, as `make run` does)."""
+    import sys
+    sys.path.insert(0, kit.TOOLS)
+    import reptrace
+    mt = os.path.join(kit.TRACES, "mt")
+    names = [n.strip() for n in open(os.path.join(mt, "suite.txt"))
+             if n.strip() and not n.startswith("#")]
+    kit.expect(len(names) == 3, names)
+    for name in names:
+        ops = reptrace.parse(os.path.join(mt, name)).ops
+        owner, remote = {}, 0
+        for op in ops:
+            if op.kind in "ac":
+                owner[op.id] = op.thread
+            elif op.id >= 0 and owner.get(op.id) != op.thread:
+                remote += 1
+        threads = {op.thread for op in ops}
+        kit.expect(len(threads) >= 2 and (remote > 0 or "churn" in name),
+                   "%s: threads %s, remote frees %d" % (name, threads, remote))
+    proc = kit.run([locked(), "-t", mt, "-n", "-j", "-"], timeout=300)
+    doc = json.loads(proc.stdout)
+    kit.expect(proc.returncode == 0 and all(
+        t["valid"] and t["threads"] >= 2 for t in doc["traces"]), proc)
+    proc = kit.run([MDRIVER, "-t", mt, "-n", "--serial", "-j", "-"],
+                   timeout=300)
+    doc = json.loads(proc.stdout)
+    kit.expect(proc.returncode == 0 and all(
+        t["valid"] and t["threads"] == 1 for t in doc["traces"]), proc)
