@@ -65,6 +65,13 @@ static const double DEFAULT_TIMEOUT_SECS = 20.0;
  * noise (short1-bal.rep alone: 12 ops, 82.5 for the reference and 82.4 for
  * an implicit list): the table says so and JSON has "few_ops": true. */
 static const unsigned MIN_INDEX_OPS = 1000;
+/* -d 2 with several replaying threads (-T, MT traces): all the threads
+ * meet at a barrier before every MT_CHECK_EVERY-th op of the trace (op
+ * index 16, 32, ...) and at its end, where one of them runs mm_checkheap
+ * and the full payload sweep while the others wait. One thread checks
+ * after every op; a barrier per op would serialize the threads completely
+ * (docs/driver.md, "Threads"). */
+static const unsigned MT_CHECK_EVERY = 16;
 /* Ops shown before the failing op in an ERROR report. */
 static const int CONTEXT_OPS = 5;
 /* Bytes of the allocator's own output shown in an ERROR report. */

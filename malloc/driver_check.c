@@ -85,6 +85,8 @@ struct engine {
     const alloc_api *api; /* every call to the allocator goes through it */
     pthread_mutex_t lock; /* the ledger's, when threads > 1 */
     int failures;         /* atomic: failures so far in this replay */
+    int bar_arrived;      /* atomic: threads at the -d 2 barrier */
+    int bar_gen;          /* atomic: barriers passed in this replay */
     trace_result *r;      /* the first failure goes here */
     uint32_t last_line;   /* of the last op replayed: the probe's line */
 };
@@ -374,6 +376,7 @@ static void engine_reset(engine *e)
     e->nlive = e->max_live = 0;
     e->live_bytes = e->peak_bytes = 0;
     e->failures = 0;
+    e->bar_arrived = e->bar_gen = 0;
     for (uint32_t i = 0; e->done != NULL && i <= e->ids; i++)
         e->done[i] = -1;
 }
@@ -747,28 +750,75 @@ static bool my_turn(replayer *w, const trace_op *op)
     return ok;
 }
 
+/* -d 2 with several threads: waits until every thread is here; the last
+ * one to come runs mm_checkheap (with the line of op at - 1) and the
+ * payload sweep while the others wait, then lets them go. False when the
+ * replay failed (here or in any thread). */
+static bool barrier_check(replayer *w, uint32_t at)
+{
+    engine *e = w->e;
+    int gen = __atomic_load_n(&e->bar_gen, __ATOMIC_ACQUIRE);
+    bool ok = true;
+    w->st->waiting = 1;
+    if (__atomic_add_fetch(&e->bar_arrived, 1, __ATOMIC_ACQ_REL) ==
+        e->threads) {
+        __atomic_store_n(&e->bar_arrived, 0, __ATOMIC_RELAXED);
+        w->line = w->t->ops[at - 1].line;
+        w->op_index = at - 1;
+        ok = run_checkheap(w) && verify_all(w);
+        __atomic_store_n(&e->bar_gen, gen + 1, __ATOMIC_RELEASE);
+    } else {
+        while (__atomic_load_n(&e->bar_gen, __ATOMIC_ACQUIRE) == gen &&
+               !stopped(e))
+            sched_yield();
+    }
+    w->st->waiting = 0;
+    return ok && !stopped(e);
+}
+
+/* -d 2 with several threads: the barriers of the op indexes up to upto
+ * (every MT_CHECK_EVERY-th; one more at the end of the trace); *next is
+ * the next one due. Every thread meets each of them, whether or not the
+ * ops before it were its own. */
+static bool pass_barriers(replayer *w, uint32_t upto, uint32_t *next)
+{
+    if (w->debug < 2 || w->e->threads == 1)
+        return true;
+    for (; *next <= upto; *next += MT_CHECK_EVERY)
+        if (!barrier_check(w, *next))
+            return false;
+    return true;
+}
+
 /* One thread's replay of its copy (or of its ops of an MT trace), until
  * its end or any failure. */
 static void *replay_copy(void *arg)
 {
     replayer *w = arg;
     const trace_t *t = w->t;
+    uint32_t next = MT_CHECK_EVERY, i = 0;
+    bool one = w->e->threads == 1;
     w->st->tid = (int32_t)syscall(SYS_gettid);
-    for (uint32_t i = 0; i < t->nops && !stopped(w->e); i++) {
+    for (; i < t->nops && !stopped(w->e); i++) {
+        if (!pass_barriers(w, i, &next))
+            break;
         if (!my_turn(w, &t->ops[i]))
             continue;
         w->op_index = i;
         w->line = t->ops[i].line;
         w->st->op_index = i;
         bool ok = apply_op(w, &t->ops[i]) &&
-                  (w->debug < 2 || (run_checkheap(w) && verify_all(w)));
-        if (w->e->threads == 1) /* heap maps are of one thread's replay */
+                  (w->debug < 2 || !one || (run_checkheap(w) && verify_all(w)));
+        if (one) /* heap maps are of one thread's replay */
             heapmap_after_op(w->e, t, w->st, i, ok);
         if (!ok)
             break;
         if (w->e->mt)
             op_done(&t->ops[i], i, w->e->done);
     }
+    if (i == t->nops && t->nops > 0 && pass_barriers(w, t->nops - 1, &next) &&
+        w->debug >= 2 && !one)
+        barrier_check(w, t->nops); /* and one at the end */
     w->st->done = 1;
     return NULL;
 }

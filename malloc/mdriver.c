@@ -249,8 +249,6 @@ static int parse_options(int argc, char **argv, driver_opts *o, trace_list *l)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
-    if (o->threads > 1 && o->debug == 2)
-        return usage_error("-d 2 is not available with -T above 1 yet");
     if (o->threads > 1 && o->heap_map)
         return usage_error("--heap-map draws one thread's replay: not with "
                            "-T above 1");
@@ -367,20 +365,18 @@ static bool load_traces(const trace_list *l, const char *dir, trace_t *ts)
     return true;
 }
 
-/* -T, -d 2 and --heap-map apply to single-threaded traces only. */
+/* -T and --heap-map apply to single-threaded traces only. */
 static bool check_threads(const trace_t *ts, int n, const driver_opts *o)
 {
     for (int i = 0; i < n; i++) {
         if (ts[i].threads == 1 || o->serial ||
-            (o->threads == 1 && o->debug < 2 && !o->heap_map))
+            (o->threads == 1 && !o->heap_map))
             continue;
         fprintf(stderr,
                 "ERROR [%s]: a multi-threaded trace (%d threads): %s is for "
                 "single-threaded traces only\n",
                 ts[i].path, ts[i].threads,
-                o->threads > 1  ? "-T"
-                : o->debug == 2 ? "-d 2"
-                                : "--heap-map");
+                o->threads > 1 ? "-T" : "--heap-map");
         return false;
     }
     return true;

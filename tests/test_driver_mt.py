@@ -105,8 +105,9 @@ def test_bad_thread_counts_are_usage_errors():
     for bad in ("0", "65", "x", "2x", "-1"):
         proc = kit.run([MDRIVER, "-T", bad, "-f", "short1-bal.rep"])
         kit.expect(proc.returncode == 2 and "-T takes" in proc.stderr, proc)
-    proc = kit.run([MDRIVER, "-T", "2", "-d", "2", "-f", "short1-bal.rep"])
-    kit.expect(proc.returncode == 2 and "-d 2" in proc.stderr, proc)
+    proc = kit.run([MDRIVER, "-T", "2", "--heap-map", "/dev/null", "-f",
+                    "short1-bal.rep"])
+    kit.expect(proc.returncode == 2 and "--heap-map" in proc.stderr, proc)
 
 
 # An MT trace: thread 1 frees thread 0's blocks, thread 2 reallocs thread
@@ -177,7 +178,7 @@ def test_mt_trace_errors_name_the_thread_of_the_op():
 
 
 def test_threads_options_refuse_mt_traces():
-    for opts in (["-T", "2"], ["-d", "2"]):
+    for opts in (["-T", "2"], ["--heap-map", os.devnull]):
         proc = mdriver(locked(), "-n", *opts, trace_text=MT_TRACE % 8)
         kit.expect(proc.returncode == 2 and "multi-threaded trace" in
                    proc.stderr, opts, proc)
@@ -214,3 +215,37 @@ def test_mt_suite_families_and_replays():
     doc = json.loads(proc.stdout)
     kit.expect(proc.returncode == 0 and all(
         t["valid"] and t["threads"] == 1 for t in doc["traces"]), proc)
+
+
+def test_d2_with_threads_checks_at_barriers():
+    """-d 2 with threads: every 16 op indexes (MT_CHECK_EVERY, config.h) and
+    at the end, all threads stop and one runs mm_checkheap and the full
+    payload sweep."""
+    proc = mdriver(locked(), "-n", "-d", "2", "-T", "3", "-f",
+                   "random-heavy.rep", timeout=120)
+    kit.expect(proc.returncode == 0, "valid under -d 2 with threads", proc)
+    proc = mdriver(locked(), "-n", "-d", "2", "-t", os.path.join(
+        kit.TRACES, "mt"), timeout=120)
+    kit.expect(proc.returncode == 0, "the MT suite under -d 2", proc)
+    # The checker complains once a 777-byte block exists: at the end.
+    proc = mdriver(broken("checker"), "-n", "-d", "2", "-T", "2",
+                   trace_text=BROKEN_TRACE)
+    kit.expect(proc.returncode == 1 and re.search(
+        r'^ERROR \[trace [^,]+, thread [01], line 14, op "f 2"\]: checkheap '
+        r'failed:', kit.output(proc), re.M), "checker at the end", proc)
+    # a 2 777 corrupts id 1 (its neighbour), freed only at the end: the
+    # sweep at the barrier before op index 16 (line 20) finds it first.
+    ops = ["a 0 64", "a 1 32", "a 2 777"] + ["a %d 16" % i
+                                             for i in range(3, 23)]
+    ops += ["f %d" % i for i in range(22, -1, -1)]
+    text = "20000\n23\n%d\n1\n%s\n" % (len(ops), "\n".join(ops))
+    for debug, line, words in (("2", 20, "full payload sweep (-d 2)"),
+                               ("0", 4 + len(ops) - 1, "before mm_free")):
+        proc = mdriver(broken("overwrite"), "-n", "-d", debug, "-T", "2",
+                       trace_text=text)
+        m = re.search(r'^ERROR \[trace [^,]+, thread [01], line (\d+), op '
+                      r'"[^"]+"\]: payload corrupted: ([^:]+):',
+                      kit.output(proc), re.M)
+        kit.expect(proc.returncode == 1 and m is not None and
+                   (int(m.group(1)), m.group(2)) == (line, words),
+                   "-d %s: line %d, %r" % (debug, line, words), proc)

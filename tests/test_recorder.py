@@ -188,6 +188,7 @@ def test_threads_go_into_one_trace():
         exe = compile_program(THREADED, folder, "threads")
         out = os.path.join(folder, "threads.rep")
         trace = recorded_trace(out, record(["-o", out, "--", exe]))
+        owner = {}
         for thread in range(THREADS):
             size = 5000 + thread
             ids = {op.id for op in trace.ops if op.kind == "a"
@@ -201,6 +202,15 @@ def test_threads_go_into_one_trace():
                        "expected %d and %d" % (thread, allocs, reallocs, size,
                                                ROUNDS, (ROUNDS + 2) // 3))
             kit.expect(len(ids) < 10, "ids were not reused: %d" % len(ids))
+            # Each worker's blocks carry one thread prefix, its own.
+            threads = {op.thread for op in trace.ops if op.kind == "a"
+                       and op.size == size}
+            kit.expect(len(threads) == 1 and 0 not in threads,
+                       "thread %d's mallocs on trace threads %s"
+                       % (thread, threads))
+            owner[thread] = threads.pop()
+        kit.expect(len(set(owner.values())) == THREADS,
+                   "the workers share trace threads: %s" % owner)
         frees = sum(op.kind == "f" for op in trace.ops)
         kit.expect(frees >= THREADS * ROUNDS,
                    "%d frees, expected at least %d" % (frees, THREADS * ROUNDS))

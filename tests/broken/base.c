@@ -7,7 +7,19 @@
  */
 #include "base.h"
 
+#include <pthread.h>
+
 #define BASE_DEFAULT __attribute__((weak))
+
+static pthread_mutex_t sbrk_lock = PTHREAD_MUTEX_INITIALIZER;
+
+BASE_DEFAULT void *base_sbrk(intptr_t incr)
+{
+    pthread_mutex_lock(&sbrk_lock);
+    void *p = mem_sbrk(incr);
+    pthread_mutex_unlock(&sbrk_lock);
+    return p;
+}
 
 BASE_DEFAULT bool mm_init(void)
 {

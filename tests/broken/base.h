@@ -19,6 +19,10 @@
 static const size_t TRIGGER_SIZE = 777;
 static const size_t BASE_ALIGN = 16;
 
+/* mem_sbrk under one lock (base.c), so that the bump allocator is thread
+ * safe and a test with -T breaks only what its allocator breaks. */
+void *base_sbrk(intptr_t incr);
+
 static inline size_t base_round(size_t n)
 {
     return (n + BASE_ALIGN - 1) & ~(BASE_ALIGN - 1);
@@ -28,7 +32,7 @@ static inline void *base_malloc(size_t size)
 {
     if (size > ((size_t)1 << 40))
         return NULL;
-    char *p = mem_sbrk((intptr_t)(base_round(size) + BASE_ALIGN));
+    char *p = base_sbrk((intptr_t)(base_round(size) + BASE_ALIGN));
     if (p == (void *)-1)
         return NULL;
     memcpy(p, &size, sizeof size);

@@ -46,6 +46,8 @@
  *     across all threads.
  *  6. The recorder never calls the functions it interposes: its tables come
  *     from mmap, its output goes through write(2), formatting is by hand.
+ *  7. Each op names its thread (`T: ` prefix but for thread 0, the first
+ *     thread to call), so a multi-threaded program gives an MT trace.
  *
  * What is recorded (the rest is in docs/tools.md):
  *   malloc(n)            a ID n          free(p), p known    f ID
@@ -124,6 +126,23 @@ struct recorder {
 
 static struct recorder rec = {.state = REC_UNINIT, .out_fd = -1};
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The trace's thread numbers (the `T: ` prefix of an MT trace): in the
+ * order the threads first call the allocator, modulo the 64 a trace may
+ * have (two threads merged into one trace thread still replay correctly:
+ * the file's order is a schedule). initial-exec: the TLS of a preloaded
+ * library needs no allocation, which would recurse into malloc here. */
+enum { TRACE_THREADS = 64 };
+static __thread int rec_thread __attribute__((tls_model("initial-exec"))) = -1;
+static int rec_threads; /* threads numbered so far, under rec_lock */
+
+/* This thread's number in the trace; called under rec_lock. */
+static int trace_thread(void)
+{
+    if (rec_thread < 0)
+        rec_thread = rec_threads++ % TRACE_THREADS;
+    return rec_thread;
+}
 
 /* ------------------------------------------------------------ raw memory */
 
@@ -300,8 +319,13 @@ static void append_text(char *buf, size_t *len, const char *text)
 /* Writes one op line: "K ID", then the numbers args[0 .. nargs-1]. */
 static void emit_op(char kind, long id, const size_t *args, int nargs)
 {
-    char line[96];
+    char line[112];
     size_t len = 0;
+    int thread = trace_thread();
+    if (thread > 0) {
+        append_u64(line, &len, (uint64_t)thread);
+        append_text(line, &len, ": ");
+    }
     line[len++] = kind;
     line[len++] = ' ';
     if (id < 0)
