@@ -646,6 +646,7 @@ static const sanitizer_mark SANITIZERS[] = {
     {"runtime error: ", "UndefinedBehaviorSanitizer", false},
     {"ERROR: AddressSanitizer: ", "AddressSanitizer", true},
     {"ERROR: LeakSanitizer: ", "LeakSanitizer", true},
+    {"WARNING: ThreadSanitizer: ", "ThreadSanitizer", true},
 };
 
 /* "NAME: first line of the report" for the earliest sanitizer report in

@@ -1,13 +1,28 @@
 # mk/driver_mt.mk - the multi-threaded driver's test builds (mdriver -T).
-#   make test-deps   also builds build/mt/mdriver-locked: the driver with
-#                    tests/mt/locked.c, a thread-safe test allocator (one lock)
+#   make test-deps   also builds, in build/mt/:
+#     mdriver-locked   the driver with tests/mt/locked.c, a thread-safe test
+#                      allocator (one lock), for mdriver -T and MT traces
+#     mdriver-tsan     the same under ThreadSanitizer (-fsanitize=thread)
+#     mdriver-tsan-mm  the plain mm.c (not thread safe) under ThreadSanitizer:
+#                      the control, whose races TSan must report
 
-MT_TEST_BINS := build/mt/mdriver-locked
+MT_TEST_BINS := build/mt/mdriver-locked build/mt/mdriver-tsan \
+    build/mt/mdriver-tsan-mm
+MT_DRIVER_SRCS := $(DRIVER_SRC_NAMES:%=malloc/%.c)
+TSAN_CFLAGS := $(DRIVER_TEST_CFLAGS:-O2=-O1) -fsanitize=thread
 
 TEST_DEPS += driver-mt-test-deps
 
 driver-mt-test-deps: $(MT_TEST_BINS)
 
-build/mt/mdriver-%: tests/mt/%.c $(DRIVER_OBJS)
+build/mt/mdriver-locked: tests/mt/locked.c $(DRIVER_OBJS)
 	@mkdir -p build/mt
 	$(CC) $(DRIVER_TEST_CFLAGS) -o $@ $< $(DRIVER_OBJS) -lm -lpthread
+
+build/mt/mdriver-tsan: tests/mt/locked.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
+	@mkdir -p build/mt
+	$(CC) $(TSAN_CFLAGS) -o $@ $< $(MT_DRIVER_SRCS) -lm -lpthread
+
+build/mt/mdriver-tsan-mm: malloc/mm.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
+	@mkdir -p build/mt
+	$(CC) $(TSAN_CFLAGS) -o $@ $< $(MT_DRIVER_SRCS) -lm -lpthread

@@ -249,3 +249,27 @@ def test_d2_with_threads_checks_at_barriers():
         kit.expect(proc.returncode == 1 and m is not None and
                    (int(m.group(1)), m.group(2)) == (line, words),
                    "-d %s: line %d, %r" % (debug, line, words), proc)
+
+
+def test_thread_sanitizer_finds_no_race_in_the_driver():
+    """build/mt/mdriver-tsan: the driver and tests/mt/locked.c under
+    ThreadSanitizer (halt_on_error: a report aborts the replay, which
+    mdriver names) replay the MT suite, and random-heavy with -T 4, with 0
+    reports. The control, the plain mm.c under TSan with -T 2, is
+    reported."""
+    tsan = os.path.join(kit.BUILD, "mt", "mdriver-tsan")
+    env = {"TSAN_OPTIONS": "halt_on_error=1"}
+    for args in (["-t", os.path.join(kit.TRACES, "mt")],
+                 ["-t", kit.TRACES, "-T", "4", "-f", "random-heavy.rep"]):
+        proc = kit.run([tsan, "-n", "-s", "300"] + args, env=env,
+                       timeout=600)
+        out = kit.output(proc)
+        kit.expect(proc.returncode == 0 and "ThreadSanitizer" not in out,
+                   "TSan reports", proc)
+    proc = kit.run([os.path.join(kit.BUILD, "mt", "mdriver-tsan-mm"), "-n",
+                    "-t", kit.TRACES, "-T", "2", "-f", "random-heavy.rep"],
+                   env=env, timeout=600)
+    kit.expect(proc.returncode == 1 and re.search(
+        r"^ERROR \[trace random-heavy\.rep, thread [01], line \d+, op "
+        r'"[^"]+"\]: crashed: ThreadSanitizer: data race', kit.output(proc),
+        re.M), "the plain mm.c's races are reported", proc)
