@@ -273,3 +273,17 @@ def test_thread_sanitizer_finds_no_race_in_the_driver():
         r"^ERROR \[trace random-heavy\.rep, thread [01], line \d+, op "
         r'"[^"]+"\]: crashed: ThreadSanitizer: data race', kit.output(proc),
         re.M), "the plain mm.c's races are reported", proc)
+
+
+def test_plain_mm_on_the_mt_suite_is_a_clear_error_never_a_hang():
+    """The single-threaded mm.c given the MT suite with its threads: each
+    trace is valid by luck or an ERROR at a thread and a line; the run ends
+    well within its time limit (-s 30 per trace)."""
+    proc = kit.run([MDRIVER, "-t", os.path.join(kit.TRACES, "mt"), "-n",
+                    "-s", "30"], timeout=300)
+    out = kit.output(proc)
+    errors = re.findall(r'^ERROR \[trace (mt-[a-z-]+\.rep), thread \d+, line '
+                        r'\d+, op "[^"]+"\]: [a-z0-9 ]+:', out, re.M)
+    kit.expect(proc.returncode in (0, 1) and len(errors) == out.count("ERROR")
+               and (proc.returncode == 1) == bool(errors), "clear errors",
+               proc)
