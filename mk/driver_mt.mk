@@ -5,6 +5,10 @@
 #     mdriver-tsan     the same under ThreadSanitizer (-fsanitize=thread)
 #     mdriver-tsan-mm  the plain mm.c (not thread safe) under ThreadSanitizer:
 #                      the control, whose races TSan must report
+#   The broken MT allocators, tests/broken/nolock.c (a free list with no
+#   lock) and tests/broken/remotefree.c (a remote free onto the freeing
+#   thread's list), are built by mk/driver.mk with every tests/broken/*.c:
+#   build/broken/mdriver-nolock, build/broken/mdriver-remotefree.
 
 MT_TEST_BINS := build/mt/mdriver-locked build/mt/mdriver-tsan \
     build/mt/mdriver-tsan-mm

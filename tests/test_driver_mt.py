@@ -287,3 +287,72 @@ def test_plain_mm_on_the_mt_suite_is_a_clear_error_never_a_hang():
     kit.expect(proc.returncode in (0, 1) and len(errors) == out.count("ERROR")
                and (proc.returncode == 1) == bool(errors), "clear errors",
                proc)
+
+
+MT_ERROR = (r'^ERROR \[trace [^,]+, thread \d+, line \d+, op "[^"]+"\]: '
+            r'(overlap|payload corrupted|crashed|outside heap|'
+            r'misaligned|timeout)')
+
+
+def test_unlocked_free_list_is_an_error_every_run():
+    """tests/broken/nolock.c: size-class free lists with no lock (and a
+    sched_yield inside the unguarded pop and push). Every run with threads
+    must be an ERROR (measured: 20 of 20 with -T 2, 10 of 10 on the MT
+    suite); the same allocator on one thread is valid."""
+    nolock = broken("nolock")
+    for args in (["-T", "2", "-f", "random-heavy.rep"],
+                 ["-T", "4", "-f", "random-heavy.rep"],
+                 ["-T", "2", "-f", "random-heavy.rep"],
+                 ["-t", os.path.join(kit.TRACES, "mt")]):
+        proc = kit.run([nolock, "-t", kit.TRACES, "-n", "-s", "30"] + args,
+                       timeout=120)
+        kit.expect(proc.returncode == 1 and re.search(
+            MT_ERROR, kit.output(proc), re.M), args, proc)
+    proc = mdriver(nolock, "-n", "-f", "random-heavy.rep", timeout=60)
+    kit.expect(proc.returncode == 0, "valid on one thread", proc)
+
+
+# Thread 1 frees thread 0's only block (id 0): the wrong list (thread 1's)
+# keeps it while thread 0's arena, now empty, rewinds and carves it again
+# (id 2); thread 1 pops it (id 3). The ids order the ops so that ids 2 and
+# 3 are both live whichever comes second (ids 5 and 6 hold each thread
+# back): an overlap on line 10 or 11, on every run.
+REMOTE_TRACE = """\
+20000
+10
+14
+1
+1: a 9 16
+a 0 64
+1: f 0
+1: a 1 16
+0: f 1
+a 2 64
+1: a 3 64
+a 5 8
+1: a 6 8
+1: f 5
+0: f 6
+1: f 3
+f 2
+1: f 9
+"""
+
+
+def test_remote_free_on_the_wrong_list_is_an_overlap():
+    """tests/broken/remotefree.c: per-thread arenas whose remote free puts
+    the block on the freeing thread's list. REMOTE_TRACE hands a block out
+    twice on every run; the locked allocator replays it valid, and so does
+    remotefree.c with -T 4 (copies of a trace: no remote free)."""
+    for _ in range(3):
+        proc = mdriver(broken("remotefree"), "-n", trace_text=REMOTE_TRACE,
+                       timeout=60)
+        kit.expect(proc.returncode == 1 and re.search(
+            r'^ERROR \[trace [^,]+, thread [01], line (10, op "a 2 64"|11, '
+            r'op "1: a 3 64")\]: overlap: ', kit.output(proc), re.M),
+            "the block handed out twice", proc)
+    proc = mdriver(locked(), "-n", trace_text=REMOTE_TRACE)
+    kit.expect(proc.returncode == 0, "the trace is valid", proc)
+    proc = mdriver(broken("remotefree"), "-n", "-T", "4", "-f",
+                   "random-heavy.rep", "-f", "binary.rep", timeout=120)
+    kit.expect(proc.returncode == 0, "no remote free, no error", proc)
