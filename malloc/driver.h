@@ -246,6 +246,13 @@ typedef enum {
 
 const char *probe_name(probe_outcome p);
 
+/* One arena of mm_stats (mm.h), as the child copied it: the parent prints
+ * it (-v) after checking it against the heap (driver_report.c). */
+enum { STATS_ARENAS_MAX = 64 };
+typedef struct {
+    uint64_t arena, ops, remote_frees, in_use, free, cached, regions;
+} arena_stat;
+
 /* Everything one trace produced; sent by the child through a pipe. */
 typedef struct {
     int32_t kind; /* error_kind; KIND_NONE when valid */
@@ -272,6 +279,11 @@ typedef struct {
                                 mm_checkheap) printed, for -j */
     int32_t probe;           /* probe_outcome */
     int32_t probe_id;        /* the id whose header word the probe flipped */
+    /* mm_stats after replay 1 with threads: -1 when not called (one thread,
+     * or mm.c defines no mm_stats), else the arenas it reported; those
+     * beyond STATS_ARENAS_MAX are counted, not kept */
+    int32_t arenas;
+    arena_stat arena[STATS_ARENAS_MAX];
 } trace_result;
 
 /* The ops of a run of t: every replaying thread's copy (-T). */

@@ -379,6 +379,34 @@ static void print_scaling(FILE *out, const trace_t *ts, const trace_result *rs,
             k1 / gsecs1, (k / gsecs) / (k1 / gsecs1));
 }
 
+/* mm_stats of a replay with threads (-v). The numbers come from mm.c: a
+ * byte count above the heap's size is printed, and named implausible. */
+static void print_arenas(FILE *out, const trace_t *t, const trace_result *r)
+{
+    int kept = r->arenas < STATS_ARENAS_MAX ? r->arenas : STATS_ARENAS_MAX;
+    if (r->arenas <= 0)
+        return;
+    fprintf(out, "  %s: mm_stats, %d arena%s after replay 1 with %d threads\n",
+            t->name, (int)r->arenas, r->arenas == 1 ? "" : "s",
+            (int)r->threads);
+    for (int i = 0; i < kept; i++) {
+        const arena_stat *a = &r->arena[i];
+        bool sane = a->in_use <= r->heap_bytes && a->free <= r->heap_bytes &&
+                    a->cached <= r->heap_bytes &&
+                    a->in_use + a->free + a->cached <= r->heap_bytes;
+        fprintf(out,
+                "    arena %llu: ops %llu, remote frees %llu, in use %llu B, "
+                "free %llu B, cached %llu B, regions %llu%s\n",
+                (unsigned long long)a->arena, (unsigned long long)a->ops,
+                (unsigned long long)a->remote_frees,
+                (unsigned long long)a->in_use, (unsigned long long)a->free,
+                (unsigned long long)a->cached, (unsigned long long)a->regions,
+                sane ? "" : " (implausible: more bytes than the heap has)");
+    }
+    if (r->arenas > kept)
+        fprintf(out, "    (%d more arenas not shown)\n", r->arenas - kept);
+}
+
 void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o)
 {
@@ -397,6 +425,8 @@ void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                     (unsigned long long)rs[i].heap_bytes,
                     (unsigned long long)rs[i].peak_bytes, rs[i].samples,
                     rs[i].glibc_samples);
+    for (int i = 0; o->verbose > 0 && i < n; i++)
+        print_arenas(out, &ts[i], &rs[i]);
     for (int i = 0; i < n; i++)
         if (o->probe && rs[i].kind == KIND_NONE)
             fprintf(out, "checker probe [trace %s]: %s (id %d)\n", ts[i].name,

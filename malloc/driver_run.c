@@ -41,6 +41,10 @@
 
 #include "config.h"
 #include "memlib.h"
+#include "mm.h"
+
+/* mm_stats (mm.h) is optional: NULL when mm.c does not define it. */
+#pragma weak mm_stats
 
 /* Seconds a child that sent its whole result may take to exit past the
  * time limit (Valgrind checks for leaks then). */
@@ -382,6 +386,27 @@ static bool child_heap(const trace_t *t, trace_result *r)
     return false;
 }
 
+static void keep_arena(const mm_arena_stats *a, void *arg)
+{
+    trace_result *r = arg;
+    if (a != NULL && r->arenas >= 0 && r->arenas < STATS_ARENAS_MAX)
+        r->arena[r->arenas] = (arena_stat){
+            a->arena,      a->ops,          a->remote_frees, a->in_use_bytes,
+            a->free_bytes, a->cached_bytes, a->regions};
+    if (r->arenas < INT32_MAX)
+        r->arenas++;
+}
+
+/* Replay 1 with threads has ended (they are joined): mm.c's arenas. */
+static void keep_stats(trace_result *r)
+{
+    r->arenas = -1;
+    if (replay_threads < 2 || !mm_stats)
+        return;
+    r->arenas = 0;
+    mm_stats(keep_arena, r);
+}
+
 static void child_replays(const trace_t *t, const driver_opts *o,
                           trace_result *r)
 {
@@ -396,6 +421,7 @@ static void child_replays(const trace_t *t, const driver_opts *o,
     volatile replay_slot *slots = status_page->slot;
     set_phase(PHASE_REPLAY1);
     if (engine_replay(e, t, o->debug, slots, r, addr_log)) {
+        keep_stats(r);
         trace_result first = *r;
         set_phase(PHASE_REPLAY2);
         /* --one-replay (tools/grade's instruction count) skips replay 2 */
@@ -760,7 +786,7 @@ static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
               r->where <= WHERE_HEAP_WALK && finite_nonneg(r->util) &&
               r->util <= 1 && finite_nonneg(r->secs) &&
               finite_nonneg(r->glibc_secs) && finite_nonneg(r->checked_secs) &&
-              r->samples >= 0 && r->glibc_samples >= 0;
+              r->samples >= 0 && r->glibc_samples >= 0 && r->arenas >= -1;
     if (!ok) {
         memset(r, 0, sizeof *r);
         result_fail(r, main_slot(), KIND_CRASHED, OP_UNKNOWN,

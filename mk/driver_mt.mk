@@ -5,13 +5,15 @@
 #     mdriver-tsan     the same under ThreadSanitizer (-fsanitize=thread)
 #     mdriver-tsan-mm  the plain mm.c (not thread safe) under ThreadSanitizer:
 #                      the control, whose races TSan must report
+#     mdriver-arenas   the driver with mm.c's arena mode (-DMM_ARENAS), built
+#                      by malloc/Makefile: mdriver -v prints its mm_stats
 #   The broken MT allocators, tests/broken/nolock.c (a free list with no
 #   lock) and tests/broken/remotefree.c (a remote free onto the freeing
 #   thread's list), are built by mk/driver.mk with every tests/broken/*.c:
 #   build/broken/mdriver-nolock, build/broken/mdriver-remotefree.
 
 MT_TEST_BINS := build/mt/mdriver-locked build/mt/mdriver-tsan \
-    build/mt/mdriver-tsan-mm
+    build/mt/mdriver-tsan-mm build/mt/mdriver-arenas
 MT_DRIVER_SRCS := $(DRIVER_SRC_NAMES:%=malloc/%.c)
 TSAN_CFLAGS := $(DRIVER_TEST_CFLAGS:-O2=-O1) -fsanitize=thread
 
@@ -30,3 +32,7 @@ build/mt/mdriver-tsan: tests/mt/locked.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 build/mt/mdriver-tsan-mm: malloc/mm.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 	@mkdir -p build/mt
 	$(CC) $(TSAN_CFLAGS) -o $@ $< $(MT_DRIVER_SRCS) -lm -lpthread
+
+build/mt/mdriver-arenas: malloc/mm.c malloc/mm.h $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
+	@mkdir -p build/mt
+	$(MAKE) -C malloc OUT=../$@ EXTRA_CFLAGS=-DMM_ARENAS

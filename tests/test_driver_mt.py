@@ -356,3 +356,40 @@ def test_remote_free_on_the_wrong_list_is_an_overlap():
     proc = mdriver(broken("remotefree"), "-n", "-T", "4", "-f",
                    "random-heavy.rep", "-f", "binary.rep", timeout=120)
     kit.expect(proc.returncode == 0, "no remote free, no error", proc)
+
+
+def test_verbose_prints_the_arena_stats_after_a_threaded_replay():
+    """build/mt/mdriver-arenas (mm.c -DMM_ARENAS) replays the MT suite with
+    its threads, valid; -v prints mm_stats per trace, and the arenas' ops
+    add up to the trace's ops (malloc, free, realloc: one each). The
+    locked allocator defines no mm_stats: nothing is printed."""
+    arenas = os.path.join(kit.BUILD, "mt", "mdriver-arenas")
+    kit.expect(os.path.exists(arenas), "%s is missing: run `make test-deps`"
+               % arenas)
+    mt = os.path.join(kit.TRACES, "mt")
+    proc = kit.run([arenas, "-t", mt, "-n", "-v"], timeout=300)
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 0 and "ERROR" not in out, proc)
+    rows = dict(re.findall(r"^(mt-[a-z-]+\.rep) +1 +yes +[\d.]+% +(\d+)", out,
+                           re.M))
+    kit.expect(len(rows) == 3, "3 valid traces", out)
+    blocks = re.findall(r"^  (mt-[a-z-]+\.rep): mm_stats, (\d+) arenas? after "
+                        r"replay 1 with (\d+) threads\n((?:    arena .*\n)+)",
+                        out, re.M)
+    kit.expect(sorted(b[0] for b in blocks) == sorted(rows), out)
+    arena_re = (r"^    arena (\d+): ops (\d+), remote frees (\d+), in use "
+                r"(\d+) B, free (\d+) B, cached (\d+) B, regions (\d+)$")
+    for name, count, threads, lines in blocks:
+        stats = re.findall(arena_re, lines, re.M)
+        kit.expect(len(stats) == int(count) >= 1 and int(threads) >= 2
+                   and "implausible" not in lines, lines)
+        kit.expect(sum(int(s[1]) for s in stats) == int(rows[name]),
+                   "%s: the arenas' ops vs the trace's" % name, out)
+        kit.expect(all(int(s[6]) >= 1 for s in stats), "regions", lines)
+    proc = kit.run([arenas, "-t", kit.TRACES, "-n", "-v", "-T", "2", "-f",
+                    "random-heavy.rep"], timeout=120)
+    kit.expect(proc.returncode == 0 and re.search(
+        r"^  random-heavy\.rep: mm_stats, \d+ arenas? after replay 1 with 2 "
+        r"threads$", proc.stdout, re.M), "-T 2 copies", proc)
+    proc = kit.run([locked(), "-t", mt, "-n", "-v"], timeout=300)
+    kit.expect(proc.returncode == 0 and "mm_stats" not in proc.stdout, proc)
