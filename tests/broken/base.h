@@ -101,4 +101,38 @@ static inline void *base_zeroed(void *(*alloc)(size_t), size_t nmemb,
     return p;
 }
 
+/* realloc and calloc of an allocator with its own malloc, free and payload
+ * size (the MT ones, nolock.c and remotefree.c): in place when the block
+ * is big enough, else moved; calloc's product checked. */
+typedef struct {
+    void *(*alloc)(size_t);
+    void (*release)(void *);
+    size_t (*payload)(void *);
+} base_ops;
+
+static inline void *base_resize(const base_ops *ops, void *ptr, size_t size)
+{
+    if (ptr == NULL)
+        return ops->alloc(size);
+    if (size == 0) {
+        ops->release(ptr);
+        return NULL;
+    }
+    size_t old = ops->payload(ptr);
+    if (size <= old)
+        return ptr;
+    void *q = base_move(ops->alloc, ptr, old, size);
+    if (q != NULL)
+        ops->release(ptr);
+    return q;
+}
+
+static inline void *base_checked_zeroed(void *(*alloc)(size_t), size_t nmemb,
+                                        size_t size)
+{
+    if (size != 0 && nmemb > SIZE_MAX / size)
+        return NULL;
+    return base_zeroed(alloc, nmemb, size);
+}
+
 #endif /* BROKEN_BASE_H */

@@ -37,7 +37,7 @@ static size_t header(const void *p)
     return k;
 }
 
-static size_t payload_size(const void *p)
+static size_t payload_size(void *p)
 {
     size_t size;
     memcpy(&size, (const char *)p - NOLOCK_HEADER + sizeof size, sizeof size);
@@ -90,24 +90,11 @@ void mm_free(void *ptr)
 
 void *mm_realloc(void *ptr, size_t size)
 {
-    if (ptr == NULL)
-        return mm_malloc(size);
-    if (size == 0) {
-        mm_free(ptr);
-        return NULL;
-    }
-    size_t old = payload_size(ptr);
-    if (size <= old)
-        return ptr;
-    void *q = base_move(mm_malloc, ptr, old, size);
-    if (q != NULL)
-        mm_free(ptr);
-    return q;
+    static const base_ops ops = {mm_malloc, mm_free, payload_size};
+    return base_resize(&ops, ptr, size);
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
 {
-    if (size != 0 && nmemb > SIZE_MAX / size)
-        return NULL;
-    return base_zeroed(mm_malloc, nmemb, size);
+    return base_checked_zeroed(mm_malloc, nmemb, size);
 }

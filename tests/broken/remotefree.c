@@ -59,6 +59,11 @@ static remote_header *header_of(void *payload)
     return (remote_header *)((char *)payload - REMOTE_HEADER);
 }
 
+static size_t payload_of(void *payload)
+{
+    return header_of(payload)->payload;
+}
+
 static remote_arena *mine(void)
 {
     if (my_arena < 0)
@@ -165,24 +170,11 @@ void mm_free(void *ptr)
 
 void *mm_realloc(void *ptr, size_t size)
 {
-    if (ptr == NULL)
-        return mm_malloc(size);
-    if (size == 0) {
-        mm_free(ptr);
-        return NULL;
-    }
-    size_t old = header_of(ptr)->payload;
-    if (size <= old)
-        return ptr;
-    void *q = base_move(mm_malloc, ptr, old, size);
-    if (q != NULL)
-        mm_free(ptr);
-    return q;
+    static const base_ops ops = {mm_malloc, mm_free, payload_of};
+    return base_resize(&ops, ptr, size);
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
 {
-    if (size != 0 && nmemb > SIZE_MAX / size)
-        return NULL;
-    return base_zeroed(mm_malloc, nmemb, size);
+    return base_checked_zeroed(mm_malloc, nmemb, size);
 }
