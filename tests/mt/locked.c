@@ -12,6 +12,8 @@
 #include "memlib.h"
 #include "mm.h"
 
+#include "../broken/base.h"
+
 enum { HEADER = 16, MIN_SHIFT = 4, CLASSES = 17 }; /* 16 B .. 1 MiB */
 static const size_t BIG = (size_t)-1;              /* a class of its own */
 
@@ -93,33 +95,20 @@ void mm_free(void *ptr)
     pthread_mutex_unlock(&lock);
 }
 
+static size_t payload_size(void *ptr)
+{
+    return header(ptr, 1);
+}
+
 void *mm_realloc(void *ptr, size_t size)
 {
-    if (ptr == NULL)
-        return mm_malloc(size);
-    if (size == 0) {
-        mm_free(ptr);
-        return NULL;
-    }
-    size_t old = header(ptr, 1);
-    if (size <= old)
-        return ptr;
-    void *q = mm_malloc(size);
-    if (q != NULL) {
-        memcpy(q, ptr, old);
-        mm_free(ptr);
-    }
-    return q;
+    static const base_ops ops = {mm_malloc, mm_free, payload_size};
+    return base_resize(&ops, ptr, size);
 }
 
 void *mm_calloc(size_t nmemb, size_t size)
 {
-    if (size != 0 && nmemb > SIZE_MAX / size)
-        return NULL;
-    void *p = mm_malloc(nmemb * size);
-    if (p != NULL)
-        memset(p, 0, nmemb * size);
-    return p;
+    return base_checked_zeroed(mm_malloc, nmemb, size);
 }
 
 bool mm_checkheap(int line)
