@@ -54,7 +54,18 @@ typedef struct {
     int32_t prev;   /* MT trace: the op on this id it waits for, or -1 */
     uint8_t kind;   /* op_kind */
     uint8_t thread; /* MT trace: the thread of the op ("T: " prefix) */
+    uint8_t sync;   /* MT trace: OP_WAITS | OP_POSTS, set by the loader */
 } trace_op;
+
+/* An MT trace's ops that meet another thread (driver_trace.c marks them
+ * once): only those wait or publish, the others run free. */
+enum {
+    OP_WAITS = 1, /* the previous op on its id is another thread's */
+    OP_POSTS = 2, /* the next op on its id is another thread's */
+    OP_FRESH = 4  /* it makes a new block (a, c, r on a dead id): it waits
+                     for the previous op on its id only in the checked
+                     replays (the timed ones keep a block's own history) */
+};
 
 typedef struct {
     char *name; /* as the user gave it (-f or suite.txt) */
@@ -71,6 +82,12 @@ typedef struct {
     uint64_t max_bytes; /* the largest request of the trace */
     uint32_t init_line; /* line of the last header number */
     trace_op *ops;
+    /* MT trace: the op indexes of each thread, in file order; thread k's
+     * are order[first[k] .. first[k + 1]) (NULL when not MT) */
+    uint32_t *order, *first;
+    /* MT trace: per op, its block (0 .. blocks-1): a new one from each
+     * OP_FRESH op of an id on (the timed replays' slots) */
+    uint32_t *block, blocks;
 } trace_t;
 
 /* Bytes an op asks for (nmemb * size for calloc). */
@@ -90,26 +107,52 @@ static inline int trace_threads(const trace_t *t, int opt, bool serial)
     return t->threads > 1 ? (serial ? 1 : t->threads) : opt;
 }
 
-/* MT traces: waits until op's prev op (on its id) is done, as done[id]
- * says; false, without waiting, once *stop is non-zero. */
-static inline bool op_wait(const trace_op *op, const int32_t *done,
+/* MT trace: thread's ops, in file order (*n of them). */
+static inline const uint32_t *thread_ops(const trace_t *t, int thread,
+                                         uint32_t *n)
+{
+    *n = t->first[thread + 1] - t->first[thread];
+    return t->order + t->first[thread];
+}
+
+/* One step of a wait on another thread: a pause instruction while the
+ * wait is young, then the CPU is handed over (the other thread may need
+ * it: there may be more replaying threads than cores). */
+static inline void wait_step(unsigned *spins)
+{
+    enum { SPINS_BEFORE_YIELD = 32 };
+    if (++*spins < SPINS_BEFORE_YIELD) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+/* MT traces: waits until *cell (done[] of op's id, or of its block in a
+ * timed replay) says that op's prev op, another thread's, is done; false,
+ * without waiting, once *stop is non-zero. */
+static inline bool op_wait(const trace_op *op, const int32_t *cell,
                            const int *stop)
 {
-    if (op->prev < 0)
-        return true;
-    while (__atomic_load_n(&done[op->id], __ATOMIC_ACQUIRE) != op->prev) {
+    unsigned spins = 0;
+    while (__atomic_load_n(cell, __ATOMIC_ACQUIRE) != op->prev) {
         if (stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0)
             return false;
-        sched_yield();
+        wait_step(&spins);
     }
     return true;
 }
 
-/* MT traces: op (index i) is done; the next op on its id may run. */
-static inline void op_done(const trace_op *op, uint32_t i, int32_t *done)
+/* MT traces: op (index i) is done; the next op on its id, another
+ * thread's, may run. */
+static inline void op_done(const trace_op *op, uint32_t i, int32_t *cell)
 {
-    if (op->id >= 0)
-        __atomic_store_n(&done[op->id], (int32_t)i, __ATOMIC_RELEASE);
+    if (op->sync & OP_POSTS)
+        __atomic_store_n(cell, (int32_t)i, __ATOMIC_RELEASE);
 }
 
 /* Parses path into t; on error prints `ERROR [path:line]: ...`, false. */
@@ -193,8 +236,9 @@ typedef enum {
 } run_where;
 
 /* One replaying thread's slot of the status page: only that thread
- * writes it, one store per op. */
-typedef struct {
+ * writes it, one store per op; a cache line of its own, so that the
+ * threads' stores do not contend for one line (false sharing). */
+typedef struct __attribute__((aligned(64))) {
     volatile int64_t op_index; /* op about to run or just run; -1: mm_init */
     volatile int32_t phase;    /* run_phase */
     volatile int32_t where;    /* run_where */

@@ -736,16 +736,14 @@ static bool start_replay(replayer *w)
     return w->debug < 1 || run_checkheap(w);
 }
 
-/* MT traces: false when op is another thread's, or when the op it waits
- * for will never be done (a failure stopped the replay). */
+/* MT traces: waits for the op that op waits for (another thread's);
+ * false when it will never be done (a failure stopped the replay). */
 static bool my_turn(replayer *w, const trace_op *op)
 {
-    if (!w->e->mt)
+    if (!w->e->mt || !(op->sync & OP_WAITS))
         return true;
-    if (op->thread != w->thread)
-        return false;
     w->st->waiting = 1;
-    bool ok = op_wait(op, w->e->done, &w->e->failures);
+    bool ok = op_wait(op, &w->e->done[op->id], &w->e->failures);
     w->st->waiting = 0;
     return ok;
 }
@@ -768,9 +766,10 @@ static bool barrier_check(replayer *w, uint32_t at)
         ok = run_checkheap(w) && verify_all(w);
         __atomic_store_n(&e->bar_gen, gen + 1, __ATOMIC_RELEASE);
     } else {
+        unsigned spins = 0;
         while (__atomic_load_n(&e->bar_gen, __ATOMIC_ACQUIRE) == gen &&
                !stopped(e))
-            sched_yield();
+            wait_step(&spins);
     }
     w->st->waiting = 0;
     return ok && !stopped(e);
@@ -790,34 +789,42 @@ static bool pass_barriers(replayer *w, uint32_t upto, uint32_t *next)
     return true;
 }
 
-/* One thread's replay of its copy (or of its ops of an MT trace), until
- * its end or any failure. */
+/* Replays op i: waits for it (MT trace), runs and checks it, and lets
+ * the op waiting for it go. False on a failure, or when stopped. */
+static bool replay_one(replayer *w, uint32_t i)
+{
+    const trace_t *t = w->t;
+    bool one = w->e->threads == 1;
+    if (!my_turn(w, &t->ops[i]))
+        return false;
+    w->op_index = i;
+    w->line = t->ops[i].line;
+    w->st->op_index = i;
+    bool ok = apply_op(w, &t->ops[i]) &&
+              (w->debug < 2 || !one || (run_checkheap(w) && verify_all(w)));
+    if (one) /* heap maps are of one thread's replay */
+        heapmap_after_op(w->e, t, w->st, i, ok);
+    if (ok && w->e->mt)
+        op_done(&t->ops[i], i, &w->e->done[t->ops[i].id]);
+    return ok;
+}
+
+/* One thread's replay of its copy (or of its ops of an MT trace: the
+ * loader listed them), until its end or any failure. */
 static void *replay_copy(void *arg)
 {
     replayer *w = arg;
     const trace_t *t = w->t;
-    uint32_t next = MT_CHECK_EVERY, i = 0;
-    bool one = w->e->threads == 1;
+    uint32_t next = MT_CHECK_EVERY, k = 0, n = t->nops;
+    const uint32_t *mine = w->e->mt ? thread_ops(t, w->thread, &n) : NULL;
     w->st->tid = (int32_t)syscall(SYS_gettid);
-    for (; i < t->nops && !stopped(w->e); i++) {
-        if (!pass_barriers(w, i, &next))
+    for (; k < n && !stopped(w->e); k++) {
+        uint32_t i = mine ? mine[k] : k;
+        if (!pass_barriers(w, i, &next) || !replay_one(w, i))
             break;
-        if (!my_turn(w, &t->ops[i]))
-            continue;
-        w->op_index = i;
-        w->line = t->ops[i].line;
-        w->st->op_index = i;
-        bool ok = apply_op(w, &t->ops[i]) &&
-                  (w->debug < 2 || !one || (run_checkheap(w) && verify_all(w)));
-        if (one) /* heap maps are of one thread's replay */
-            heapmap_after_op(w->e, t, w->st, i, ok);
-        if (!ok)
-            break;
-        if (w->e->mt)
-            op_done(&t->ops[i], i, w->e->done);
     }
-    if (i == t->nops && t->nops > 0 && pass_barriers(w, t->nops - 1, &next) &&
-        w->debug >= 2 && !one)
+    if (k == n && t->nops > 0 && pass_barriers(w, t->nops - 1, &next) &&
+        w->debug >= 2 && w->e->threads > 1)
         barrier_check(w, t->nops); /* and one at the end */
     w->st->done = 1;
     return NULL;

@@ -127,60 +127,84 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The ops of t (done != NULL: only those of thread, each after the op it
- * waits for, an MT trace) through api; each id's block is ptr[id]. */
-static int timing_stop; /* set when a timing thread could not start */
-
+/* The ops of t through api, in file order; each id's block is ptr[id]. */
 static void replay_ops(const trace_t *t, const alloc_api *api, void **ptr,
-                       volatile replay_slot *slot, int thread, int32_t *done)
+                       volatile replay_slot *slot)
 {
     for (uint32_t i = 0; i < t->nops; i++) {
         const trace_op *op = &t->ops[i];
-        if (done != NULL &&
-            (op->thread != thread || !op_wait(op, done, &timing_stop)))
-            continue;
         void **block = op->id >= 0 ? &ptr[op->id] : NULL;
         slot->op_index = i;
         void *p = api_apply(api, op, block ? *block : NULL);
         if (block != NULL)
             *block = p;
-        if (done != NULL)
-            op_done(op, i, done);
     }
 }
 
-/* One thread's unchecked copy of a trace: its blocks are ptr[0 ..
- * slots). */
+/*
+ * An MT trace: thread's ops through api. Each op's block is ptr[b], b =
+ * t->block[i] (a new one from each a, c or r on a dead id on), and done[b]
+ * the last op done on it. An op waits only for the previous op on its
+ * block when another thread did it: a new block on a reused id does not
+ * wait for the free of the id's previous block (no data flows there; the
+ * checked replays keep that wait too), so that the threads run as the
+ * trace lets them and the clock measures the allocator.
+ */
+static int timing_stop; /* set when a timing thread could not start */
+
+static void replay_thread(const trace_t *t, const alloc_api *api, void **ptr,
+                          volatile replay_slot *slot, int thread, int32_t *done)
+{
+    uint32_t n;
+    const uint32_t *mine = thread_ops(t, thread, &n);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = mine[k], b = t->block[i];
+        const trace_op *op = &t->ops[i];
+        if ((op->sync & (OP_WAITS | OP_FRESH)) == OP_WAITS &&
+            !op_wait(op, &done[b], &timing_stop))
+            return;
+        slot->op_index = i;
+        ptr[b] = api_apply(api, op, (op->sync & OP_FRESH) ? NULL : ptr[b]);
+        op_done(op, i, &done[b]);
+    }
+}
+
+/* One thread's unchecked copy of a trace (its blocks: ptr[0 .. slots)),
+ * or its ops of an MT trace (done != NULL). */
 typedef struct {
     const trace_t *t;
     const alloc_api *api;
     void **ptr;
     volatile replay_slot *slot;
     int thread;
-    int32_t *done; /* MT trace: per id, the last op done; else NULL */
+    int32_t *done; /* MT trace: per block, the last op done; else NULL */
 } copy_job;
 
 static void *replay_job(void *arg)
 {
     copy_job *j = arg;
     j->slot->tid = (int32_t)syscall(SYS_gettid);
-    replay_ops(j->t, j->api, j->ptr, j->slot, j->thread, j->done);
+    if (j->done != NULL)
+        replay_thread(j->t, j->api, j->ptr, j->slot, j->thread, j->done);
+    else
+        replay_ops(j->t, j->api, j->ptr, j->slot);
     return NULL;
 }
 
 /* Replays threads copies of t at once, copy k on thread k with its blocks
  * in ptr + k * slots, or (an MT trace) its threads' ops, on threads of
- * their own, with ptr and done shared. A copy whose thread cannot start
- * runs on this one; an MT trace's threads then stop (timing_stop: its
- * threads wait for each other) and the trace is not timed. */
+ * their own, with ptr and done (per block) shared. A copy whose thread
+ * cannot start runs on this one; an MT trace's threads then stop
+ * (timing_stop: its threads wait for each other) and the trace is not
+ * timed. */
 static void replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
                           int threads, int32_t *done)
 {
     copy_job jobs[STATUS_SLOTS];
     pthread_t tid[STATUS_SLOTS];
     bool started[STATUS_SLOTS] = {false};
-    for (uint32_t i = 0; done != NULL && i <= t->slots; i++)
-        done[i] = -1;
+    for (uint32_t b = 0; done != NULL && b < t->blocks; b++)
+        done[b] = -1;
     for (int k = 0; k < threads; k++)
         jobs[k] = (copy_job){t,
                              api,
@@ -202,31 +226,55 @@ static void replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
     }
 }
 
-/*
- * Seconds of one unchecked replay (mm_init included for mm.c). ptr needs no
- * clearing between replays: the first op of every id is `a` or `c`, which
- * sets its slot. glibc's blocks still live at the end (those the checked
- * replay left live) are freed after the clock stops.
- */
-static double time_replay(const trace_t *t, const alloc_api *api, void **ptr,
-                          const engine *e, int threads, int32_t *done)
+/* The blocks of the timed replays: per id (one thread: file order; -T N:
+ * N copies) and per block (an MT trace on its threads). */
+typedef struct {
+    void **ptr;    /* slots * copies */
+    void **blocks; /* MT trace: t->blocks */
+    int32_t *done; /* MT trace: t->blocks */
+} timing_slots;
+
+/* After the clock: glibc's blocks still live are freed, and the per-block
+ * slots cleared (an MT replay that stopped early leaves no stale one). */
+static void release_blocks(const trace_t *t, const alloc_api *api,
+                           timing_slots *s, const engine *e, bool mt)
 {
+    uint32_t n = 0;
+    const int32_t *live = api->is_mm || mt ? NULL : engine_live_ids(e, &n);
+    for (uint32_t i = 0; i < n; i++) {
+        free(s->ptr[live[i]]);
+        s->ptr[live[i]] = NULL;
+    }
+    for (uint32_t b = 0; mt && b < t->blocks; b++) {
+        if (!api->is_mm)
+            free(s->blocks[b]);
+        s->blocks[b] = NULL;
+    }
+}
+
+/*
+ * Seconds of one unchecked replay (mm_init included for mm.c): the clock
+ * covers mm_init, starting the threads, every op (with the waits of an MT
+ * trace's threads) and joining them. ptr needs no clearing between
+ * replays: the first op of every id is `a` or `c`, which sets its slot
+ * (an MT trace's new blocks ignore theirs).
+ */
+static double time_replay(const trace_t *t, const alloc_api *api,
+                          timing_slots *s, const engine *e, int threads)
+{
+    bool mt = t->threads > 1 && threads > 1;
     double start = now();
     if (api->is_mm)
         mem_reset_brk();
     if (api->init != NULL)
         api->init();
     if (threads == 1)
-        replay_ops(t, api, ptr, main_slot(), 0, NULL);
+        replay_ops(t, api, s->ptr, main_slot());
     else
-        replay_copies(t, api, ptr, threads, done);
+        replay_copies(t, api, mt ? s->blocks : s->ptr, threads,
+                      mt ? s->done : NULL);
     double secs = now() - start;
-    uint32_t n = 0;
-    const int32_t *live = api->is_mm ? NULL : engine_live_ids(e, &n);
-    for (uint32_t i = 0; i < n; i++) {
-        free(ptr[live[i]]);
-        ptr[live[i]] = NULL;
-    }
+    release_blocks(t, api, s, e, mt);
     return secs;
 }
 
@@ -270,11 +318,10 @@ static void timer_add(timer *t, double secs)
 
 typedef struct {
     const trace_t *t;
-    void **ptr;
+    timing_slots slots;
     engine *e;
     trace_result *scratch;
-    int threads;   /* of the unchecked replays */
-    int32_t *done; /* MT trace with threads > 1: op_wait's table */
+    int threads; /* of the unchecked replays */
 } timing_ctx;
 
 /* Sets the phase of every replaying thread's slot. */
@@ -289,16 +336,14 @@ static double once_mm(void *arg)
     timing_ctx *c = arg;
     if (main_slot()->phase != PHASE_OVERHEAD)
         set_phase(PHASE_TIMING);
-    return time_replay(c->t, &MM_API, c->ptr, c->e, c->threads,
-                       c->threads > 1 ? c->done : NULL);
+    return time_replay(c->t, &MM_API, &c->slots, c->e, c->threads);
 }
 
 static double once_glibc(void *arg)
 {
     timing_ctx *c = arg;
     set_phase(PHASE_GLIBC);
-    return time_replay(c->t, &LIBC_API, c->ptr, c->e, c->threads,
-                       c->threads > 1 ? c->done : NULL);
+    return time_replay(c->t, &LIBC_API, &c->slots, c->e, c->threads);
 }
 
 static double once_checked(void *arg)
@@ -324,6 +369,22 @@ static void time_pair(double (*a)(void *), double (*b)(void *), void *arg,
 
 /* ---- the child ---- */
 
+/* The figures of the timers into r. */
+static void keep_times(const driver_opts *o, const engine *e, const timer *mm,
+                       const timer *other, trace_result *r)
+{
+    r->secs = mm->s[0];
+    r->samples = mm->n;
+    r->glibc_samples = other->n;
+    if (o->overhead) {
+        r->checked_secs = other->s[0];
+        r->max_live = engine_max_live(e);
+    } else {
+        r->glibc_secs = other->s[0];
+    }
+    r->timed = timing_stop == 0;
+}
+
 /* -T N: the same timing with one thread, for the scaling. */
 static void time_one_thread(timing_ctx *c, trace_result *r)
 {
@@ -339,35 +400,29 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
 {
     bool mt = t->threads > 1 && replay_threads > 1;
     size_t copies = t->threads > 1 ? 1 : (size_t)replay_threads;
-    void **ptr = calloc((size_t)t->slots * copies + 1, sizeof *ptr);
-    int32_t *done = calloc((size_t)t->slots + 1, sizeof *done);
+    size_t blocks = mt ? (size_t)t->blocks + 1 : 1;
     trace_result scratch = {0};
-    timing_ctx c = {t, ptr, e, &scratch, replay_threads, mt ? done : NULL};
+    timing_ctx c = {t,
+                    {calloc((size_t)t->slots * copies + 1, sizeof(void *)),
+                     calloc(blocks, sizeof(void *)),
+                     calloc(blocks, sizeof(int32_t))},
+                    e,
+                    &scratch,
+                    replay_threads};
     timer mm = {.n = 0}, other = {.n = 0};
-    if (ptr == NULL || done == NULL) {
-        free(ptr);
-        free(done);
-        return;
+    if (c.slots.ptr != NULL && c.slots.blocks != NULL && c.slots.done != NULL) {
+        mem_set_timing_mode(/*on=*/true);
+        set_phase(o->overhead ? PHASE_OVERHEAD : PHASE_TIMING);
+        time_pair(once_mm, o->overhead ? once_checked : once_glibc, &c, &mm,
+                  &other);
+        if (replay_threads > 1 && !o->overhead)
+            time_one_thread(&c, r);
+        mem_set_timing_mode(/*on=*/false);
+        keep_times(o, e, &mm, &other, r);
     }
-    mem_set_timing_mode(/*on=*/true);
-    set_phase(o->overhead ? PHASE_OVERHEAD : PHASE_TIMING);
-    time_pair(once_mm, o->overhead ? once_checked : once_glibc, &c, &mm,
-              &other);
-    if (replay_threads > 1 && !o->overhead)
-        time_one_thread(&c, r);
-    mem_set_timing_mode(/*on=*/false);
-    r->secs = mm.s[0];
-    r->samples = mm.n;
-    r->glibc_samples = other.n;
-    if (o->overhead) {
-        r->checked_secs = other.s[0];
-        r->max_live = engine_max_live(e);
-    } else {
-        r->glibc_secs = other.s[0];
-    }
-    r->timed = timing_stop == 0;
-    free(ptr);
-    free(done);
+    free(c.slots.ptr);
+    free(c.slots.blocks);
+    free(c.slots.done);
 }
 
 /* A trace with a request above 1 GiB gets the sparse heap (memlib.h). */

@@ -278,6 +278,8 @@ static bool track_id(parser *p, trace_op *op)
     if (op->id < 0)
         return true;
     uint8_t *s = &p->id_state[op->id];
+    if (op->kind != OP_FREE && *s != ID_LIVE)
+        op->sync |= OP_FRESH; /* a new block: a, c, or r on a dead id */
     if (op->kind == OP_ALLOC || op->kind == OP_CALLOC) {
         if (*s == ID_LIVE)
             return parse_error(p,
@@ -458,26 +460,79 @@ static bool parse_buffer(parser *p, char *buf, size_t len)
     return true;
 }
 
-/* An MT trace: each op's prev, the op on its id that it waits for. Both
- * waits (an op after the previous op of its thread, and after the previous
- * op on its id) point back in the file, so the file's order is a schedule
- * that meets them all: no MT trace can deadlock (CONTRACTS.md section 3). */
+/* An MT trace: each thread's ops, in file order (t->order, t->first). */
+static bool order_threads(parser *p)
+{
+    trace_t *t = p->t;
+    uint32_t n = (uint32_t)t->threads;
+    size_t words = 2 * (size_t)t->nops + 2 * n + 1;
+    t->order = malloc(words * sizeof *t->order);
+    if (t->order == NULL)
+        return parse_error(p, "out of memory for %u ops", (unsigned)t->nops);
+    t->block = t->order + t->nops;
+    t->first = t->block + t->nops;
+    uint32_t *next = t->first + n + 1;
+    memset(t->first, 0, (n + 1) * sizeof *t->first);
+    for (uint32_t i = 0; i < t->nops; i++)
+        t->first[t->ops[i].thread + 1]++;
+    for (uint32_t k = 0; k < n; k++)
+        t->first[k + 1] += t->first[k];
+    memcpy(next, t->first, n * sizeof *next);
+    for (uint32_t i = 0; i < t->nops; i++)
+        t->order[next[t->ops[i].thread]++] = i;
+    return true;
+}
+
+/* An MT trace: each op's block, a new one from each OP_FRESH op on
+ * (last: per id, its block now). */
+static void number_blocks(trace_t *t, int32_t *last)
+{
+    for (uint32_t i = 0; i <= t->slots; i++)
+        last[i] = -1;
+    t->blocks = 0;
+    for (uint32_t i = 0; i < t->nops; i++) {
+        const trace_op *op = &t->ops[i];
+        if (op->id < 0) { /* f -1: a block of its own, never used */
+            t->block[i] = t->blocks++;
+            continue;
+        }
+        if ((op->sync & OP_FRESH) || last[op->id] < 0)
+            last[op->id] = (int32_t)t->blocks++;
+        t->block[i] = (uint32_t)last[op->id];
+    }
+}
+
+/* An MT trace: each op's prev, the op on its id that it waits for, and
+ * whether it meets another thread there (sync: the prev is another
+ * thread's, or the next op on the id is). Both waits (an op after the
+ * previous op of its thread, and after the previous op on its id) point
+ * back in the file, so the file's order is a schedule that meets them all:
+ * no MT trace can deadlock (CONTRACTS.md section 3). */
 static bool link_ids(parser *p)
 {
     trace_t *t = p->t;
     if (t->threads == 1)
         return true;
     int32_t *last = malloc(((size_t)t->slots + 1) * sizeof *last);
-    if (last == NULL)
-        return parse_error(p, "out of memory for %u ids", (unsigned)t->slots);
+    if (last == NULL || !order_threads(p)) {
+        free(last);
+        return last ? false
+                    : parse_error(p, "out of memory for %u ids",
+                                  (unsigned)t->slots);
+    }
     for (uint32_t i = 0; i <= t->slots; i++)
         last[i] = -1;
     for (uint32_t i = 0; i < t->nops; i++) {
         trace_op *op = &t->ops[i];
         op->prev = op->id >= 0 ? last[op->id] : -1;
+        if (op->prev >= 0 && t->ops[op->prev].thread != op->thread) {
+            op->sync |= OP_WAITS;
+            t->ops[op->prev].sync |= OP_POSTS;
+        }
         if (op->id >= 0)
             last[op->id] = (int32_t)i;
     }
+    number_blocks(t, last);
     free(last);
     return true;
 }
@@ -513,6 +568,7 @@ void trace_free(trace_t *t)
     free(t->name);
     free(t->path);
     free(t->ops);
+    free(t->order);
     memset(t, 0, sizeof *t);
 }
 
