@@ -379,6 +379,14 @@ static void print_scaling(FILE *out, const trace_t *ts, const trace_result *rs,
             k1 / gsecs1, (k / gsecs) / (k1 / gsecs1));
 }
 
+/* An arena of mm_stats whose byte counts fit in the heap. */
+static bool arena_plausible(const arena_stat *a, const trace_result *r)
+{
+    return a->in_use <= r->heap_bytes && a->free <= r->heap_bytes &&
+           a->cached <= r->heap_bytes &&
+           a->in_use + a->free + a->cached <= r->heap_bytes;
+}
+
 /* mm_stats of a replay with threads (-v). The numbers come from mm.c: a
  * byte count above the heap's size is printed, and named implausible. */
 static void print_arenas(FILE *out, const trace_t *t, const trace_result *r)
@@ -391,9 +399,7 @@ static void print_arenas(FILE *out, const trace_t *t, const trace_result *r)
             (int)r->threads);
     for (int i = 0; i < kept; i++) {
         const arena_stat *a = &r->arena[i];
-        bool sane = a->in_use <= r->heap_bytes && a->free <= r->heap_bytes &&
-                    a->cached <= r->heap_bytes &&
-                    a->in_use + a->free + a->cached <= r->heap_bytes;
+        bool sane = arena_plausible(a, r);
         fprintf(out,
                 "    arena %llu: ops %llu, remote frees %llu, in use %llu B, "
                 "free %llu B, cached %llu B, regions %llu%s\n",
@@ -535,6 +541,33 @@ static void json_error(FILE *f, const trace_t *t, const trace_result *r)
     fputc('}', f);
 }
 
+/* The "mm_stats" member: null, or mm.c's arenas after replay 1 with
+ * threads (as -v prints them): their count, and the first
+ * STATS_ARENAS_MAX of them. */
+static void json_arenas(FILE *f, const trace_result *r)
+{
+    int kept = r->arenas < STATS_ARENAS_MAX ? r->arenas : STATS_ARENAS_MAX;
+    fputs(", \"mm_stats\": ", f);
+    if (r->kind != KIND_NONE || r->arenas < 0) {
+        fputs("null", f);
+        return;
+    }
+    fprintf(f, "{\"count\": %d, \"arenas\": [", (int)r->arenas);
+    for (int i = 0; i < kept; i++) {
+        const arena_stat *a = &r->arena[i];
+        fprintf(f,
+                "%s{\"arena\": %llu, \"ops\": %llu, \"remote_frees\": %llu, "
+                "\"in_use\": %llu, \"free\": %llu, \"cached\": %llu, "
+                "\"regions\": %llu, \"plausible\": %s}",
+                i ? ", " : "", (unsigned long long)a->arena,
+                (unsigned long long)a->ops, (unsigned long long)a->remote_frees,
+                (unsigned long long)a->in_use, (unsigned long long)a->free,
+                (unsigned long long)a->cached, (unsigned long long)a->regions,
+                arena_plausible(a, r) ? "true" : "false");
+    }
+    fputs("]}", f);
+}
+
 static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
 {
     bool ok = r->kind == KIND_NONE, timed = ok && r->timed;
@@ -570,6 +603,7 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     json_number(f, copies * r->secs1 / r->secs, mt);
     fputs(", \"glibc_scaling\": ", f);
     json_number(f, copies * r->glibc_secs1 / r->glibc_secs, mt);
+    json_arenas(f, r);
     fputs(", \"checker_probe\": ", f);
     if (r->probe == PROBE_NOT_RUN)
         fputs("null", f);

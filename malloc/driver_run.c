@@ -169,6 +169,14 @@ static void replay_thread(const trace_t *t, const alloc_api *api, void **ptr,
     }
 }
 
+/* The start of the threads of a timed replay: each one checks in, then
+ * waits for go; the clock starts once all are there, so that it does not
+ * count the threads' creation. */
+typedef struct {
+    int ready; /* atomic: threads checked in */
+    int go;    /* atomic: 1 once the clock runs */
+} start_gate;
+
 /* One thread's unchecked copy of a trace (its blocks: ptr[0 .. slots)),
  * or its ops of an MT trace (done != NULL). */
 typedef struct {
@@ -178,17 +186,44 @@ typedef struct {
     volatile replay_slot *slot;
     int thread;
     int32_t *done; /* MT trace: per block, the last op done; else NULL */
+    start_gate *gate;
+    double end; /* when its last op returned */
 } copy_job;
 
 static void *replay_job(void *arg)
 {
     copy_job *j = arg;
+    unsigned spins = 0;
     j->slot->tid = (int32_t)syscall(SYS_gettid);
+    __atomic_add_fetch(&j->gate->ready, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&j->gate->go, __ATOMIC_ACQUIRE) == 0)
+        wait_step(&spins);
     if (j->done != NULL)
         replay_thread(j->t, j->api, j->ptr, j->slot, j->thread, j->done);
     else
         replay_ops(j->t, j->api, j->ptr, j->slot);
+    j->end = now();
     return NULL;
+}
+
+/* Starts the threads of jobs 1 .. threads-1 (started[k]: whether it
+ * could), waits until they are at the gate, opens it and returns when. */
+static double start_jobs(copy_job *jobs, pthread_t *tid, bool *started,
+                         int threads, start_gate *gate)
+{
+    int n = 1;
+    unsigned spins = 0;
+    for (int k = 1; k < threads; k++) {
+        started[k] = pthread_create(&tid[k], NULL, replay_job, &jobs[k]) == 0;
+        n += started[k];
+        if (!started[k] && jobs[k].done != NULL)
+            __atomic_store_n(&timing_stop, 1, __ATOMIC_RELAXED);
+    }
+    while (__atomic_load_n(&gate->ready, __ATOMIC_ACQUIRE) < n - 1)
+        wait_step(&spins);
+    double start = now();
+    __atomic_store_n(&gate->go, 1, __ATOMIC_RELEASE);
+    return start;
 }
 
 /* Replays threads copies of t at once, copy k on thread k with its blocks
@@ -196,13 +231,14 @@ static void *replay_job(void *arg)
  * their own, with ptr and done (per block) shared. A copy whose thread
  * cannot start runs on this one; an MT trace's threads then stop
  * (timing_stop: its threads wait for each other) and the trace is not
- * timed. */
-static void replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
-                          int threads, int32_t *done)
+ * timed. Returns the seconds from the gate's opening to the last op. */
+static double replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
+                            int threads, int32_t *done)
 {
     copy_job jobs[STATUS_SLOTS];
     pthread_t tid[STATUS_SLOTS];
     bool started[STATUS_SLOTS] = {false};
+    start_gate gate = {0, 0};
     for (uint32_t b = 0; done != NULL && b < t->blocks; b++)
         done[b] = -1;
     for (int k = 0; k < threads; k++)
@@ -211,12 +247,10 @@ static void replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
                              done ? ptr : ptr + (size_t)k * t->slots,
                              &status_page->slot[k],
                              k,
-                             done};
-    for (int k = 1; k < threads; k++) {
-        started[k] = pthread_create(&tid[k], NULL, replay_job, &jobs[k]) == 0;
-        if (!started[k] && done != NULL)
-            __atomic_store_n(&timing_stop, 1, __ATOMIC_RELAXED);
-    }
+                             done,
+                             &gate,
+                             0};
+    double start = start_jobs(jobs, tid, started, threads, &gate), end = 0;
     replay_job(&jobs[0]);
     for (int k = 1; k < threads; k++) {
         if (started[k])
@@ -224,6 +258,9 @@ static void replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
         else if (done == NULL)
             replay_job(&jobs[k]);
     }
+    for (int k = 0; k < threads; k++)
+        end = jobs[k].end > end ? jobs[k].end : end;
+    return end - start;
 }
 
 /* The blocks of the timed replays: per id (one thread: file order; -T N:
@@ -253,27 +290,31 @@ static void release_blocks(const trace_t *t, const alloc_api *api,
 }
 
 /*
- * Seconds of one unchecked replay (mm_init included for mm.c): the clock
- * covers mm_init, starting the threads, every op (with the waits of an MT
- * trace's threads) and joining them. ptr needs no clearing between
- * replays: the first op of every id is `a` or `c`, which sets its slot
- * (an MT trace's new blocks ignore theirs).
+ * Seconds of one unchecked replay: mm_init (for mm.c), then every op (with
+ * the waits of an MT trace's threads on each other); with threads, from
+ * the moment all of them are started and waiting at the gate to the
+ * moment the last one returned from its last op (their creation and
+ * joining are not timed). ptr needs no clearing between replays: the first
+ * op of every id is `a` or `c`, which sets its slot (an MT trace's new
+ * blocks ignore theirs).
  */
 static double time_replay(const trace_t *t, const alloc_api *api,
                           timing_slots *s, const engine *e, int threads)
 {
     bool mt = t->threads > 1 && threads > 1;
-    double start = now();
+    double start = now(), secs;
     if (api->is_mm)
         mem_reset_brk();
     if (api->init != NULL)
         api->init();
-    if (threads == 1)
+    if (threads == 1) {
         replay_ops(t, api, s->ptr, main_slot());
-    else
-        replay_copies(t, api, mt ? s->blocks : s->ptr, threads,
-                      mt ? s->done : NULL);
-    double secs = now() - start;
+        secs = now() - start;
+    } else {
+        secs = now() - start;
+        secs += replay_copies(t, api, mt ? s->blocks : s->ptr, threads,
+                              mt ? s->done : NULL);
+    }
     release_blocks(t, api, s, e, mt);
     return secs;
 }
