@@ -319,15 +319,19 @@ static double time_replay(const trace_t *t, const alloc_api *api,
     return secs;
 }
 
-/* The seconds of one sample: replays until TIMING_MIN_SAMPLE_SECS. */
+/* The seconds of one sample: replays until TIMING_MIN_SAMPLE_SECS, or
+ * until SAMPLE_MAX_WALL_SECS have passed (with threads, what is not timed,
+ * their creation, can cost a short trace 10 to 100 times its replay). */
 static double sample(double (*once)(void *), void *arg)
 {
-    double total = 0;
+    static const double SAMPLE_MAX_WALL_SECS = 0.05;
+    double total = 0, start = now();
     int reps = 0;
     do {
         total += once(arg);
         reps++;
-    } while (total < TIMING_MIN_SAMPLE_SECS);
+    } while (total < TIMING_MIN_SAMPLE_SECS &&
+             now() - start < SAMPLE_MAX_WALL_SECS);
     return total / reps;
 }
 

@@ -7,6 +7,10 @@
 #                      the control, whose races TSan must report
 #     mdriver-arenas   the driver with mm.c's arena mode (-DMM_ARENAS), built
 #                      by malloc/Makefile: mdriver -v prints its mm_stats
+#   make mt-bench    issue 11's MT benchmark (tools/bench_mt_suite.py,
+#                    docs/bench-mt.md): mdriver -T 1/2/4 on the suite and the
+#                    MT suite threaded and --serial, with glibc, and the
+#                    goals met or not
 #   The broken MT allocators, tests/broken/nolock.c (a free list with no
 #   lock) and tests/broken/remotefree.c (a remote free onto the freeing
 #   thread's list), are built by mk/driver.mk with every tests/broken/*.c:
@@ -18,6 +22,7 @@ MT_DRIVER_SRCS := $(DRIVER_SRC_NAMES:%=malloc/%.c)
 TSAN_CFLAGS := $(DRIVER_TEST_CFLAGS:-O2=-O1) -fsanitize=thread
 
 TEST_DEPS += driver-mt-test-deps
+BENCHES += mt-bench
 
 driver-mt-test-deps: $(MT_TEST_BINS)
 
@@ -36,3 +41,6 @@ build/mt/mdriver-tsan-mm: malloc/mm.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 build/mt/mdriver-arenas: malloc/mm.c malloc/mm.h $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 	@mkdir -p build/mt
 	$(MAKE) -C malloc OUT=../$@ EXTRA_CFLAGS=-DMM_ARENAS
+
+mt-bench: build/mt/mdriver-arenas
+	$(PYTHON) tools/bench_mt_suite.py

@@ -393,3 +393,42 @@ def test_verbose_prints_the_arena_stats_after_a_threaded_replay():
         r"threads$", proc.stdout, re.M), "-T 2 copies", proc)
     proc = kit.run([locked(), "-t", mt, "-n", "-v"], timeout=300)
     kit.expect(proc.returncode == 0 and "mm_stats" not in proc.stdout, proc)
+
+
+def test_json_has_the_arena_stats_after_a_threaded_replay():
+    """-j: per trace "mm_stats" (count and arenas, the figures -v prints)
+    after a replay with threads of mm.c's arena build, null otherwise; the
+    arenas' ops add up to the trace's. Timed: the MT traces' threaded
+    timing (one slot per block) stays valid and gives both scalings."""
+    arenas = os.path.join(kit.BUILD, "mt", "mdriver-arenas")
+    kit.expect(os.path.exists(arenas), "%s is missing: run `make test-deps`"
+               % arenas)
+    mt = os.path.join(kit.TRACES, "mt")
+    proc = kit.run([arenas, "-t", mt, "-n", "-j", "-"], timeout=300)
+    kit.expect(proc.returncode == 0, proc)
+    doc = json.loads(proc.stdout)
+    kit.expect(len(doc["traces"]) == 3, doc)
+    for t in doc["traces"]:
+        stats = t["mm_stats"]
+        kit.expect(stats is not None and stats["count"] >= 1 and
+                   len(stats["arenas"]) == stats["count"], t)
+        kit.expect(sum(a["ops"] for a in stats["arenas"]) == t["ops"],
+                   "%s: the arenas' ops vs the trace's" % t["name"], t)
+        kit.expect(all(a["plausible"] and a["regions"] >= 1 and
+                       set(a) == {"arena", "ops", "remote_frees", "in_use",
+                                  "free", "cached", "regions", "plausible"}
+                       for a in stats["arenas"]), stats)
+    one = json.loads(kit.run([arenas, "-t", kit.TRACES, "-n", "-j", "-",
+                              "-f", "binary-short.rep"]).stdout)
+    kit.expect(one["traces"][0]["mm_stats"] is None, "one thread: null", one)
+    lock = json.loads(kit.run([locked(), "-t", mt, "-n", "-j", "-"],
+                              timeout=300).stdout)
+    kit.expect(all(t["mm_stats"] is None for t in lock["traces"]),
+               "no mm_stats in tests/mt/locked.c: null", lock)
+    proc = kit.run([arenas, "-t", mt, "-j", "-", "-f",
+                    "mt-larson-short.rep", "-f",
+                    "mt-producer-consumer-short.rep"], timeout=300)
+    kit.expect(proc.returncode == 0, proc)
+    for t in json.loads(proc.stdout)["traces"]:
+        kit.expect(t["valid"] and t["kops"] > 0 and t["scaling"] > 0 and
+                   t["glibc_scaling"] > 0, t)

@@ -1,0 +1,68 @@
+"""tools/bench_mt_suite.py (make mt-bench, docs/bench-mt.md): the goal lines
+follow from the figures, --quick prints every row and the three goals, a
+missing mdriver is a clear error. No timing is asserted."""
+import importlib.util
+import os
+import re
+import sys
+
+import kit
+
+TOOL = os.path.join(kit.TOOLS, "bench_mt_suite.py")
+spec = importlib.util.spec_from_file_location("bench_mt_suite", TOOL)
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def fake_summary(scaling, ratios, mt_util, serial_util):
+    s = {}
+    for n, r in zip(bench.THREADS, ratios):
+        s["T%d" % n] = {"kops": 100.0 * n, "glibc": 100.0 * n / r,
+                        "ratio": r, "util": 0.8, "in_run": None,
+                        "glibc_in_run": None}
+    s["T2"].update(scaling=scaling, glibc_scaling=1.0, in_run=scaling)
+    s["T4"].update(scaling=scaling, glibc_scaling=1.0, in_run=scaling)
+    s["mt"] = {"kops": 50.0, "glibc": 40.0, "ratio": 1.25, "util": mt_util,
+               "in_run": 0.5, "glibc_in_run": 0.4}
+    s["serial"] = {"kops": 80.0, "glibc": 90.0, "ratio": 0.9,
+                   "util": serial_util, "in_run": None, "glibc_in_run": None}
+    return s
+
+
+def test_goals_met_at_their_thresholds():
+    lines = bench.goal_lines(fake_summary(1.7, [1.01, 1.2, 1.5], 0.75, 0.80))
+    text = "\n".join(lines)
+    kit.expect(all(line.endswith("**met**") or "**met** (" in line
+                   for line in lines[:3]), text)
+    kit.expect("1.70x" in lines[0] and "-5.0 points" in lines[2], text)
+
+
+def test_goals_not_met_just_past_them():
+    lines = bench.goal_lines(fake_summary(1.69, [1.5, 1.0, 2.0], 0.749,
+                                          0.80))
+    text = "\n".join(lines)
+    kit.expect(all("**NOT met**" in line for line in lines[:3]), text)
+    kit.expect("1.00 at -T 2" in lines[1], "a tie with glibc is not ahead\n"
+               + text)
+
+
+def test_quick_prints_every_row_and_the_goals():
+    proc = kit.run([sys.executable, TOOL, "--quick"], timeout=300)
+    out = kit.output(proc)
+    kit.expect(proc.returncode == 0, proc)
+    for label in ("suite -T 1", "suite -T 2", "suite -T 4",
+                  "MT suite, its threads", "MT suite --serial"):
+        kit.expect(re.search(r"^\| %s \| \d+ \| \d+ \| [\d.]+ \| [\d.]+%% \|"
+                             % re.escape(label), out, re.M), label, out)
+    for goal in (1, 2, 3):
+        kit.expect(re.search(r"^- Goal %d, .*: \*\*(met|NOT met)\*\*" % goal,
+                             out, re.M), "goal %d" % goal, out)
+    kit.expect(re.search(r"^- The MT suite on its threads vs glibc: \d+ Kops",
+                         out, re.M), out)
+
+
+def test_missing_mdriver_is_a_clear_error():
+    proc = kit.run([sys.executable, TOOL, "--quick", "--mdriver",
+                    "/nonexistent/mdriver"])
+    kit.expect(proc.returncode == 1 and "bench_mt_suite: ERROR: "
+               "/nonexistent/mdriver is missing" in proc.stderr, proc)
