@@ -278,7 +278,7 @@ def test_endless_loop_costs_only_its_time_limit():
         csv_path = os.path.join(tmp, "out.csv")
         start = time.monotonic()
         proc, res, _ = grade(subs, traces, policy_file(
-            tmp, time_limit_secs=8), "--work", work, "--csv", csv_path)
+            tmp, time_limit_secs=20), "--work", work, "--csv", csv_path)
         secs = time.monotonic() - start
         left = _processes_under(work)
         with open(csv_path) as f:
@@ -287,7 +287,7 @@ def test_endless_loop_costs_only_its_time_limit():
                and res["loop"]["score"] == 0, "loop: %r" % res["loop"], proc)
     kit.expect(res["ff"]["valid"] and res["ff"]["score"] > 0,
                "the other submission is graded", proc)
-    kit.expect(secs < 120, "the loop cost %.0fs (limit 8s)" % secs)
+    kit.expect(secs < 120, "the loop cost %.0fs (limit 20s)" % secs)
     kit.expect(not left, "processes left behind: %r" % left)
     kit.expect([r["name"] for r in rows] == ["loop", "ff"]
                and float(rows[1]["score"]) == res["ff"]["score"],
