@@ -307,6 +307,7 @@ typedef struct heap {
     uint8_t run_len[QUICK_CLASSES];     /* blocks in the last run of a size */
     uint16_t last_carve[QUICK_CLASSES]; /* carve_clock at its last run */
     uint16_t carve_clock;               /* runs carved (wraps) */
+    uint32_t cached_units;              /* the freed quick lists' bytes / 16 */
     uint32_t first_region, last_region; /* offsets (16-byte units) */
     uint32_t regions;                   /* how many */
     uint32_t rover;                     /* next fit: where a search starts */
@@ -796,6 +797,7 @@ static inline void push_quick(heap_t *h, block_t *b, bool fresh)
         b->header |= QUICK_BIT;
     b->links.next = h->quick_heads[q];
     h->quick_heads[q] = to_offset(h, b);
+    h->cached_units += fresh ? 0 : (uint32_t)(get_size(b) / ALIGNMENT);
 }
 
 /* A cached block of exactly asize bytes, back in use, or NULL: a freed
@@ -803,7 +805,9 @@ static inline void push_quick(heap_t *h, block_t *b, bool fresh)
 static inline block_t *pop_quick(heap_t *h, size_t asize)
 {
     size_t q = quick_class(asize);
-    q += h->quick_heads[q] == 0 ? QUICK_CLASSES : 0;
+    bool freed = h->quick_heads[q] != 0;
+    h->cached_units -= freed ? (uint32_t)(asize / ALIGNMENT) : 0;
+    q += freed ? 0 : QUICK_CLASSES;
     block_t *b = from_offset(h, h->quick_heads[q]);
     if (b != NULL) {
         h->quick_heads[q] = b->links.next;
@@ -837,6 +841,8 @@ static bool flush_quick(heap_t *h, bool fresh_too)
         block_t *b;
         while ((b = from_offset(h, h->quick_heads[q])) != NULL) {
             h->quick_heads[q] = b->links.next;
+            h->cached_units -=
+                q < QUICK_CLASSES ? quick_class(get_size(b)) + 1 : 0;
             b->header &= ~QUICK_BIT; /* allocated: free_block rewrites it */
             free_block(h, b);
             any = true;
@@ -1130,13 +1136,27 @@ static block_t *grow_heap(heap_t *h, size_t asize)
     return b;
 }
 
+/* Whether a request of asize bytes that no quick list serves, whose best
+ * fit b is the heap's last block, should flush the quick lists and look
+ * again: when the freed blocks they hold add up to the request. The end of
+ * the heap is the one free block that can grow; freed blocks merged back
+ * with their free neighbours may hold the request instead (glibc's malloc
+ * consolidates its fastbins before a large request for the same reason). */
+static inline bool flush_first(const heap_t *h, block_t *b, size_t asize)
+{
+    return QUICK && asize > QUICK_MAX &&
+           (size_t)h->cached_units * ALIGNMENT >= asize &&
+           find_next(b) == h->tail;
+}
+
 /* A free block of at least asize bytes, out of its list, or NULL. When the
  * heap must grow, it grows by enough for `want` bytes (want >= asize). */
 static block_t *take_block(heap_t *h, size_t asize, size_t want)
 {
     size_t c = 0;
     block_t *b = find_fit(h, asize, &c);
-    if (b == NULL && QUICK && flush_quick(h, /*fresh_too=*/false))
+    if ((b == NULL || flush_first(h, b, asize)) && QUICK &&
+        flush_quick(h, /*fresh_too=*/false))
         b = find_fit(h, asize, &c);
     if (b == NULL)
         b = grow_heap(h, want);
@@ -1866,7 +1886,10 @@ static bool check_lists(int line, const heap_t *h, heap_counts_t counts,
 }
 
 /* Walks quick list q (known to end), adding its nodes to *count. */
-static bool check_quick_list(int line, const heap_t *h, size_t q, size_t *count)
+/* Walks quick list q: counts its nodes, and adds its bytes to *bytes if it
+ * holds freed blocks. */
+static bool check_quick_list(int line, const heap_t *h, size_t q, size_t *count,
+                             size_t *bytes)
 {
     bool ok = true;
     for (uint32_t o = h->quick_heads[q]; o != 0;
@@ -1875,6 +1898,7 @@ static bool check_quick_list(int line, const heap_t *h, size_t q, size_t *count)
         if (!node_in_heap(h, o))
             return report(line, 13, "quick-list node outside the heap", b);
         (*count)++;
+        *bytes += q < QUICK_CLASSES ? get_size(b) : 0;
         if (!get_alloc(b) || !get_quick(b))
             ok = report(line, 13, "quick-list node not allocated and Q", b);
         if (get_size(b) != (q % QUICK_CLASSES + 1) * ALIGNMENT)
@@ -1887,16 +1911,19 @@ static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
                               bool walk_ok)
 {
     bool ok = true;
-    size_t listed = 0;
+    size_t listed = 0, bytes = 0;
     size_t bound = walk_ok ? counts.blocks : mem_heapsize() / MIN_BLOCK;
     for (size_t q = 0; q < 2 * QUICK_CLASSES; q++) {
         if (check_acyclic(line, h, h->quick_heads[q], bound))
-            ok &= check_quick_list(line, h, q, &listed);
+            ok &= check_quick_list(line, h, q, &listed, &bytes);
         else
             ok = false;
     }
     if (ok && walk_ok && listed != counts.quick)
         ok = report(line, 13, "quick lists and heap count different blocks", h);
+    if (ok && bytes != (size_t)h->cached_units * ALIGNMENT)
+        ok = report(line, 13, "freed quick lists' bytes differ from the count",
+                    h);
     return ok;
 }
 

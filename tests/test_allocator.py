@@ -264,6 +264,10 @@ def test_checker_invariant_13_stray_quick_mark():
     expect_invariant("quick-stray", 13)
 
 
+def test_checker_invariant_13_quick_bytes_count():
+    expect_invariant("quick-bytes", 13)
+
+
 def test_checker_invariant_14_bit_47():
     expect_invariant("bit-47", 14)
 
@@ -302,7 +306,8 @@ ARENA_SAME = {"owner": 15, "footer": 1, "size": 3, "size-odd": 3,
               "cycle": 10, "quick-cycle": 10, "wrong-class": 11,
               "class-bitmap": 11, "class-field": 11,
               "class-field-allocated": 11, "unlisted": 12, "quick-size": 13,
-              "quick-unmarked": 13, "quick-stray": 13, "bit-47": 14}
+              "quick-unmarked": 13, "quick-stray": 13, "quick-bytes": 13,
+              "bit-47": 14}
 
 
 def test_checker_per_arena_invariants():

@@ -200,6 +200,8 @@ static bool corrupt_quick(const char *name)
         set_header(blk[12], blk[12]->header & ~QUICK_BIT);
     else if (strcmp(name, "quick-stray") == 0) /* 13 */
         set_header(blk[0], blk[0]->header | QUICK_BIT);
+    else if (strcmp(name, "quick-bytes") == 0) /* 13 */
+        H->cached_units++;
     else if (strcmp(name, "quick-cycle") == 0) /* 10 */
         blk[12]->links.next = to_offset(H, blk[12]);
     else if (strcmp(name, "double-free-quick") == 0) /* mm_free must abort */
