@@ -18,37 +18,50 @@ def fake_run(utils, weights=None, kops=100.0, glibc=50.0):
             "util": 0.0, "kops": kops, "glibc_kops": glibc}
 
 
-def test_goals_met_when_util_is_close_to_the_bound():
-    lines = bench.trace_table(fake_run([0.95, 0.90]),
-                              {"t0.rep": 1.0, "t1.rep": 0.92},
-                              {"t0.rep": 0.5, "t1.rep": 0.6})
-    text = "\n".join(lines)
-    kit.expect("Goal 1" in text and "**met**" in lines[-2],
-               "average 0.925 of bound 0.96 is 96%: goal 1 met\n" + text)
-    kit.expect("**met**" in lines[-1], "lowest 0.95: goal 2 met\n" + text)
+def real_run(utils):
+    return {"traces": [{"name": n, "weight": 1, "util": u}
+                       for n, u in utils.items()],
+            "util": 0.0, "kops": 100.0, "glibc_kops": 50.0}
 
 
-def test_goals_not_met_and_weight_zero_ignored():
-    run = fake_run([0.50, 0.90, 0.10], weights=[1, 1, 0])
-    lines = bench.trace_table(run, {"t0.rep": 1.0, "t1.rep": 1.0,
-                                    "t2.rep": 1.0},
-                              {"t0.rep": 0.2, "t1.rep": 0.4, "t2.rep": 0.9})
+def test_real_trace_goal_met_at_the_first_editions_util():
+    utils = dict(bench.FIRST_EDITION)
+    utils["real-gcc.rep"] += 0.01
+    lines = bench.trace_table(real_run(utils), {n: 1.0 for n in utils},
+                              {n: 0.5 for n in utils})
     text = "\n".join(lines)
-    kit.expect("| **30.0%** |" in text,
-               "glibc's average util also leaves out t2 (weight 0)\n" + text)
-    kit.expect("**not met**" in lines[-2] and "70.0% of it" in lines[-2],
-               "average 0.70 of 1.0: goal 1 not met\n" + text)
-    kit.expect("t0.rep at 50%" in lines[-1] and "**not met**" in lines[-1],
-               "t0 (weight 1) is the lowest, t2 (weight 0) is ignored\n"
-               + text)
+    kit.expect("Goal 1" in lines[-1] and "**met**" in lines[-1]
+               and "(5 traces)" in lines[-1],
+               "every real trace at or above the first edition: met\n" + text)
+
+
+def test_real_trace_goal_not_met_names_the_loss_and_weight_zero_ignored():
+    utils = dict(bench.FIRST_EDITION)
+    utils["real-sqlite.rep"] = 0.767
+    utils["other.rep"] = 0.10
+    run = real_run(utils)
+    run["traces"][-1]["weight"] = 0
+    lines = bench.trace_table(run, {n: 1.0 for n in utils},
+                              {n: 0.5 for n in utils})
+    text = "\n".join(lines)
+    kit.expect("**not met: real-sqlite.rep 76.7% < 77.6%**" in lines[-1],
+               "real-sqlite lost 0.9 point\n" + text)
+    kit.expect("lowest trace is real-sqlite.rep at 77%" in lines[-2],
+               "other.rep (weight 0) is not the lowest\n" + text)
 
 
 def test_throughput_goal_line():
     runs = {name: [fake_run([0.9], kops=k, glibc=100.0) for k in (90, 120, 150)]
             for name, _, _ in bench.VARIANTS}
     lines = bench.variant_table(runs)
-    kit.expect("1.20x: **met** (the aim, 2x: **not met**)" in lines[-1],
+    kit.expect("at least 1.2x glibc's in the same run: 1.20x: **met** "
+               "(the aim, 2x: **not met**)" in lines[-1],
                "median of 0.9, 1.2, 1.5 is 1.2\n" + "\n".join(lines))
+    runs = {name: [fake_run([0.9], kops=k, glibc=100.0) for k in (90, 110, 150)]
+            for name, _, _ in bench.VARIANTS}
+    lines = bench.variant_table(runs)
+    kit.expect("1.10x: **not met**" in lines[-1],
+               "median 1.1 is under 1.2\n" + "\n".join(lines))
 
 
 LIBC_UTIL = os.path.join(kit.ROOT, "build", "libc-util")

@@ -10,10 +10,12 @@ C, ..., then again) so that a noisy machine hurts them alike, and prints in
 markdown:
   - per trace: util of the default build, the ideal bound of
     tools/tracestats.py, util/bound, glibc's util on the same trace
-    (build/libc-util, `make libc-util`), and both goals (average util >= 93%
-    of the average bound; no trace below 75% of its bound);
+    (build/libc-util, `make libc-util`), and issue 8's goal on the recorded
+    real-program traces (none below the first edition's util, FIRST_EDITION;
+    the util goals over the generated families are seeds_bench.py's);
   - per variant: average util, throughput and glibc's throughput measured in
-    the same mdriver run, and their ratio (median over the rounds).
+    the same mdriver run, and their ratio (median over the rounds), with the
+    goal: at least THROUGHPUT_GOAL (1.2x) glibc's, the aim 2x.
 --out FILE also writes the report, with the command line, to FILE.
 Standard library only.
 """
@@ -27,8 +29,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTDIR = os.path.join(ROOT, "build", "allocator")
-AVG_GOAL = 0.93
-TRACE_GOAL = 0.75
+# Issue 8's goals that this suite measures (the util goals over seeds 1-20
+# of the generated families are tools/seeds_bench.py's): the recorded
+# real-program traces keep at least the first edition's util (mdriver -n
+# with mm.c of commit 6b544d3), and throughput stays at least 1.2x glibc's.
+FIRST_EDITION = {"real-python.rep": 0.9804471789, "real-gcc.rep": 0.9736951556,
+                 "real-sqlite.rep": 0.775665603, "real-perl.rep": 0.9352867221,
+                 "real-sort.rep": 0.9967093225}
+THROUGHPUT_GOAL = 1.2
+THROUGHPUT_AIM = 2.0
 
 # name, EXTRA_CFLAGS, what it is
 VARIANTS = [
@@ -125,16 +134,29 @@ def trace_table(run, bound, glibc):
                  "**%.1f%%** |" % (100 * avg_u, 100 * avg_b, avg_u / avg_b,
                                    100 * weighted_mean(glibcs, weights)))
     lines.append("")
-    lines.append("- Goal 1, average util >= %d%% of the average bound: %.1f%% "
-                 "of it: **%s**" % (100 * AVG_GOAL, 100 * avg_u / avg_b,
-                                    "met" if avg_u / avg_b >= AVG_GOAL
-                                    else "not met"))
-    lines.append("- Goal 2, no trace below %d%% of its bound: the lowest is "
-                 "%s at %.0f%%: **%s**" % (100 * TRACE_GOAL, worst[0],
-                                           100 * worst[1],
-                                           "met" if worst[1] >= TRACE_GOAL
-                                           else "not met"))
+    lines.append("- Average util: %.1f%% of the average bound; the lowest "
+                 "trace is %s at %.0f%% of its bound (the util goals are "
+                 "over seeds 1-20 of the generated families: "
+                 "docs/bench-seeds.md)." % (100 * avg_u / avg_b, worst[0],
+                                            100 * worst[1]))
+    lines.append(real_trace_goal(run))
     return lines
+
+
+def real_trace_goal(run):
+    """Goal 1: no recorded real-program trace below the first edition's util
+    (compared at 0.1 point, mdriver's precision)."""
+    util = {t["name"]: t["util"] for t in run["traces"]}
+    found = [n for n in sorted(FIRST_EDITION) if n in util]
+    lost = ["%s %.1f%% < %.1f%%" % (n, 100 * util[n], 100 * FIRST_EDITION[n])
+            for n in found
+            if round(1000 * util[n]) < round(1000 * FIRST_EDITION[n])]
+    if not found:
+        return ("- Goal 1, the recorded real traces keep the first edition's "
+                "util: **not measured** (none in the suite)")
+    return ("- Goal 1, the recorded real traces keep the first edition's util "
+            "(%d traces): **%s**" % (len(found), "met" if not lost else
+                                     "not met: " + ", ".join(lost)))
 
 
 def variant_table(runs):
@@ -152,10 +174,12 @@ def variant_table(runs):
     name = VARIANTS[0][0]
     ratio = statistics.median(r["kops"] / r["glibc_kops"] for r in runs[name])
     lines.append("")
-    lines.append("- Goal 3, throughput of the default build at least glibc's in "
-                 "the same run: %.2fx: **%s** (the aim, 2x: **%s**)"
-                 % (ratio, "met" if ratio >= 1 else "not met",
-                    "met" if ratio >= 2 else "not met"))
+    lines.append("- Goal 2, throughput of the default build at least %.1fx "
+                 "glibc's in the same run: %.2fx: **%s** (the aim, %.0fx: "
+                 "**%s**)" % (THROUGHPUT_GOAL, ratio,
+                              "met" if ratio >= THROUGHPUT_GOAL else "not met",
+                              THROUGHPUT_AIM,
+                              "met" if ratio >= THROUGHPUT_AIM else "not met"))
     return lines
 
 
