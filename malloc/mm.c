@@ -256,7 +256,6 @@ enum {
     RUN_MAX = 256,    /* requests of at most this block size come in runs */
     RUN_BYTES = 1024, /* a run's size, at most */
     RUN_HOT = 2,      /* a size carved this recently is in demand */
-    CACHE_SHARE = 16, /* a large request flushes a cache this big (1/16) */
     QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
@@ -1138,19 +1137,16 @@ static block_t *grow_heap(heap_t *h, size_t asize)
 }
 
 /* Whether a request of asize bytes that no quick list serves, whose best
- * fit is b, should flush the quick lists and look again: when the freed
- * blocks they hold add up to the request, and either b is the heap's last
- * block (the one free block that can grow) or they hold 1/CACHE_SHARE of
- * the heap (its span, from the heap struct to the end of its last region).
- * Freed blocks merged back with their free neighbours may hold the request
- * instead (glibc's malloc consolidates its fastbins before a large request
- * for the same reason). */
+ * fit b is the heap's last block, should flush the quick lists and look
+ * again: when the freed blocks they hold add up to the request. The end of
+ * the heap is the one free block that can grow; freed blocks merged back
+ * with their free neighbours may hold the request instead (glibc's malloc
+ * consolidates its fastbins before a large request for the same reason). */
 static inline bool flush_first(const heap_t *h, block_t *b, size_t asize)
 {
-    size_t cached = (size_t)h->cached_units * ALIGNMENT;
-    size_t span = (size_t)(h->brk - (const char *)h);
-    return QUICK && asize > QUICK_MAX && cached >= asize &&
-           (find_next(b) == h->tail || cached * CACHE_SHARE >= span);
+    return QUICK && asize > QUICK_MAX &&
+           (size_t)h->cached_units * ALIGNMENT >= asize &&
+           find_next(b) == h->tail;
 }
 
 /* A free block of at least asize bytes, out of its list, or NULL. When the
