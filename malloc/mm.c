@@ -46,7 +46,9 @@
  * first goes to the singly linked quick list of its exact size, unchanged
  * but for the Q bit and `next` in its payload. For the heap it is still
  * allocated (no coalescing); a malloc of that size takes it back in O(1);
- * the quick lists are flushed (freed for real) before the heap would grow.
+ * the quick lists are flushed (freed for real) before the heap would grow,
+ * and before a request above QUICK_MAX whose best fit is the heap's last
+ * block when the freed blocks they hold could hold it (flush_first).
  *
  * RUNS: a small request (at most QUICK_MAX bytes) that finds no cached
  * block carves a run of blocks of its size from the best fit (or from the
