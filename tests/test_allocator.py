@@ -498,6 +498,22 @@ def test_a_block_realloc_grows_keeps_growing_in_place():
                "runs (expected < 0.6)" % (util, plain))
 
 
+def test_a_large_request_merges_cached_blocks_before_taking_the_end():
+    # Three small blocks (cached when freed) and a fence, then a free block at
+    # the end of the heap. A request of the three blocks' size would take the
+    # end block; the quick lists hold that much, so they are flushed first,
+    # the three merge and hold it, and the end block stays whole for the
+    # last request: the heap does not grow. (The build before this rule
+    # split the end block and grew the heap by 480 bytes.)
+    ops = ["a 0 100", "a 1 150", "a 2 200", "a 3 40", "a 4 5000", "f 4",
+           "f 0", "f 1", "f 2", "a 5 472"]
+    before = trace_heap_bytes(ops_trace(ops, 7))
+    after = trace_heap_bytes(ops_trace(ops + ["a 6 4990"], 7))
+    kit.expect(after == before, "the 4990-byte request grew the heap from %d "
+               "to %d bytes: the cached blocks were not merged for the "
+               "472-byte one" % (before, after))
+
+
 # ---- The trace suite through mdriver ---------------------------------------
 
 def suite_ok(proc, what):
