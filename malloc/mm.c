@@ -816,6 +816,7 @@ static inline block_t *pop_quick(heap_t *h, size_t asize)
 }
 
 static block_t *free_block(heap_t *h, block_t *b);
+static block_t *discard_inside(block_t *b);
 
 /* Whether size class q (quick list q) carved a run within the last
  * RUN_HOT runs: a size in demand. */
@@ -975,7 +976,7 @@ static block_t *free_block(heap_t *h, block_t *b)
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
         mem_memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
                    get_size(b) - MIN_BLOCK - WSIZE);
-    return coalesce(h, b);
+    return discard_inside(coalesce(h, b)); /* memory goes back: the end */
 }
 
 /* Marks b (out of any list) allocated with exactly `size` bytes; the rest,
@@ -1205,10 +1206,14 @@ static block_t *take_run(heap_t *h, size_t asize)
 
 /* ---- Checking arguments (on in every build: one path to failure) --------*/
 
+/* One line, `mm: free(): invalid pointer 0x...: why` (mm_free reports as
+ * free(), the call the program made), then abort. */
 static void fail_pointer(const char *func, const void *p, const char *why)
 {
+    if (strncmp(func, "mm_", 3) == 0)
+        func += 3;
     fflush(stdout);
-    fprintf(stderr, "%s(%p): invalid pointer: %s\n", func, p, why);
+    fprintf(stderr, "mm: %s(): invalid pointer %p: %s\n", func, p, why);
     abort();
 }
 
@@ -1265,6 +1270,8 @@ static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
     return root;
 }
 #endif
+
+static inline void free_check(const char *func, void *ptr);
 
 /* With MM_DEBUG=2, a full check of h (the arena build: of h alone, whose
  * lock the caller holds; the others may be changing). */
@@ -1474,6 +1481,7 @@ void mm_free(void *ptr)
 {
     if (ptr == NULL)
         return;
+    free_check("free", ptr);
     heap_t *h = lockless_heap();
     if (h != NULL)
         free_in(h, ptr);
@@ -1596,6 +1604,7 @@ void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
         return mm_malloc(size);
+    free_check("realloc", ptr);
     if (size == 0) {
         mm_free(ptr);
         return NULL;
@@ -2065,4 +2074,225 @@ void mm_stats(mm_stats_fn *visit, void *arg)
         count_blocks(hs[i], &st);
         visit(&st, arg);
     }
+}
+
+/* ---- Hardened free: the pointer checks of every build --------------------*/
+
+/* free_check runs first in mm_free and mm_realloc (and mm_usable_size),
+ * in every build, before anything is derived from the pointer: it must be
+ * 16-byte aligned, inside the heap, allocated and not cached (A set, Q
+ * clear: a double free fails here), and its header plausible (bits 3 and
+ * 47 and the class field clear, a size of at least 16 that ends below the
+ * heap's top, an owner that exists, and, while the process has one
+ * thread, the next block's P bit set). A pointer that fails aborts with
+ * one line, `mm: free(): invalid pointer 0x...: why` (fail_pointer), so a
+ * bad pointer never reaches the lists and is never handed out later. A
+ * per-thread cache of freed blocks adds its own mark here. */
+
+/* The header word of the block of payload p, which another thread may own:
+ * an atomic load (a plain mov on x86-64). */
+static inline word_t read_header(uintptr_t p)
+{
+    return __atomic_load_n((const word_t *)(p - WSIZE), __ATOMIC_RELAXED);
+}
+
+/* The highest address a block may end at: the last region's end fence
+ * (the plain build), or the break less the end fence (arenas). */
+static inline uintptr_t heap_top(const heap_t *root)
+{
+    if (ARENAS)
+        return (uintptr_t)mem_heap_hi() + 1 - WSIZE;
+    return (uintptr_t)root->tail;
+}
+
+/* Whether owner field of w names a heap that exists: the one heap's, or
+ * an arena of the table. */
+static inline bool owner_exists(const heap_t *root, word_t w)
+{
+#ifdef MM_ARENAS
+    size_t owner = (size_t)(w >> OWNER_SHIFT);
+    return owner != 0 && owner <= root->table->count &&
+           arena_at(root->table, owner - 1) != NULL;
+#else
+    return (w & OWNER_MASK) == root->owner;
+#endif
+}
+
+/* The rest of the header of an allocated block at payload p (top: as
+ * heap_top). The next block's P bit is read only while no other thread
+ * runs: another arena's owner may be rewriting that header. */
+static inline bool header_plausible(uintptr_t p, word_t w, uintptr_t top)
+{
+    size_t size = extract_size(w);
+    uintptr_t b = p - WSIZE;
+    if ((w & (RESERVED_BIT | CLASS_MASK | ZERO_BIT)) != 0 || size < MIN_BLOCK ||
+        size > top - b)
+        return false;
+    return threads_running() ||
+           (read_header(b + size + WSIZE) & PREV_ALLOC_BIT);
+}
+
+static inline void free_check(const char *func, void *ptr)
+{
+    const heap_t *root = heap;
+    uintptr_t p = (uintptr_t)ptr;
+    if (p % ALIGNMENT != 0)
+        fail_pointer(func, ptr, "not 16-byte aligned");
+    /* lo < p <= top, as one unsigned compare (root is NULL before mm_init) */
+    uintptr_t top = root != NULL ? heap_top(root) : 0;
+    if (root == NULL || p - root->lo - 1 >= top - root->lo)
+        fail_pointer(func, ptr, "not inside the heap");
+    word_t w = read_header(p);
+    if ((w & (ALLOC_BIT | QUICK_BIT)) != ALLOC_BIT || !owner_exists(root, w))
+        fail_pointer(func, ptr, "not allocated (double free?)");
+    if (!header_plausible(p, w, top))
+        fail_pointer(func, ptr, "corrupted header");
+}
+
+/* ---- Memory goes back: the pages inside large free blocks ----------------*/
+
+/* A free block of at least this many bytes (after coalescing) gives the
+ * whole pages inside it back (mem_discard): its header, links and footer
+ * stay. */
+static const size_t DISCARD_MIN = 64 * 1024;
+
+static block_t *discard_inside(block_t *b)
+{
+    size_t size = get_size(b);
+    if (size >= DISCARD_MIN)
+        mem_discard(b->payload + sizeof b->links, size - MIN_BLOCK - WSIZE);
+    return b;
+}
+
+/* ---- The library's extras (mm.h; build/libmm.so, docs/libmm.md) ---------*/
+
+/* The calling thread's heap for a new block, its lock taken when threads
+ * run (*locked says so), or NULL before mm_init. */
+static heap_t *enter_caller_heap(bool *locked)
+{
+    heap_t *h = lockless_heap();
+    *locked = false;
+    if (h != NULL)
+        return h;
+    h = heap != NULL ? caller_arena(heap) : NULL;
+    if (h != NULL)
+        *locked = arena_lock(h);
+    return h;
+}
+
+/* A block of asize bytes whose payload is aligned to align (a power of two
+ * above 16), from a free block of asize + align - 16 bytes: the part
+ * before the aligned payload (0 or at least 16 bytes: both payloads are
+ * 16-aligned) becomes a free block of its own, with no free neighbour
+ * before it (the block taken was free: invariant 7); split_block frees
+ * the part after. */
+static block_t *memalign_in(heap_t *h, size_t align, size_t asize)
+{
+    size_t need = asize + align - ALIGNMENT;
+    block_t *b = take_block(h, need, need);
+    if (b == NULL)
+        return NULL;
+    size_t total = get_size(b);
+    uintptr_t payload = (uintptr_t)header_to_payload(b);
+    size_t gap =
+        (size_t)(((payload + align - 1) & ~(uintptr_t)(align - 1)) - payload);
+    block_t *c = b;
+    if (gap != 0) {
+        write_block(h, b, gap, /*alloc=*/false, get_prev_alloc(b),
+                    get_prev_mini(b));
+        insert_free(h, b);
+        c = (block_t *)((char *)b + gap);
+        write_block(h, c, total - gap, /*alloc=*/true, /*prev_alloc=*/false,
+                    /*prev_mini=*/gap == MIN_BLOCK);
+    } else {
+        write_block(h, c, total, /*alloc=*/true, get_prev_alloc(b),
+                    get_prev_mini(b));
+    }
+    split_block(h, c, asize);
+    dbg_ensures((uintptr_t)header_to_payload(c) % align == 0);
+    return c;
+}
+
+void *mm_memalign(size_t align, size_t size)
+{
+    if (align <= ALIGNMENT)
+        return mm_malloc(size);
+    if (size == 0 || (align & (align - 1)) != 0 || align > MAX_REQUEST ||
+        size > MAX_REQUEST - align)
+        return NULL;
+    bool locked;
+    heap_t *h = enter_caller_heap(&locked);
+    if (h == NULL)
+        return NULL;
+    debug_check(h, __LINE__);
+    if (ARENAS)
+        h->ops++;
+    block_t *b = memalign_in(h, align, adjust_size(size));
+    if (b != NULL && MM_DEBUG >= 1)
+        mem_memset(b->payload, DEBUG_POISON_FRESH, size);
+    debug_check(h, __LINE__);
+    arena_unlock(h, locked);
+    return b != NULL ? header_to_payload(b) : NULL;
+}
+
+size_t mm_usable_size(void *ptr)
+{
+    if (ptr == NULL)
+        return 0;
+    free_check("malloc_usable_size", ptr);
+    return extract_size(read_header((uintptr_t)ptr)) - ALLOC_OVERHEAD;
+}
+
+/* The fork handlers (pthread_atfork, registered by libmm/preload.c): the
+ * parent takes every lock, the root's then each arena's in table order
+ * (a call holds at most one arena's lock, or the root's before its
+ * arena's: the order is fixed), forks, and releases them; the child,
+ * where only the forking thread lives, re-initializes them. While the
+ * process has one thread, no lock is taken (arena_lock). */
+#ifdef MM_ARENAS
+typedef enum { FORK_LOCK, FORK_UNLOCK, FORK_RESET } fork_step;
+
+static void fork_step_heap(heap_t *h, fork_step step)
+{
+    if (step == FORK_LOCK)
+        arena_lock(h);
+    else if (step == FORK_UNLOCK)
+        arena_unlock(h, threads_running());
+    else
+        arena_lock_init(h);
+}
+
+static void fork_step_all(fork_step step)
+{
+    heap_t *root = heap;
+    if (root == NULL)
+        return;
+    fork_step_heap(root, step);
+    for (size_t i = 0; i < root->table->count; i++) {
+        heap_t *h = arena_at(root->table, i);
+        if (h != NULL)
+            fork_step_heap(h, step);
+    }
+}
+#else
+typedef enum { FORK_LOCK, FORK_UNLOCK, FORK_RESET } fork_step;
+static void fork_step_all(fork_step step)
+{
+    (void)step; /* the plain build has no lock */
+}
+#endif
+
+void mm_fork_prepare(void)
+{
+    fork_step_all(FORK_LOCK);
+}
+
+void mm_fork_parent(void)
+{
+    fork_step_all(FORK_UNLOCK);
+}
+
+void mm_fork_child(void)
+{
+    fork_step_all(FORK_RESET);
 }

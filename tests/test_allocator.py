@@ -341,8 +341,10 @@ BAD_POINTERS = [("double-free", "not allocated"),
 def _bad_pointers(exe):
     for name, why in BAD_POINTERS:
         proc = kit.run([binary(exe), name], timeout=30)
-        kit.expect(proc.returncode != 0 and "invalid pointer: " + why
-                   in proc.stderr and "runtime error" not in proc.stderr,
+        kit.expect(proc.returncode != 0 and re.search(
+                   r"^mm: (free|realloc)\(\): invalid pointer (0x[0-9a-f]+|\(nil\)): "
+                   + re.escape(why), proc.stderr, re.M) and
+                   "runtime error" not in proc.stderr,
                    "%s %s must abort saying %r" % (exe, name, why), proc)
 
 
