@@ -3,8 +3,9 @@
  *
  * The heap is one range of address space, reserved once, at the first
  * mem_sbrk (there is no constructor): MEM_OS_CEILING bytes (64 GiB, the
- * span mm.c's 32-bit offsets reach), or the largest power of two down to
- * MEM_OS_FLOOR that the system grants (ulimit -v, Valgrind). It is mapped
+ * span mm.c's 32-bit offsets reach; the environment variable
+ * MM_HEAP_CEILING sets a lower one), or the largest power of two below it,
+ * down to 1 MiB, that the system grants (ulimit -v, Valgrind). It is mapped
  * PROT_NONE and MAP_NORESERVE: it costs no memory. mem_sbrk moves the break
  * up inside it and makes the pages below the break readable and writable
  * (mprotect, in steps of MEM_OS_COMMIT_STEP); past the ceiling, or when
@@ -21,6 +22,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -29,7 +31,7 @@
 #include "memlib_os.h"
 
 static const size_t MEM_OS_CEILING = (size_t)64 << 30;
-static const size_t MEM_OS_FLOOR = (size_t)64 << 20;
+static const size_t MEM_OS_MIN = (size_t)1 << 20;
 static const size_t MEM_OS_COMMIT_STEP = (size_t)1 << 20;
 
 static char *heap_lo;        /* the reservation's first byte (NULL: none) */
@@ -40,12 +42,29 @@ static size_t page_size;
 static size_t discarded_pages;
 static pthread_mutex_t sbrk_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Reserves the range: the ceiling, else the largest power of two the
- * system grants. Returns false when not even MEM_OS_FLOOR is granted. */
+/* The ceiling: MEM_OS_CEILING, or MM_HEAP_CEILING (bytes, or with a K,
+ * M or G suffix; at least MEM_OS_MIN, at most MEM_OS_CEILING; for tests of
+ * running out of memory). getenv and strtoull allocate nothing. */
+static size_t ceiling(void)
+{
+    const char *v = getenv("MM_HEAP_CEILING");
+    if (v == NULL || *v == '\0')
+        return MEM_OS_CEILING;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+    if (n > MEM_OS_CEILING >> shift)
+        return MEM_OS_CEILING;
+    size_t bytes = (size_t)n << shift;
+    return bytes < MEM_OS_MIN ? MEM_OS_MIN : bytes;
+}
+
+/* Reserves the range: the ceiling, else the largest power of two below it
+ * that the system grants. False when not even MEM_OS_MIN is granted. */
 static bool reserve(void)
 {
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    for (size_t len = MEM_OS_CEILING; len >= MEM_OS_FLOOR; len /= 2) {
+    for (size_t len = ceiling(); len >= MEM_OS_MIN; len /= 2) {
         void *p = mmap(NULL, len, PROT_NONE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p != MAP_FAILED) {

@@ -263,14 +263,13 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
 }
 
 /* EINVAL (returned, errno untouched) unless align is a power of two
- * multiple of sizeof(void *); ENOMEM when there is no memory. */
+ * multiple of sizeof(void *); ENOMEM when there is no memory (returned,
+ * and in errno too, as glibc 2.36 does). */
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
     if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0 || align == 0)
         return EINVAL;
-    int saved = errno;
     void *p = alloc_aligned(align, size);
-    errno = saved;
     if (p == NULL)
         return ENOMEM;
     *out = p;
@@ -297,6 +296,55 @@ EXPORT size_t malloc_usable_size(void *ptr)
     if (ptr != NULL && in_boot(ptr))
         return boot_size(ptr);
     return mm_usable_size(ptr);
+}
+
+/* ---- The other names of the same calls ------------------------------------*/
+
+/* glibc exports these too: a program (or an old binary: cfree) that calls
+ * them would otherwise take or free glibc's blocks and mix the two heaps
+ * (tests/libmm/mixing.c calls each and checks that glibc's heap stays
+ * empty). mallopt, malloc_trim and malloc_info stay glibc's: they act on
+ * glibc's heap, which stays empty, and hand out no block. */
+void cfree(void *ptr);
+void *__libc_malloc(size_t size);
+void __libc_free(void *ptr);
+void *__libc_calloc(size_t nmemb, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+void *__libc_memalign(size_t align, size_t size);
+void *__libc_valloc(size_t size);
+void *__libc_pvalloc(size_t size);
+
+EXPORT void cfree(void *ptr)
+{
+    free(ptr);
+}
+EXPORT void *__libc_malloc(size_t size)
+{
+    return malloc(size);
+}
+EXPORT void __libc_free(void *ptr)
+{
+    free(ptr);
+}
+EXPORT void *__libc_calloc(size_t nmemb, size_t size)
+{
+    return calloc(nmemb, size);
+}
+EXPORT void *__libc_realloc(void *ptr, size_t size)
+{
+    return realloc(ptr, size);
+}
+EXPORT void *__libc_memalign(size_t align, size_t size)
+{
+    return memalign(align, size);
+}
+EXPORT void *__libc_valloc(size_t size)
+{
+    return valloc(size);
+}
+EXPORT void *__libc_pvalloc(size_t size)
+{
+    return pvalloc(size);
 }
 
 /* ---- Statistics ----------------------------------------------------------*/
@@ -381,6 +429,19 @@ EXPORT struct mallinfo2 mallinfo2(void)
     stats_locked(add_arena, &mi);
     if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_DONE)
         mi.arena = mem_heapsize();
+    return mi;
+}
+
+/* mallinfo2's figures, cut to int (glibc's deprecated call). */
+EXPORT struct mallinfo mallinfo(void)
+{
+    struct mallinfo2 m2 = mallinfo2();
+    struct mallinfo mi = {
+        .arena = (int)m2.arena,
+        .ordblks = (int)m2.ordblks,
+        .uordblks = (int)m2.uordblks,
+        .fordblks = (int)m2.fordblks,
+    };
     return mi;
 }
 

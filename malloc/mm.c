@@ -816,7 +816,7 @@ static inline block_t *pop_quick(heap_t *h, size_t asize)
 }
 
 static block_t *free_block(heap_t *h, block_t *b);
-static block_t *discard_inside(block_t *b);
+static block_t *discard_inside(heap_t *h, size_t freed, block_t *b);
 
 /* Whether size class q (quick list q) carved a run within the last
  * RUN_HOT runs: a size in demand. */
@@ -976,7 +976,8 @@ static block_t *free_block(heap_t *h, block_t *b)
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
         mem_memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
                    get_size(b) - MIN_BLOCK - WSIZE);
-    return discard_inside(coalesce(h, b)); /* memory goes back: the end */
+    size_t freed = get_size(b);
+    return discard_inside(h, freed, coalesce(h, b)); /* see the end */
 }
 
 /* Marks b (out of any list) allocated with exactly `size` bytes; the rest,
@@ -2151,16 +2152,49 @@ static inline void free_check(const char *func, void *ptr)
 
 /* ---- Memory goes back: the pages inside large free blocks ----------------*/
 
-/* A free block of at least this many bytes (after coalescing) gives the
- * whole pages inside it back (mem_discard): its header, links and footer
- * stay. */
-static const size_t DISCARD_MIN = 64 * 1024;
+/* The whole pages inside every free block of at least DISCARD_MIN bytes
+ * go back to the system (mem_discard: the header, links and footer stay),
+ * in sweeps: once DISCARD_SWEEP bytes were freed into such blocks (in any
+ * arena: one counter, the debt), the free that crosses it sweeps its
+ * arena's lists of large blocks. A block freed and soon reused pays a
+ * madvise and then a page fault per page: discarding every free block of
+ * 64 KiB or more as it was freed made the t-test (tests/libmm/ttest.c,
+ * 8 threads) 2 to 3 times slower; sweeps of blocks of 1 MiB or more every
+ * 32 MiB cost 27% more page faults than no discarding at all
+ * (docs/libmm.md has the figures). The free memory left resident is so at
+ * most the free blocks below 1 MiB plus DISCARD_SWEEP. */
+static const size_t DISCARD_MIN = 1 << 20;
+static const size_t DISCARD_SWEEP = 32 << 20;
+static size_t discard_debt; /* bytes, atomic: every arena adds to it */
 
-static block_t *discard_inside(block_t *b)
+static void discard_block(block_t *b)
 {
-    size_t size = get_size(b);
-    if (size >= DISCARD_MIN)
-        mem_discard(b->payload + sizeof b->links, size - MIN_BLOCK - WSIZE);
+    mem_discard(b->payload + sizeof b->links, get_size(b) - MIN_BLOCK - WSIZE);
+}
+
+/* Discards every free block of h of at least DISCARD_MIN bytes: the lists
+ * of the classes that can hold one (each list ends: invariant 10). */
+static void discard_sweep(heap_t *h)
+{
+    for (size_t c = size_class(DISCARD_MIN); c < NUM_CLASSES; c++)
+        for (block_t *b = from_offset(h, h->free_heads[c]); b != NULL;
+             b = from_offset(h, b->links.next))
+            if (get_size(b) >= DISCARD_MIN)
+                discard_block(b);
+}
+
+/* Counts the `freed` bytes that made free block b (just coalesced, in h's
+ * lists) against the debt when b is large; sweeps h when the debt is due.
+ * Returns b. */
+static block_t *discard_inside(heap_t *h, size_t freed, block_t *b)
+{
+    if (get_size(b) < DISCARD_MIN)
+        return b;
+    size_t debt = __atomic_add_fetch(&discard_debt, freed, __ATOMIC_RELAXED);
+    if (debt >= DISCARD_SWEEP) {
+        __atomic_store_n(&discard_debt, 0, __ATOMIC_RELAXED);
+        discard_sweep(h);
+    }
     return b;
 }
 
