@@ -2098,56 +2098,90 @@ static inline word_t read_header(uintptr_t p)
 }
 
 /* The highest address a block may end at: the last region's end fence
- * (the plain build), or the break less the end fence (arenas). */
+ * (the plain build; in the arena build, the solo arena's while the process
+ * has one thread: every block is then the solo arena's), or the break less
+ * the end fence (arenas, once threads run: memlib's mem_heap_hi is a call,
+ * and an atomic load). */
 static inline uintptr_t heap_top(const heap_t *root)
 {
-    if (ARENAS)
-        return (uintptr_t)mem_heap_hi() + 1 - WSIZE;
-    return (uintptr_t)root->tail;
-}
-
-/* Whether owner field of w names a heap that exists: the one heap's, or
- * an arena of the table. */
-static inline bool owner_exists(const heap_t *root, word_t w)
-{
 #ifdef MM_ARENAS
-    size_t owner = (size_t)(w >> OWNER_SHIFT);
-    return owner != 0 && owner <= root->table->count &&
-           arena_at(root->table, owner - 1) != NULL;
+    (void)root;
+    if (!threads_running() && solo != NULL)
+        return (uintptr_t)solo->tail;
+    return (uintptr_t)mem_heap_hi() + 1 - WSIZE;
 #else
-    return (w & OWNER_MASK) == root->owner;
+    return (uintptr_t)root->tail;
 #endif
 }
 
-/* The rest of the header of an allocated block at payload p (top: as
- * heap_top). The next block's P bit is read only while no other thread
- * runs: another arena's owner may be rewriting that header. */
-static inline bool header_plausible(uintptr_t p, word_t w, uintptr_t top)
+/* Whether header w is that of an allocated block, not cached, whose owner
+ * exists: the one heap's (one compare in the plain build), or an arena of
+ * the table. */
+static inline bool allocated_here(const heap_t *root, word_t w)
 {
-    size_t size = extract_size(w);
-    uintptr_t b = p - WSIZE;
-    if ((w & (RESERVED_BIT | CLASS_MASK | ZERO_BIT)) != 0 || size < MIN_BLOCK ||
-        size > top - b)
-        return false;
-    return threads_running() ||
-           (read_header(b + size + WSIZE) & PREV_ALLOC_BIT);
+#ifdef MM_ARENAS
+    size_t owner = (size_t)(w >> OWNER_SHIFT);
+    return (w & (ALLOC_BIT | QUICK_BIT)) == ALLOC_BIT && owner != 0 &&
+           owner <= root->table->count &&
+           arena_at(root->table, owner - 1) != NULL;
+#else
+    return (w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK)) ==
+           (ALLOC_BIT | root->owner);
+#endif
 }
 
-static inline void free_check(const char *func, void *ptr)
+/* Why the block of payload p cannot be freed, or NULL when it can: the
+ * checks in order, each only once the ones before it passed (root is NULL
+ * before mm_init: then nothing is inside the heap). The next block's P
+ * bit is read only while no other thread runs: another arena's owner may
+ * be rewriting that header. */
+__attribute__((cold)) static const char *pointer_fault(const heap_t *root,
+                                                       uintptr_t p)
 {
-    const heap_t *root = heap;
-    uintptr_t p = (uintptr_t)ptr;
     if (p % ALIGNMENT != 0)
-        fail_pointer(func, ptr, "not 16-byte aligned");
-    /* lo < p <= top, as one unsigned compare (root is NULL before mm_init) */
+        return "not 16-byte aligned";
+    uintptr_t lo = root != NULL ? root->lo : 0;
     uintptr_t top = root != NULL ? heap_top(root) : 0;
-    if (root == NULL || p - root->lo - 1 >= top - root->lo)
-        fail_pointer(func, ptr, "not inside the heap");
+    if (p - lo - 1 >= top - lo) /* lo < p <= top, as one compare */
+        return "not inside the heap";
     word_t w = read_header(p);
-    if ((w & (ALLOC_BIT | QUICK_BIT)) != ALLOC_BIT || !owner_exists(root, w))
-        fail_pointer(func, ptr, "not allocated (double free?)");
-    if (!header_plausible(p, w, top))
-        fail_pointer(func, ptr, "corrupted header");
+    if (!allocated_here(root, w))
+        return "not allocated (double free?)";
+    size_t size = extract_size(w), room = top - (p - WSIZE);
+    if ((w & (RESERVED_BIT | CLASS_MASK | ZERO_BIT)) != 0 || size < MIN_BLOCK ||
+        size > room)
+        return "corrupted header";
+    if (!threads_running() && (read_header(p + size) & PREV_ALLOC_BIT) == 0)
+        return "corrupted header";
+    return NULL;
+}
+
+/* pointer_fault's verdict with fewer branches, for the common case: the
+ * header's flags, class and owner in one compare (the plain build). */
+static inline bool pointer_ok(const heap_t *root, uintptr_t p)
+{
+    if (root == NULL)
+        return false;
+    uintptr_t lo = root->lo, top = heap_top(root);
+    if ((p % ALIGNMENT != 0) | (p - lo - 1 >= top - lo))
+        return false;
+    word_t w = read_header(p);
+    size_t size = extract_size(w);
+    word_t must_be_clear = RESERVED_BIT | CLASS_MASK | ZERO_BIT;
+    bool ok =
+        ARENAS ? (w & must_be_clear) == 0 && allocated_here(root, w)
+               : (w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | must_be_clear)) ==
+                     (ALLOC_BIT | root->owner);
+    if (!(ok & (size >= MIN_BLOCK) & (size <= top - (p - WSIZE))))
+        return false;
+    return threads_running() || (read_header(p + size) & PREV_ALLOC_BIT) != 0;
+}
+
+__attribute__((always_inline)) static inline void free_check(const char *func,
+                                                             void *ptr)
+{
+    if (__builtin_expect(!pointer_ok(heap, (uintptr_t)ptr), 0))
+        fail_pointer(func, ptr, pointer_fault(heap, (uintptr_t)ptr));
 }
 
 /* ---- Memory goes back: the pages inside large free blocks ----------------*/

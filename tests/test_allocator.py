@@ -333,6 +333,7 @@ BAD_POINTERS = [("double-free", "not allocated"),
                 ("double-free-quick", "not allocated"),
                 ("free-misaligned", "not 16-byte aligned"),
                 ("free-foreign-owner", "not allocated"),
+                ("free-corrupt-header", "corrupted header"),
                 ("free-outside", "not inside the heap"),
                 ("free-before-init", "not inside the heap"),
                 ("realloc-before-init", "not inside the heap")]
