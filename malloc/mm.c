@@ -2196,7 +2196,9 @@ __attribute__((always_inline)) static inline void free_check(const char *func,
  * 8 threads) 2 to 3 times slower; sweeps of blocks of 1 MiB or more every
  * 32 MiB cost 27% more page faults than no discarding at all
  * (docs/libmm.md has the figures). The free memory left resident is so at
- * most the free blocks below 1 MiB plus DISCARD_SWEEP. */
+ * most the free blocks below 1 MiB plus DISCARD_SWEEP. The arena build
+ * (build/libmm.so's) only: the plain build, whose memlib only counts the
+ * pages, would pay 1% more instructions on the suite for nothing. */
 static const size_t DISCARD_MIN = 1 << 20;
 static const size_t DISCARD_SWEEP = 32 << 20;
 static size_t discard_debt; /* bytes, atomic: every arena adds to it */
@@ -2222,8 +2224,8 @@ static void discard_sweep(heap_t *h)
  * Returns b. */
 static block_t *discard_inside(heap_t *h, size_t freed, block_t *b)
 {
-    if (get_size(b) < DISCARD_MIN)
-        return b;
+    if (!ARENAS || get_size(b) < DISCARD_MIN)
+        return b; /* the plain build: off (its instructions, docs/libmm.md) */
     size_t debt = __atomic_add_fetch(&discard_debt, freed, __ATOMIC_RELAXED);
     if (debt >= DISCARD_SWEEP) {
         __atomic_store_n(&discard_debt, 0, __ATOMIC_RELAXED);

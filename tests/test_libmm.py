@@ -214,7 +214,7 @@ def test_libmm_allocator_tests_under_valgrind():
           "--soname-synonyms=somalloc=nouserintercepts"]
     for args in ([program("glibc_tests"), "realloc"],
                  [program("glibc_tests"), "memalign"],
-                 [program("ttest"), "2", "1500"]):
+                 [program("ttest"), "2", "800"]):
         proc = kit.run(vg + ["env", "LD_PRELOAD=" + LIB,
                              "MM_STATS_AT_EXIT=1"] + args, timeout=120)
         kit.expect(proc.returncode == 0 and "ok: 0 failures" in proc.stdout,

@@ -7,6 +7,7 @@
  *                       that defines the malloc the program calls, so
  *                       that a test knows which one it tested
  *   fill/verify         a payload pattern derived from a seed
+ *   run_named           main of a program of tests chosen by name
  * The programs are built with -fno-builtin: gcc would otherwise drop a
  * malloc whose block is never used, and the call with it.
  */
@@ -85,6 +86,29 @@ static inline int finish(void)
 {
     printf("%s: %d failures\n", failures == 0 ? "ok" : "FAILED", failures);
     return failures == 0 ? 0 : 1;
+}
+
+/* A program's tests, by name: `PROGRAM NAME` runs one. */
+typedef struct named_test {
+    const char *name;
+    void (*run)(void);
+} named_test;
+
+/* main of a program of named tests: reports the allocator, runs the test
+ * argv[1] names and returns finish()'s status, or 2 (with a usage line)
+ * when there is no such test. */
+static inline int run_named(int argc, char **argv, const named_test *tests,
+                            size_t n)
+{
+    report_allocator();
+    for (size_t i = 0; argc == 2 && i < n; i++) {
+        if (strcmp(argv[1], tests[i].name) == 0) {
+            tests[i].run();
+            return finish();
+        }
+    }
+    fprintf(stderr, "usage: %s NAME (the names: see the source)\n", argv[0]);
+    return 2;
 }
 
 #endif /* LIBMM_CHECK_H */

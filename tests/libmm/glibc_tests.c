@@ -331,10 +331,7 @@ static void test_semantics(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } tests[] = {
+    static const named_test tests[] = {
         {"malloc", test_malloc},
         {"calloc", test_calloc},
         {"realloc", test_realloc},
@@ -345,13 +342,5 @@ int main(int argc, char **argv)
         {"free_errno", test_free_errno},
         {"semantics", test_semantics},
     };
-    report_allocator();
-    for (size_t i = 0; argc == 2 && i < sizeof tests / sizeof tests[0]; i++) {
-        if (strcmp(argv[1], tests[i].name) == 0) {
-            tests[i].run();
-            return finish();
-        }
-    }
-    fprintf(stderr, "usage: glibc_tests NAME (see the source)\n");
-    return 2;
+    return run_named(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
