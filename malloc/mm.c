@@ -2097,46 +2097,47 @@ static inline word_t read_header(uintptr_t p)
     return __atomic_load_n((const word_t *)(p - WSIZE), __ATOMIC_RELAXED);
 }
 
-/* The highest address a block may end at: the last region's end fence
- * (the plain build; in the arena build, the solo arena's while the process
- * has one thread: every block is then the solo arena's), or the break less
- * the end fence (arenas, once threads run: memlib's mem_heap_hi is a call,
- * and an atomic load). */
+/* While no lock is taken (lockless_heap: the plain build's one heap, or
+ * the arena build's solo arena while the process has one thread), every
+ * block is that heap's: its end fence bounds them, its owner names them,
+ * and the next block's header may be read. */
+
+/* The highest address a block may end at: that heap's last end fence, or
+ * (arenas, once threads run) the break less an end fence (memlib's
+ * mem_heap_hi: a call and an atomic load). */
 static inline uintptr_t heap_top(const heap_t *root)
 {
-#ifdef MM_ARENAS
-    (void)root;
-    if (!threads_running() && solo != NULL)
-        return (uintptr_t)solo->tail;
+    const heap_t *one = lockless_heap();
+    if (one != NULL || !ARENAS)
+        return (uintptr_t)(one != NULL ? one : root)->tail;
     return (uintptr_t)mem_heap_hi() + 1 - WSIZE;
-#else
-    return (uintptr_t)root->tail;
-#endif
 }
 
 /* Whether header w is that of an allocated block, not cached, whose owner
- * exists: the one heap's (one compare in the plain build), or an arena of
- * the table. */
+ * exists: that heap's, or (arenas, once threads run) an arena of the
+ * table. */
 static inline bool allocated_here(const heap_t *root, word_t w)
 {
+    const heap_t *one = lockless_heap();
+    if (one != NULL)
+        return (w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK)) ==
+               (ALLOC_BIT | one->owner);
 #ifdef MM_ARENAS
     size_t owner = (size_t)(w >> OWNER_SHIFT);
     return (w & (ALLOC_BIT | QUICK_BIT)) == ALLOC_BIT && owner != 0 &&
            owner <= root->table->count &&
            arena_at(root->table, owner - 1) != NULL;
 #else
-    return (w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK)) ==
-           (ALLOC_BIT | root->owner);
+    (void)root;
+    return false;
 #endif
 }
 
 /* Why the block of payload p cannot be freed, or NULL when it can: the
  * checks in order, each only once the ones before it passed (root is NULL
- * before mm_init: then nothing is inside the heap). The next block's P
- * bit is read only while no other thread runs: another arena's owner may
- * be rewriting that header. */
-__attribute__((cold)) static const char *pointer_fault(const heap_t *root,
-                                                       uintptr_t p)
+ * before mm_init: then nothing is inside the heap). */
+__attribute__((noinline)) static const char *pointer_fault(const heap_t *root,
+                                                           uintptr_t p)
 {
     if (p % ALIGNMENT != 0)
         return "not 16-byte aligned";
@@ -2151,37 +2152,40 @@ __attribute__((cold)) static const char *pointer_fault(const heap_t *root,
     if ((w & (RESERVED_BIT | CLASS_MASK | ZERO_BIT)) != 0 || size < MIN_BLOCK ||
         size > room)
         return "corrupted header";
-    if (!threads_running() && (read_header(p + size) & PREV_ALLOC_BIT) == 0)
+    if (lockless_heap() != NULL &&
+        (read_header(p + size) & PREV_ALLOC_BIT) == 0)
         return "corrupted header";
     return NULL;
 }
 
-/* pointer_fault's verdict with fewer branches, for the common case: the
- * header's flags, class and owner in one compare (the plain build). */
+/* pointer_fault's verdict with fewer branches while no lock is taken (the
+ * plain build, one thread): the header's flags, class and owner in one
+ * compare. */
 static inline bool pointer_ok(const heap_t *root, uintptr_t p)
 {
-    if (root == NULL)
-        return false;
-    uintptr_t lo = root->lo, top = heap_top(root);
+    const heap_t *one = lockless_heap();
+    if (one == NULL || root == NULL)
+        return pointer_fault(root, p) == NULL;
+    uintptr_t lo = root->lo, top = (uintptr_t)one->tail;
     if ((p % ALIGNMENT != 0) | (p - lo - 1 >= top - lo))
         return false;
     word_t w = read_header(p);
     size_t size = extract_size(w);
-    word_t must_be_clear = RESERVED_BIT | CLASS_MASK | ZERO_BIT;
-    bool ok =
-        ARENAS ? (w & must_be_clear) == 0 && allocated_here(root, w)
-               : (w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | must_be_clear)) ==
-                     (ALLOC_BIT | root->owner);
-    if (!(ok & (size >= MIN_BLOCK) & (size <= top - (p - WSIZE))))
+    word_t mask = ALLOC_BIT | QUICK_BIT | OWNER_MASK | RESERVED_BIT |
+                  CLASS_MASK | ZERO_BIT;
+    if (!(((w & mask) == (ALLOC_BIT | one->owner)) & (size >= MIN_BLOCK) &
+          (size <= top - (p - WSIZE))))
         return false;
-    return threads_running() || (read_header(p + size) & PREV_ALLOC_BIT) != 0;
+    return (read_header(p + size) & PREV_ALLOC_BIT) != 0;
 }
 
 __attribute__((always_inline)) static inline void free_check(const char *func,
                                                              void *ptr)
 {
-    if (__builtin_expect(!pointer_ok(heap, (uintptr_t)ptr), 0))
-        fail_pointer(func, ptr, pointer_fault(heap, (uintptr_t)ptr));
+    if (__builtin_expect(!pointer_ok(heap, (uintptr_t)ptr), 0)) {
+        const char *fault = pointer_fault(heap, (uintptr_t)ptr);
+        fail_pointer(func, ptr, fault != NULL ? fault : "corrupted header");
+    }
 }
 
 /* ---- Memory goes back: the pages inside large free blocks ----------------*/
