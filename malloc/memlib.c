@@ -304,6 +304,25 @@ size_t mem_pagesize(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);
 }
+/* Simulated: the pages are counted, not given back (mdriver's replays
+ * must not depend on it), and memcheck learns that their bytes are
+ * undefined, so that an mm.c that reads a discarded page is reported. */
+static size_t discarded_pages;
+
+void mem_discard(void *addr, size_t len)
+{
+    size_t page = page_size != 0 ? page_size : mem_pagesize();
+    uintptr_t from = ((uintptr_t)addr + page - 1) / page * page;
+    uintptr_t to = ((uintptr_t)addr + len) / page * page;
+    if (to <= from)
+        return;
+    mem_vg_undefined((void *)from, (size_t)(to - from));
+    __atomic_add_fetch(&discarded_pages, (to - from) / page, __ATOMIC_RELAXED);
+}
+size_t mem_discarded_pages(void)
+{
+    return __atomic_load_n(&discarded_pages, __ATOMIC_RELAXED);
+}
 bool mem_limit_reached(void)
 {
     return __atomic_load_n(&limit_reached, __ATOMIC_RELAXED);

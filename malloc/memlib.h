@@ -47,6 +47,18 @@ size_t mem_heapsize(void);
 size_t mem_pagesize(void);
 
 /*
+ * Gives the whole pages inside [addr, addr + len) back to the system: what
+ * they held is lost (the caller keeps nothing there). mm.c calls it for the
+ * inside of large free blocks. The real-memory backend of build/libmm.so
+ * (libmm/memlib_os.c) madvises them away (MADV_DONTNEED, so that RSS follows
+ * the live bytes); the simulated heap only counts them and tells memcheck
+ * that those bytes are undefined again. Thread-safe.
+ */
+void mem_discard(void *addr, size_t len);
+/* Pages given back by mem_discard since the process started. */
+size_t mem_discarded_pages(void);
+
+/*
  * For mdriver's timing replays only: when on, mem_reset_brk() keeps the
  * pages it granted and mem_sbrk() skips the garbage fill, so that timing
  * measures the allocator rather than mprotect and the fill.

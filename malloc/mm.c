@@ -822,6 +822,7 @@ static inline block_t *pop_quick(heap_t *h, size_t asize)
 }
 
 static block_t *free_block(heap_t *h, block_t *b);
+static block_t *discard_inside(heap_t *h, size_t freed, block_t *b);
 
 /* Whether size class q (quick list q) carved a run within the last
  * RUN_HOT runs: a size in demand. */
@@ -983,7 +984,8 @@ static block_t *free_block(heap_t *h, block_t *b)
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
         mem_memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
                    get_size(b) - MIN_BLOCK - WSIZE);
-    return coalesce(h, b);
+    size_t freed = get_size(b);
+    return discard_inside(h, freed, coalesce(h, b)); /* see the end */
 }
 
 /* Marks b (out of any list) allocated with exactly `size` bytes; the rest,
@@ -1227,10 +1229,14 @@ static block_t *take_run(heap_t *h, size_t asize)
 
 /* ---- Checking arguments (on in every build: one path to failure) --------*/
 
+/* One line, `mm: free(): invalid pointer 0x...: why` (mm_free reports as
+ * free(), the call the program made), then abort. */
 static void fail_pointer(const char *func, const void *p, const char *why)
 {
+    if (strncmp(func, "mm_", 3) == 0)
+        func += 3;
     fflush(stdout);
-    fprintf(stderr, "%s(%p): invalid pointer: %s\n", func, p, why);
+    fprintf(stderr, "mm: %s(): invalid pointer %p: %s\n", func, p, why);
     abort();
 }
 
@@ -1287,6 +1293,8 @@ static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
     return root;
 }
 #endif
+
+static inline void free_check(const char *func, void *ptr);
 
 /* With MM_DEBUG=2, a full check of h (the arena build: of h alone, whose
  * lock the caller holds; the others may be changing). */
@@ -1496,6 +1504,7 @@ void mm_free(void *ptr)
 {
     if (ptr == NULL)
         return;
+    free_check("free", ptr);
     heap_t *h = lockless_heap();
     if (h != NULL)
         free_in(h, ptr);
@@ -1618,6 +1627,7 @@ void *mm_realloc(void *ptr, size_t size)
 {
     if (ptr == NULL)
         return mm_malloc(size);
+    free_check("realloc", ptr);
     if (size == 0) {
         mm_free(ptr);
         return NULL;
@@ -2094,4 +2104,298 @@ void mm_stats(mm_stats_fn *visit, void *arg)
         count_blocks(hs[i], &st);
         visit(&st, arg);
     }
+}
+
+/* ---- Hardened free: the pointer checks of every build --------------------*/
+
+/* free_check runs first in mm_free and mm_realloc (and mm_usable_size),
+ * in every build, before anything is derived from the pointer: it must be
+ * 16-byte aligned, inside the heap, allocated and not cached (A set, Q
+ * clear: a double free fails here), and its header plausible (bits 3 and
+ * 47 and the class field clear, a size of at least 16 that ends below the
+ * heap's top, an owner that exists, and, while the process has one
+ * thread, the next block's P bit set). A pointer that fails aborts with
+ * one line, `mm: free(): invalid pointer 0x...: why` (fail_pointer), so a
+ * bad pointer never reaches the lists and is never handed out later. A
+ * per-thread cache of freed blocks adds its own mark here. */
+
+/* The header word of the block of payload p, which another thread may own:
+ * an atomic load (a plain mov on x86-64). */
+static inline word_t read_header(uintptr_t p)
+{
+    return __atomic_load_n((const word_t *)(p - WSIZE), __ATOMIC_RELAXED);
+}
+
+/* While no lock is taken (lockless_heap: the plain build's one heap, or
+ * the arena build's solo arena while the process has one thread), every
+ * block is that heap's: its end fence bounds them, its owner names them,
+ * and the next block's header may be read. */
+
+/* The highest address a block may end at: that heap's last end fence, or
+ * (arenas, once threads run) the break less an end fence (memlib's
+ * mem_heap_hi: a call and an atomic load). */
+static inline uintptr_t heap_top(const heap_t *root)
+{
+    const heap_t *one = lockless_heap();
+    if (one != NULL || !ARENAS)
+        return (uintptr_t)(one != NULL ? one : root)->tail;
+    return (uintptr_t)mem_heap_hi() + 1 - WSIZE;
+}
+
+/* Whether header w is that of an allocated block, not cached, whose owner
+ * exists: that heap's, or (arenas, once threads run) an arena of the
+ * table. */
+static inline bool allocated_here(const heap_t *root, word_t w)
+{
+    const heap_t *one = lockless_heap();
+    if (one != NULL)
+        return (w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK)) ==
+               (ALLOC_BIT | one->owner);
+#ifdef MM_ARENAS
+    size_t owner = (size_t)(w >> OWNER_SHIFT);
+    return (w & (ALLOC_BIT | QUICK_BIT)) == ALLOC_BIT && owner != 0 &&
+           owner <= root->table->count &&
+           arena_at(root->table, owner - 1) != NULL;
+#else
+    (void)root;
+    return false;
+#endif
+}
+
+/* Why the block of payload p cannot be freed, or NULL when it can: the
+ * checks in order, each only once the ones before it passed (root is NULL
+ * before mm_init: then nothing is inside the heap). */
+__attribute__((noinline)) static const char *pointer_fault(const heap_t *root,
+                                                           uintptr_t p)
+{
+    if (p % ALIGNMENT != 0)
+        return "not 16-byte aligned";
+    uintptr_t lo = root != NULL ? root->lo : 0;
+    uintptr_t top = root != NULL ? heap_top(root) : 0;
+    if (p - lo - 1 >= top - lo) /* lo < p <= top, as one compare */
+        return "not inside the heap";
+    word_t w = read_header(p);
+    if (!allocated_here(root, w))
+        return "not allocated (double free?)";
+    size_t size = extract_size(w), room = top - (p - WSIZE);
+    if ((w & (RESERVED_BIT | CLASS_MASK | ZERO_BIT)) != 0 || size < MIN_BLOCK ||
+        size > room)
+        return "corrupted header";
+    if (lockless_heap() != NULL &&
+        (read_header(p + size) & PREV_ALLOC_BIT) == 0)
+        return "corrupted header";
+    return NULL;
+}
+
+/* pointer_fault's verdict with fewer branches while no lock is taken (the
+ * plain build, one thread): the header's flags, class and owner in one
+ * compare. */
+static inline bool pointer_ok(const heap_t *root, uintptr_t p)
+{
+    const heap_t *one = lockless_heap();
+    if (one == NULL || root == NULL)
+        return pointer_fault(root, p) == NULL;
+    uintptr_t lo = root->lo, top = (uintptr_t)one->tail;
+    if ((p % ALIGNMENT != 0) | (p - lo - 1 >= top - lo))
+        return false;
+    word_t w = read_header(p);
+    size_t size = extract_size(w);
+    word_t mask = ALLOC_BIT | QUICK_BIT | OWNER_MASK | RESERVED_BIT |
+                  CLASS_MASK | ZERO_BIT;
+    if (!(((w & mask) == (ALLOC_BIT | one->owner)) & (size >= MIN_BLOCK) &
+          (size <= top - (p - WSIZE))))
+        return false;
+    return (read_header(p + size) & PREV_ALLOC_BIT) != 0;
+}
+
+__attribute__((always_inline)) static inline void free_check(const char *func,
+                                                             void *ptr)
+{
+    if (__builtin_expect(!pointer_ok(heap, (uintptr_t)ptr), 0)) {
+        const char *fault = pointer_fault(heap, (uintptr_t)ptr);
+        fail_pointer(func, ptr, fault != NULL ? fault : "corrupted header");
+    }
+}
+
+/* ---- Memory goes back: the pages inside large free blocks ----------------*/
+
+/* The whole pages inside every free block of at least DISCARD_MIN bytes
+ * go back to the system (mem_discard: the header, links and footer stay),
+ * in sweeps: once DISCARD_SWEEP bytes were freed into such blocks (in any
+ * arena: one counter, the debt), the free that crosses it sweeps its
+ * arena's lists of large blocks. A block freed and soon reused pays a
+ * madvise and then a page fault per page: discarding every free block of
+ * 64 KiB or more as it was freed made the t-test (tests/libmm/ttest.c,
+ * 8 threads) 2 to 3 times slower; sweeps of blocks of 1 MiB or more every
+ * 32 MiB cost 27% more page faults than no discarding at all
+ * (docs/libmm.md has the figures). The free memory left resident is so at
+ * most the free blocks below 1 MiB plus DISCARD_SWEEP. The arena build
+ * (build/libmm.so's) only: the plain build, whose memlib only counts the
+ * pages, would pay 1% more instructions on the suite for nothing. */
+static const size_t DISCARD_MIN = 1 << 20;
+static const size_t DISCARD_SWEEP = 32 << 20;
+static size_t discard_debt; /* bytes, atomic: every arena adds to it */
+
+static void discard_block(block_t *b)
+{
+    mem_discard(b->payload + sizeof b->links, get_size(b) - MIN_BLOCK - WSIZE);
+}
+
+/* Discards every free block of h of at least DISCARD_MIN bytes: the lists
+ * of the classes that can hold one (each list ends: invariant 10). */
+static void discard_sweep(heap_t *h)
+{
+    for (size_t c = size_class(DISCARD_MIN); c < NUM_CLASSES; c++)
+        for (block_t *b = from_offset(h, h->free_heads[c]); b != NULL;
+             b = from_offset(h, b->links.next))
+            if (get_size(b) >= DISCARD_MIN)
+                discard_block(b);
+}
+
+/* Counts the `freed` bytes that made free block b (just coalesced, in h's
+ * lists) against the debt when b is large; sweeps h when the debt is due.
+ * Returns b. */
+static block_t *discard_inside(heap_t *h, size_t freed, block_t *b)
+{
+    if (!ARENAS || get_size(b) < DISCARD_MIN)
+        return b; /* the plain build: off (its instructions, docs/libmm.md) */
+    size_t debt = __atomic_add_fetch(&discard_debt, freed, __ATOMIC_RELAXED);
+    if (debt >= DISCARD_SWEEP) {
+        __atomic_store_n(&discard_debt, 0, __ATOMIC_RELAXED);
+        discard_sweep(h);
+    }
+    return b;
+}
+
+/* ---- The library's extras (mm.h; build/libmm.so, docs/libmm.md) ---------*/
+
+/* The calling thread's heap for a new block, its lock taken when threads
+ * run (*locked says so), or NULL before mm_init. */
+static heap_t *enter_caller_heap(bool *locked)
+{
+    heap_t *h = lockless_heap();
+    *locked = false;
+    if (h != NULL)
+        return h;
+    h = heap != NULL ? caller_arena(heap) : NULL;
+    if (h != NULL)
+        *locked = arena_lock(h);
+    return h;
+}
+
+/* A block of asize bytes whose payload is aligned to align (a power of two
+ * above 16), from a free block of asize + align - 16 bytes: the part
+ * before the aligned payload (0 or at least 16 bytes: both payloads are
+ * 16-aligned) becomes a free block of its own, with no free neighbour
+ * before it (the block taken was free: invariant 7); split_block frees
+ * the part after. */
+static block_t *memalign_in(heap_t *h, size_t align, size_t asize)
+{
+    size_t need = asize + align - ALIGNMENT;
+    block_t *b = take_block(h, need, need);
+    if (b == NULL)
+        return NULL;
+    size_t total = get_size(b);
+    uintptr_t payload = (uintptr_t)header_to_payload(b);
+    size_t gap =
+        (size_t)(((payload + align - 1) & ~(uintptr_t)(align - 1)) - payload);
+    block_t *c = b;
+    if (gap != 0) {
+        write_block(h, b, gap, /*alloc=*/false, get_prev_alloc(b),
+                    get_prev_mini(b));
+        insert_free(h, b);
+        c = (block_t *)((char *)b + gap);
+        write_block(h, c, total - gap, /*alloc=*/true, /*prev_alloc=*/false,
+                    /*prev_mini=*/gap == MIN_BLOCK);
+    } else {
+        write_block(h, c, total, /*alloc=*/true, get_prev_alloc(b),
+                    get_prev_mini(b));
+    }
+    split_block(h, c, asize);
+    dbg_ensures((uintptr_t)header_to_payload(c) % align == 0);
+    return c;
+}
+
+void *mm_memalign(size_t align, size_t size)
+{
+    if (align <= ALIGNMENT)
+        return mm_malloc(size);
+    if (size == 0 || (align & (align - 1)) != 0 || align > MAX_REQUEST ||
+        size > MAX_REQUEST - align)
+        return NULL;
+    bool locked;
+    heap_t *h = enter_caller_heap(&locked);
+    if (h == NULL)
+        return NULL;
+    debug_check(h, __LINE__);
+    if (ARENAS)
+        h->ops++;
+    block_t *b = memalign_in(h, align, adjust_size(size));
+    if (b != NULL && MM_DEBUG >= 1)
+        mem_memset(b->payload, DEBUG_POISON_FRESH, size);
+    debug_check(h, __LINE__);
+    arena_unlock(h, locked);
+    return b != NULL ? header_to_payload(b) : NULL;
+}
+
+size_t mm_usable_size(void *ptr)
+{
+    if (ptr == NULL)
+        return 0;
+    free_check("malloc_usable_size", ptr);
+    return extract_size(read_header((uintptr_t)ptr)) - ALLOC_OVERHEAD;
+}
+
+/* The fork handlers (pthread_atfork, registered by libmm/preload.c): the
+ * parent takes every lock, the root's then each arena's in table order
+ * (a call holds at most one arena's lock, or the root's before its
+ * arena's: the order is fixed), forks, and releases them; the child,
+ * where only the forking thread lives, re-initializes them. While the
+ * process has one thread, no lock is taken (arena_lock). */
+#ifdef MM_ARENAS
+typedef enum { FORK_LOCK, FORK_UNLOCK, FORK_RESET } fork_step;
+
+static void fork_step_heap(heap_t *h, fork_step step)
+{
+    if (step == FORK_LOCK)
+        arena_lock(h);
+    else if (step == FORK_UNLOCK)
+        arena_unlock(h, threads_running());
+    else
+        arena_lock_init(h);
+}
+
+static void fork_step_all(fork_step step)
+{
+    heap_t *root = heap;
+    if (root == NULL)
+        return;
+    fork_step_heap(root, step);
+    for (size_t i = 0; i < root->table->count; i++) {
+        heap_t *h = arena_at(root->table, i);
+        if (h != NULL)
+            fork_step_heap(h, step);
+    }
+}
+#else
+typedef enum { FORK_LOCK, FORK_UNLOCK, FORK_RESET } fork_step;
+static void fork_step_all(fork_step step)
+{
+    (void)step; /* the plain build has no lock */
+}
+#endif
+
+void mm_fork_prepare(void)
+{
+    fork_step_all(FORK_LOCK);
+}
+
+void mm_fork_parent(void)
+{
+    fork_step_all(FORK_UNLOCK);
+}
+
+void mm_fork_child(void)
+{
+    fork_step_all(FORK_RESET);
 }

@@ -65,4 +65,21 @@ typedef struct {
 typedef void mm_stats_fn(const mm_arena_stats *arena, void *arg);
 void mm_stats(mm_stats_fn *visit, void *arg);
 
+/*
+ * The library's extras (build/libmm.so, docs/libmm.md); the reference mm.c
+ * defines them in every build, mdriver never calls them.
+ *   mm_memalign     a block whose payload is aligned to align (a power of
+ *                   two; up to 16 is mm_malloc), or NULL
+ *   mm_usable_size  the payload bytes of ptr's block (>= its request; 0
+ *                   for NULL); a bad pointer aborts, as in mm_free
+ *   mm_fork_*       pthread_atfork's handlers: prepare takes every lock in
+ *                   a fixed order, parent releases them, child
+ *                   re-initializes them (no-ops in the plain build)
+ */
+void *mm_memalign(size_t align, size_t size);
+size_t mm_usable_size(void *ptr);
+void mm_fork_prepare(void);
+void mm_fork_parent(void);
+void mm_fork_child(void);
+
 #endif /* MM_H */

@@ -338,6 +338,7 @@ BAD_POINTERS = [("double-free", "not allocated"),
                 ("double-free-quick", "not allocated"),
                 ("free-misaligned", "not 16-byte aligned"),
                 ("free-foreign-owner", "not allocated"),
+                ("free-corrupt-header", "corrupted header"),
                 ("free-outside", "not inside the heap"),
                 ("free-before-init", "not inside the heap"),
                 ("realloc-before-init", "not inside the heap")]
@@ -346,8 +347,10 @@ BAD_POINTERS = [("double-free", "not allocated"),
 def _bad_pointers(exe):
     for name, why in BAD_POINTERS:
         proc = kit.run([binary(exe), name], timeout=30)
-        kit.expect(proc.returncode != 0 and "invalid pointer: " + why
-                   in proc.stderr and "runtime error" not in proc.stderr,
+        kit.expect(proc.returncode != 0 and re.search(
+                   r"^mm: (free|realloc)\(\): invalid pointer (0x[0-9a-f]+|\(nil\)): "
+                   + re.escape(why), proc.stderr, re.M) and
+                   "runtime error" not in proc.stderr,
                    "%s %s must abort saying %r" % (exe, name, why), proc)
 
 

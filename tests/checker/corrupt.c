@@ -6,6 +6,7 @@
  *                          arena-* only in corrupt-arenas, built with
  *                          -DMM_ARENAS;
  *                          double-free, free-misaligned, free-outside,
+ *                          free-corrupt-header, free-foreign-owner,
  *                          free-before-init and realloc-before-init must
  *                          make mm_free or mm_realloc abort instead)
  * Prints the checker's output, then "checkheap(line L) returned true|false"
@@ -213,7 +214,10 @@ static bool corrupt_quick(const char *name)
         mm_free(blk[0]->payload + WSIZE);
     else if (strcmp(name, "free-outside") == 0)
         mm_free(outside);
-    else if (strcmp(name, "free-foreign-owner") == 0) { /* must abort */
+    else if (strcmp(name, "free-corrupt-header") == 0) { /* must abort */
+        set_header(blk[2], blk[2]->header | RESERVED_BIT);
+        mm_free(header_to_payload(blk[2]));
+    } else if (strcmp(name, "free-foreign-owner") == 0) { /* must abort */
         set_header(blk[2], blk[2]->header | owner_bits(3));
         mm_free(header_to_payload(blk[2]));
     } else
