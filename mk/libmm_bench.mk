@@ -1,0 +1,43 @@
+# mk/libmm_bench.mk - the libmm benchmark and its real-program tests
+# (tools/bench_libmm.py, tests/test_libmm_programs.py, docs/bench-libmm.md).
+# Paths are relative to the root.
+#   make libmm-bench-deps  build/libmm_bench/: the workload programs of
+#                          tools/libmm_bench/ (larson, xmalloc,
+#                          cache_scratch, churn), the trace replay tool
+#                          (replay), built with plain gcc: they call the
+#                          malloc that is preloaded when they run; and
+#                          runner, which runs and measures one of them
+#   make libmm-bench       tools/bench_libmm.py --lib $(LIBMM): ours against
+#                          glibc, jemalloc, tcmalloc and mimalloc (it
+#                          installs them); LIBMM=PATH measures another
+#                          library as ours, e.g. a stand-in
+#   LIBMM_BENCH_FLAGS      more options for it (--rounds N, --quick, --only)
+LIBMM ?= build/libmm.so
+LIBMM_BENCH_FLAGS ?=
+LIBMM_BENCH_DIR := build/libmm_bench
+LIBMM_BENCH_CFLAGS := -std=gnu99 -Wall -Wextra -Werror -O2 -g
+LIBMM_BENCH_PROGS := larson xmalloc cache_scratch churn runner
+LIBMM_BENCH_COMMON := tools/libmm_bench/common.c tools/libmm_bench/common.h
+LIBMM_BENCH_BINS := $(LIBMM_BENCH_PROGS:%=$(LIBMM_BENCH_DIR)/%) \
+                    $(LIBMM_BENCH_DIR)/replay
+
+TEST_DEPS += libmm-bench-deps
+BENCHES += libmm-bench
+
+libmm-bench-deps: $(LIBMM_BENCH_BINS)
+
+$(LIBMM_BENCH_DIR)/%: tools/libmm_bench/%.c $(LIBMM_BENCH_COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LIBMM_BENCH_CFLAGS) -o $@ $< tools/libmm_bench/common.c -pthread
+
+# The replay tool reads traces with mdriver's own parser.
+$(LIBMM_BENCH_DIR)/replay: tools/libmm_bench/replay.c $(LIBMM_BENCH_COMMON) \
+                           malloc/driver_trace.c malloc/driver.h
+	@mkdir -p $(@D)
+	$(CC) $(LIBMM_BENCH_CFLAGS) -Imalloc -o $@ $< \
+	    tools/libmm_bench/common.c malloc/driver_trace.c -pthread
+
+libmm-bench: libmm-bench-deps $(LIBMM)
+	$(PYTHON) tools/bench_libmm.py --lib $(LIBMM) $(LIBMM_BENCH_FLAGS)
+
+.PHONY: libmm-bench-deps libmm-bench
