@@ -131,8 +131,8 @@ void run_threads(int n, void *(*fn)(void *), void *arg, size_t stride)
         pthread_join(tid[i], NULL);
 }
 
-int report(const char *name, int threads, const char *extra,
-           uint64_t checksum, uint64_t errors, const bench_clock *c)
+int report(const char *name, int threads, const char *extra, uint64_t checksum,
+           uint64_t errors, const bench_clock *c)
 {
     printf("%s threads=%d%s%s checksum=%016llx errors=%llu\n", name, threads,
            *extra ? " " : "", extra, (unsigned long long)checksum,
@@ -140,7 +140,7 @@ int report(const char *name, int threads, const char *extra,
     fflush(stdout);
     fprintf(stderr, "bench: wall=%.6f cpu=%.6f\n", c->wall, c->cpu);
     if (errors != 0)
-        fprintf(stderr, "%s: %llu error(s): corrupted blocks or failed calls\n", name,
-                (unsigned long long)errors);
+        fprintf(stderr, "%s: %llu error(s): corrupted blocks or failed calls\n",
+                name, (unsigned long long)errors);
     return errors != 0;
 }

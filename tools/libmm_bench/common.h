@@ -41,11 +41,10 @@ size_t rng_range(rng_t *r, size_t lo, size_t hi);
 
 /* The pattern of a block of n bytes named tag (every byte the same, never
  * 0, so that a prefix of a block is checked like a block): written at
- * allocation, checked at free. check_block returns the block's digest, or adds one to
- * *errors (and returns 0) when a byte differs. */
+ * allocation, checked at free. check_block returns the block's digest, or adds
+ * one to *errors (and returns 0) when a byte differs. */
 void fill_block(void *p, size_t n, uint64_t tag);
-uint64_t check_block(const void *p, size_t n, uint64_t tag,
-                     uint64_t *errors);
+uint64_t check_block(const void *p, size_t n, uint64_t tag, uint64_t *errors);
 
 /* malloc that exits with a message instead of returning NULL. */
 void *xmalloc(size_t n);
@@ -68,7 +67,7 @@ void run_threads(int n, void *(*fn)(void *), void *arg, size_t stride);
 
 /* Prints the result lines (stdout and stderr) and returns the exit status:
  * 0, or 1 when errors is non-zero. extra: more `key=value` words, or "". */
-int report(const char *name, int threads, const char *extra,
-           uint64_t checksum, uint64_t errors, const bench_clock *c);
+int report(const char *name, int threads, const char *extra, uint64_t checksum,
+           uint64_t errors, const bench_clock *c);
 
 #endif

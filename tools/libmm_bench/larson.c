@@ -86,8 +86,7 @@ static void drain(worker *w)
 
 static void replace(worker *w, rng_t *r, block *s, uint64_t tag)
 {
-    if (s->p != NULL && w->threads > 1 &&
-        rng_next(r) % HANDOFF_ONE_IN == 0) {
+    if (s->p != NULL && w->threads > 1 && rng_next(r) % HANDOFF_ONE_IN == 0) {
         uint64_t others = (uint64_t)w->threads - 1;
         post(w, (w->id + 1 + (int)(rng_next(r) % others)) % w->threads, *s);
     } else if (s->p != NULL) {

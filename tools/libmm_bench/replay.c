@@ -145,14 +145,19 @@ static void replay_trace(const trace_t *t, int copies, uint64_t tag_base,
     bool mt = t->threads > 1;
     int n = mt ? t->threads : copies;
     for (int i = 0; i < n; i++) {
-        lanes[i] = (lane){.t = t, .thread = mt ? i : -1,
+        lanes[i] = (lane){.t = t,
+                          .thread = mt ? i : -1,
                           .tag_base = tag_base + ((uint64_t)i << 32)};
         if (i == 0 || !mt)
             lane_tables(&lanes[i], t, mt);
         else
-            lanes[i] = (lane){.t = t, .thread = i, .tag_base = tag_base,
-                              .ptr = lanes[0].ptr, .n = lanes[0].n,
-                              .tag = lanes[0].tag, .done = lanes[0].done};
+            lanes[i] = (lane){.t = t,
+                              .thread = i,
+                              .tag_base = tag_base,
+                              .ptr = lanes[0].ptr,
+                              .n = lanes[0].n,
+                              .tag = lanes[0].tag,
+                              .done = lanes[0].done};
     }
     bench_clock c;
     clock_start(&c);
@@ -205,8 +210,8 @@ int main(int argc, char **argv)
     trace_t *traces = calloc((size_t)ntraces, sizeof *traces);
     uint64_t ops = 0, sum = 0, errors = 0;
     for (int i = 0; i < ntraces; i++) {
-        if (traces == NULL || !trace_load(argv[optind + i], argv[optind + i],
-                                          &traces[i]))
+        if (traces == NULL ||
+            !trace_load(argv[optind + i], argv[optind + i], &traces[i]))
             return 2;
         if (traces[i].threads > BENCH_MAX_THREADS) {
             fprintf(stderr, "replay: %s: more than %d threads\n",
@@ -217,9 +222,10 @@ int main(int argc, char **argv)
     bench_clock total = {0, 0};
     for (long r = 0; r < repeat; r++)
         for (int i = 0; i < ntraces; i++) {
-            replay_trace(&traces[i], copies, (uint64_t)r << 40, &sum,
-                         &errors, &total);
-            ops += traces[i].nops * (uint64_t)(traces[i].threads > 1 ? 1 : copies);
+            replay_trace(&traces[i], copies, (uint64_t)r << 40, &sum, &errors,
+                         &total);
+            ops +=
+                traces[i].nops * (uint64_t)(traces[i].threads > 1 ? 1 : copies);
         }
     char extra[96];
     snprintf(extra, sizeof extra, "traces=%d repeat=%ld ops=%llu", ntraces,

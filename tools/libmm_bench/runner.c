@@ -89,8 +89,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "runner: %s\n", strerror(errno));
         status = 127 << 8;
     }
-    fprintf(out, "wall=%.6f cpu=%.6f maxrss_kib=%ld status=%d\n",
-            now() - start, seconds(ru.ru_utime) + seconds(ru.ru_stime),
-            ru.ru_maxrss, exit_status(status));
+    fprintf(out, "wall=%.6f cpu=%.6f maxrss_kib=%ld status=%d\n", now() - start,
+            seconds(ru.ru_utime) + seconds(ru.ru_stime), ru.ru_maxrss,
+            exit_status(status));
     return fclose(out) == 0 ? 0 : 2;
 }
