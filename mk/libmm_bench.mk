@@ -6,7 +6,9 @@
 #                          cache_scratch, churn), the trace replay tool
 #                          (replay), built with plain gcc: they call the
 #                          malloc that is preloaded when they run; and
-#                          runner, which runs and measures one of them
+#                          runner, which runs and measures one of them;
+#                          and scribble.so, a broken malloc for the tests
+#                          (tests/libmm_bench/scribble.c)
 #   make libmm-bench       tools/bench_libmm.py --lib $(LIBMM): ours against
 #                          glibc, jemalloc, tcmalloc and mimalloc (it
 #                          installs them); LIBMM=PATH measures another
@@ -19,7 +21,7 @@ LIBMM_BENCH_CFLAGS := -std=gnu99 -Wall -Wextra -Werror -O2 -g
 LIBMM_BENCH_PROGS := larson xmalloc cache_scratch churn runner
 LIBMM_BENCH_COMMON := tools/libmm_bench/common.c tools/libmm_bench/common.h
 LIBMM_BENCH_BINS := $(LIBMM_BENCH_PROGS:%=$(LIBMM_BENCH_DIR)/%) \
-                    $(LIBMM_BENCH_DIR)/replay
+                    $(LIBMM_BENCH_DIR)/replay $(LIBMM_BENCH_DIR)/scribble.so
 
 TEST_DEPS += libmm-bench-deps
 BENCHES += libmm-bench
@@ -36,6 +38,10 @@ $(LIBMM_BENCH_DIR)/replay: tools/libmm_bench/replay.c $(LIBMM_BENCH_COMMON) \
 	@mkdir -p $(@D)
 	$(CC) $(LIBMM_BENCH_CFLAGS) -Imalloc -o $@ $< \
 	    tools/libmm_bench/common.c malloc/driver_trace.c -pthread
+
+$(LIBMM_BENCH_DIR)/scribble.so: tests/libmm_bench/scribble.c
+	@mkdir -p $(@D)
+	$(CC) $(LIBMM_BENCH_CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 libmm-bench: libmm-bench-deps $(LIBMM)
 	$(PYTHON) tools/bench_libmm.py --lib $(LIBMM) $(LIBMM_BENCH_FLAGS)

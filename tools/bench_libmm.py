@@ -129,9 +129,6 @@ def label_of(lib):
 def allocators(lib, contenders):
     """[(label, path or None)]: glibc first, then ours, then the rest
     (a contender that is --lib itself is not repeated)."""
-    if not os.path.isfile(lib):
-        fail("%s does not exist (make libmm builds it; --lib PATH measures "
-             "another library)" % lib)
     ours = os.path.realpath(lib)
     rest = [(n, p) for n, p in contenders.items()
             if os.path.realpath(p) != ours]
@@ -456,6 +453,9 @@ def main():
             print("\n".join("%s\t%s" % (w.name, " ".join(w.argv[:3]))
                             for w in loads))
             return 0
+        if not os.path.isfile(args.lib):
+            fail("%s does not exist (make libmm builds it; --lib PATH "
+                 "measures another library)" % args.lib)
         allocs = allocators(args.lib, install_contenders())
         build_programs()
         results = measure(loads, allocs, rounds, workdir)
