@@ -9,12 +9,17 @@
 #                          runner, which runs and measures one of them;
 #                          and scribble.so, a broken malloc for the tests
 #                          (tests/libmm_bench/scribble.c)
-#   make libmm-bench       tools/bench_libmm.py --lib $(LIBMM): ours against
-#                          glibc, jemalloc, tcmalloc and mimalloc (it
-#                          installs them); LIBMM=PATH measures another
-#                          library as ours, e.g. a stand-in
+#   make libmm-bench       tools/bench_libmm.py --lib $(LIBMM_BENCH_LIB):
+#                          ours against glibc, jemalloc, tcmalloc and
+#                          mimalloc (it installs them); build/libmm.so is
+#                          made first (make libmm, mk/libmm.mk)
+#   LIBMM_BENCH_LIB=PATH   measures another library as ours, e.g. a
+#                          stand-in (not LIBMM: mk/libmm.mk's rule makes
+#                          $(LIBMM), which must stay build/libmm.so)
 #   LIBMM_BENCH_FLAGS      more options for it (--rounds N, --quick, --only)
-LIBMM ?= build/libmm.so
+# The tests (tests/test_libmm_programs.py) need build/libmm.so: make test
+# makes it once mk/libmm.mk exists.
+LIBMM_BENCH_LIB ?= build/libmm.so
 LIBMM_BENCH_FLAGS ?=
 LIBMM_BENCH_DIR := build/libmm_bench
 LIBMM_BENCH_CFLAGS := -std=gnu99 -Wall -Wextra -Werror -O2 -g
@@ -23,7 +28,7 @@ LIBMM_BENCH_COMMON := tools/libmm_bench/common.c tools/libmm_bench/common.h
 LIBMM_BENCH_BINS := $(LIBMM_BENCH_PROGS:%=$(LIBMM_BENCH_DIR)/%) \
                     $(LIBMM_BENCH_DIR)/replay $(LIBMM_BENCH_DIR)/scribble.so
 
-TEST_DEPS += libmm-bench-deps
+TEST_DEPS += libmm-bench-deps $(if $(wildcard mk/libmm.mk),libmm)
 BENCHES += libmm-bench
 
 libmm-bench-deps: $(LIBMM_BENCH_BINS)
@@ -43,7 +48,8 @@ $(LIBMM_BENCH_DIR)/scribble.so: tests/libmm_bench/scribble.c
 	@mkdir -p $(@D)
 	$(CC) $(LIBMM_BENCH_CFLAGS) -shared -fPIC -o $@ $< -ldl
 
-libmm-bench: libmm-bench-deps $(LIBMM)
-	$(PYTHON) tools/bench_libmm.py --lib $(LIBMM) $(LIBMM_BENCH_FLAGS)
+libmm-bench: libmm-bench-deps
+	$(if $(filter build/libmm.so,$(LIBMM_BENCH_LIB)),$(MAKE) libmm)
+	$(PYTHON) tools/bench_libmm.py --lib $(LIBMM_BENCH_LIB) $(LIBMM_BENCH_FLAGS)
 
 .PHONY: libmm-bench-deps libmm-bench
