@@ -148,7 +148,7 @@ def build_programs():
 
 def kit_workloads(quick):
     """The kit's programs: each at 1 and 2 threads, and the replays."""
-    scale = "1" if quick else "10"
+    scale = "1" if quick else "6"
     real = sorted(os.path.join(ROOT, "traces", n)
                   for n in os.listdir(os.path.join(ROOT, "traces"))
                   if n.startswith("real-") and n.endswith(".rep"))
@@ -165,9 +165,9 @@ def kit_workloads(quick):
     for threads in (1, 2):
         out.append(Workload("replay-real/%d" % threads, threads,
                             [bench_bin("replay"), "-T", str(threads), "-r",
-                             "2" if quick else "50"] + real, {}))
+                             "2" if quick else "20"] + real, {}))
     out.append(Workload("replay-mt", "2-4", [bench_bin("replay"), "-r",
-                                             "2" if quick else "40"] + mt, {}))
+                                             "2" if quick else "20"] + mt, {}))
     return out
 
 
@@ -179,8 +179,8 @@ def real_workloads(quick, workdir):
     """The real programs; their inputs are made in workdir first."""
     sizes = {"python": 1000, "git": 3, "sort": 20000, "sqlite": 20000,
              "perl": 4000, "bash": 2000, "make": 40} if quick else {
-        "python": 10000, "git": 10, "sort": 600000, "sqlite": 200000,
-        "perl": 40000, "bash": 20000, "make": 300}
+        "python": 6000, "git": 6, "sort": 400000, "sqlite": 120000,
+        "perl": 30000, "bash": 10000, "make": 200}
     sorted_input = os.path.join(workdir, "sort-input.txt")
     write_sort_input(sorted_input, sizes["sort"])
     sql = os.path.join(workdir, "work.sql")
@@ -260,9 +260,10 @@ def run(workload, lib, workdir, extra_env=None, timeout=TIMEOUT):
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            pass
+        finally:  # also on SIGINT, SIGTERM (main): nothing is left behind
             kill_group(proc.pid)
             proc.wait()
-        kill_group(proc.pid)
         fields = dict(word.split("=") for word in measured.read().split())
         out.seek(0)
         err.seek(0)
@@ -443,6 +444,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     rounds = args.rounds or (1 if args.quick else 3)
     if rounds < 1:
         fail("--rounds must be at least 1")
