@@ -148,7 +148,7 @@ def build_programs():
 
 def kit_workloads(quick):
     """The kit's programs: each at 1 and 2 threads, and the replays."""
-    scale = "1" if quick else "6"
+    scale = "1" if quick else "4"
     real = sorted(os.path.join(ROOT, "traces", n)
                   for n in os.listdir(os.path.join(ROOT, "traces"))
                   if n.startswith("real-") and n.endswith(".rep"))
@@ -165,9 +165,9 @@ def kit_workloads(quick):
     for threads in (1, 2):
         out.append(Workload("replay-real/%d" % threads, threads,
                             [bench_bin("replay"), "-T", str(threads), "-r",
-                             "2" if quick else "20"] + real, {}))
+                             "2" if quick else "12"] + real, {}))
     out.append(Workload("replay-mt", "2-4", [bench_bin("replay"), "-r",
-                                             "2" if quick else "20"] + mt, {}))
+                                             "2" if quick else "12"] + mt, {}))
     return out
 
 
@@ -179,8 +179,8 @@ def real_workloads(quick, workdir):
     """The real programs; their inputs are made in workdir first."""
     sizes = {"python": 1000, "git": 3, "sort": 20000, "sqlite": 20000,
              "perl": 4000, "bash": 2000, "make": 40} if quick else {
-        "python": 6000, "git": 6, "sort": 400000, "sqlite": 120000,
-        "perl": 30000, "bash": 10000, "make": 200}
+        "python": 4000, "git": 4, "sort": 300000, "sqlite": 80000,
+        "perl": 20000, "bash": 6000, "make": 150}
     sorted_input = os.path.join(workdir, "sort-input.txt")
     write_sort_input(sorted_input, sizes["sort"])
     sql = os.path.join(workdir, "work.sql")
@@ -337,17 +337,19 @@ def median_ratio(mine, base, field):
 def workload_table(w, results, allocs, failed):
     base = results[(w.name, "glibc")]
     lines = ["### %s (threads: %s)" % (w.name, w.threads), "",
-             "| allocator | time (s) | time / glibc | CPU (s) | peak RSS (MiB)"
-             " | RSS / glibc |", "|---|---:|---:|---:|---:|---:|"]
+             "| allocator | time (s) | time / glibc | CPU (s) | CPU / glibc "
+             "| peak RSS (MiB) | RSS / glibc |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for label, _ in allocs:
         mine = results[(w.name, label)]
         if (w.name, label) in failed:
-            lines.append("| %s | FAILED | | | | |" % label)
+            lines.append("| %s | FAILED | | | | | |" % label)
             continue
-        lines.append("| %s | %.3f | %.2fx | %.3f | %.1f | %.2fx |" % (
+        lines.append("| %s | %.3f | %.2fx | %.3f | %.2fx | %.1f | %.2fx |" % (
             label, statistics.median(r.wall for r in mine),
             median_ratio(mine, base, "wall"),
             statistics.median(r.cpu for r in mine),
+            median_ratio(mine, base, "cpu"),
             statistics.median(r.rss_kib for r in mine) / 1024,
             median_ratio(mine, base, "rss_kib")))
     return lines + [""]
