@@ -462,10 +462,14 @@ def main():
                  "measures another library)" % args.lib)
         allocs = allocators(args.lib, install_contenders())
         build_programs()
+        start = time.time()
         results = measure(loads, allocs, rounds, workdir)
         found = problems(results, loads, allocs)
         lines = preamble([sys.argv[0]] + sys.argv[1:], allocs)
         lines += report(loads, results, allocs, found)
+        lines.append("Measured in %.0f s (%d rounds; load average after: %s)."
+                     % (time.time() - start, rounds, " ".join(
+                         "%.2f" % x for x in os.getloadavg())))
     print("\n".join(lines))
     if args.out:
         with open(args.out, "w") as f:

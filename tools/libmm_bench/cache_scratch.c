@@ -23,10 +23,10 @@ enum { OBJECT = 8, WRITES = 50 };
 static const long ROUNDS_PER_SCALE = 300000;
 
 typedef struct {
+    tally t; /* first: run_timed adds them up */
     int id;
     long rounds;
     unsigned char *given;
-    uint64_t sum, errors;
 } __attribute__((aligned(64))) worker;
 
 /* Writes the object's bytes `WRITES` times; returns what it holds then. */
@@ -44,13 +44,13 @@ static uint64_t scratch(volatile unsigned char *p, long round)
 static void *work(void *arg)
 {
     worker *w = arg;
-    w->sum += check_block(w->given, OBJECT, (uint64_t)w->id, &w->errors);
+    check_block(w->given, OBJECT, (uint64_t)w->id, &w->t);
     free(w->given);
     for (long r = 0; r < w->rounds; r++) {
         unsigned char *p = xmalloc(OBJECT);
         for (int i = 0; i < OBJECT; i++)
             p[i] = (unsigned char)(w->id + i);
-        w->sum += scratch(p, r);
+        w->t.sum += scratch(p, r);
         free(p);
     }
     return NULL;
@@ -69,15 +69,8 @@ int main(int argc, char **argv)
         fill_block(workers[i].given, OBJECT, (uint64_t)i);
     }
     bench_clock c;
-    clock_start(&c);
-    run_threads(threads, work, workers, sizeof workers[0]);
-    clock_stop(&c);
-    uint64_t sum = 0, errors = 0;
-    for (int i = 0; i < threads; i++) {
-        sum += workers[i].sum;
-        errors += workers[i].errors;
-    }
+    tally all = run_timed(threads, work, workers, sizeof workers[0], &c);
     char extra[64];
     snprintf(extra, sizeof extra, "rounds=%ld", scale * ROUNDS_PER_SCALE);
-    return report("cache-scratch", threads, extra, sum, errors, &c);
+    return report("cache-scratch", threads, extra, all, &c);
 }

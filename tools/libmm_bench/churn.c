@@ -20,9 +20,9 @@ enum { BLOCKS = 500, MIN_SIZE = 16, MAX_SIZE = 512 };
 static const long WAVES_PER_SCALE = 400;
 
 typedef struct {
+    tally t;
     int id;
     long wave;
-    uint64_t sum, errors;
     void *kept[BLOCKS / 2];
     size_t n[BLOCKS / 2];
     uint64_t tag[BLOCKS / 2];
@@ -44,7 +44,7 @@ static void *work(void *arg)
             prev_n = n;
             continue;
         }
-        w->sum += check_block(prev, prev_n, base + (uint64_t)i - 1, &w->errors);
+        check_block(prev, prev_n, base + (uint64_t)i - 1, &w->t);
         free(prev);
         w->kept[i / 2] = p;
         w->n[i / 2] = n;
@@ -54,12 +54,11 @@ static void *work(void *arg)
 }
 
 /* The main thread frees what a finished thread left. */
-static void reap(worker *w, uint64_t *sum, uint64_t *errors)
+static void reap(worker *w, tally *all)
 {
-    *sum += w->sum;
-    *errors += w->errors;
+    tally_add(all, &w->t);
     for (int i = 0; i < BLOCKS / 2; i++) {
-        *sum += check_block(w->kept[i], w->n[i], w->tag[i], errors);
+        check_block(w->kept[i], w->n[i], w->tag[i], all);
         free(w->kept[i]);
     }
 }
@@ -71,7 +70,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &threads, &scale);
     static worker workers[BENCH_MAX_THREADS];
     long waves = scale * WAVES_PER_SCALE / threads;
-    uint64_t sum = 0, errors = 0;
+    tally all = {0, 0};
     bench_clock c;
     clock_start(&c);
     for (long wave = 0; wave < waves; wave++) {
@@ -79,10 +78,10 @@ int main(int argc, char **argv)
             workers[i] = (worker){.id = i, .wave = wave};
         run_threads(threads, work, workers, sizeof workers[0]);
         for (int i = 0; i < threads; i++)
-            reap(&workers[i], &sum, &errors);
+            reap(&workers[i], &all);
     }
     clock_stop(&c);
     char extra[64];
     snprintf(extra, sizeof extra, "threads_made=%ld", waves * threads);
-    return report("churn", threads, extra, sum, errors, &c);
+    return report("churn", threads, extra, all, &c);
 }

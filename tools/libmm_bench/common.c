@@ -49,17 +49,16 @@ void fill_block(void *p, size_t n, uint64_t tag)
     memset(p, fill_byte(tag), n);
 }
 
-uint64_t check_block(const void *p, size_t n, uint64_t tag, uint64_t *errors)
+void check_block(const void *p, size_t n, uint64_t tag, tally *t)
 {
     const unsigned char *b = p;
     unsigned char want = fill_byte(tag), bad = 0;
     for (size_t i = 0; i < n; i++)
         bad |= (unsigned char)(b[i] ^ want);
-    if (bad) {
-        *errors += 1;
-        return 0;
-    }
-    return mix64(tag * 31 + n);
+    if (bad)
+        t->errors += 1;
+    else
+        t->sum += mix64(tag * 31 + n);
 }
 
 void *xmalloc(size_t n)
@@ -131,16 +130,34 @@ void run_threads(int n, void *(*fn)(void *), void *arg, size_t stride)
         pthread_join(tid[i], NULL);
 }
 
-int report(const char *name, int threads, const char *extra, uint64_t checksum,
-           uint64_t errors, const bench_clock *c)
+tally run_timed(int n, void *(*fn)(void *), void *arg, size_t stride,
+                bench_clock *c)
+{
+    clock_start(c);
+    run_threads(n, fn, arg, stride);
+    clock_stop(c);
+    tally all = {0, 0};
+    for (int i = 0; i < n; i++)
+        tally_add(&all, (const tally *)((char *)arg + i * stride));
+    return all;
+}
+
+void tally_add(tally *all, const tally *t)
+{
+    all->sum += t->sum;
+    all->errors += t->errors;
+}
+
+int report(const char *name, int threads, const char *extra, tally t,
+           const bench_clock *c)
 {
     printf("%s threads=%d%s%s checksum=%016llx errors=%llu\n", name, threads,
-           *extra ? " " : "", extra, (unsigned long long)checksum,
-           (unsigned long long)errors);
+           *extra ? " " : "", extra, (unsigned long long)t.sum,
+           (unsigned long long)t.errors);
     fflush(stdout);
     fprintf(stderr, "bench: wall=%.6f cpu=%.6f\n", c->wall, c->cpu);
-    if (errors != 0)
+    if (t.errors != 0)
         fprintf(stderr, "%s: %llu error(s): corrupted blocks or failed calls\n",
-                name, (unsigned long long)errors);
-    return errors != 0;
+                name, (unsigned long long)t.errors);
+    return t.errors != 0;
 }

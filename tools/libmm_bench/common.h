@@ -39,12 +39,18 @@ uint64_t rng_next(rng_t *r);
 /* A number in lo .. hi, both included. */
 size_t rng_range(rng_t *r, size_t lo, size_t hi);
 
+/* What a thread found: the sum of the digests of the blocks it checked
+ * (the checksum), and how many were wrong. */
+typedef struct {
+    uint64_t sum, errors;
+} tally;
+
 /* The pattern of a block of n bytes named tag (every byte the same, never
  * 0, so that a prefix of a block is checked like a block): written at
- * allocation, checked at free. check_block returns the block's digest, or adds
- * one to *errors (and returns 0) when a byte differs. */
+ * allocation, checked at free. check_block adds the block's digest to t->sum,
+ * or one to t->errors when a byte differs. */
 void fill_block(void *p, size_t n, uint64_t tag);
-uint64_t check_block(const void *p, size_t n, uint64_t tag, uint64_t *errors);
+void check_block(const void *p, size_t n, uint64_t tag, tally *t);
 
 /* malloc that exits with a message instead of returning NULL. */
 void *xmalloc(size_t n);
@@ -65,9 +71,18 @@ void parse_args(int argc, char **argv, int *threads, long *scale);
 /* Runs fn(arg + i * stride) on n threads and joins them; exits on error. */
 void run_threads(int n, void *(*fn)(void *), void *arg, size_t stride);
 
+/* run_threads, timed into *c (started here); returns the sum of the
+ * tallies of the threads: each thread's argument begins with its tally. */
+tally run_timed(int n, void *(*fn)(void *), void *arg, size_t stride,
+                bench_clock *c);
+
+/* Adds a thread's tally to *all. */
+void tally_add(tally *all, const tally *t);
+
 /* Prints the result lines (stdout and stderr) and returns the exit status:
- * 0, or 1 when errors is non-zero. extra: more `key=value` words, or "". */
-int report(const char *name, int threads, const char *extra, uint64_t checksum,
-           uint64_t errors, const bench_clock *c);
+ * 0, or 1 when t->errors is non-zero. extra: more `key=value` words, or "".
+ */
+int report(const char *name, int threads, const char *extra, tally t,
+           const bench_clock *c);
 
 #endif

@@ -41,9 +41,9 @@ typedef struct {
 } __attribute__((aligned(64))) mailbox;
 
 typedef struct {
+    tally t; /* first: run_timed adds them up */
     int id, threads;
     long steps;
-    uint64_t sum, errors;
     block slot[SLOTS];
 } __attribute__((aligned(64))) worker;
 
@@ -52,7 +52,7 @@ static pthread_barrier_t steps_done;
 
 static void release(worker *w, block b)
 {
-    w->sum += check_block(b.p, b.n, b.tag, &w->errors);
+    check_block(b.p, b.n, b.tag, &w->t);
     free(b.p);
 }
 
@@ -130,15 +130,8 @@ int main(int argc, char **argv)
     }
     pthread_barrier_init(&steps_done, NULL, (unsigned)threads);
     bench_clock c;
-    clock_start(&c);
-    run_threads(threads, serve, workers, sizeof workers[0]);
-    clock_stop(&c);
-    uint64_t sum = 0, errors = 0;
-    for (int i = 0; i < threads; i++) {
-        sum += workers[i].sum;
-        errors += workers[i].errors;
-    }
+    tally all = run_timed(threads, serve, workers, sizeof workers[0], &c);
     char extra[64];
     snprintf(extra, sizeof extra, "steps=%ld", scale * STEPS_PER_SCALE);
-    return report("larson", threads, extra, sum, errors, &c);
+    return report("larson", threads, extra, all, &c);
 }

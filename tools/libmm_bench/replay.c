@@ -31,6 +31,7 @@ static const long MAX_REPEAT = 1000000;
 /* One replaying thread: a copy of a trace (thread -1: all of its ops) or
  * the ops of one thread of an MT trace (then the tables are shared). */
 typedef struct {
+    tally found;
     const trace_t *t;
     int thread;
     uint64_t tag_base;
@@ -38,12 +39,11 @@ typedef struct {
     size_t *n;
     uint64_t *tag;
     int32_t *done;
-    uint64_t sum, errors;
 } __attribute__((aligned(64))) lane;
 
 static void release(lane *l, int32_t id)
 {
-    l->sum += check_block(l->ptr[id], l->n[id], l->tag[id], &l->errors);
+    check_block(l->ptr[id], l->n[id], l->tag[id], &l->found);
     free(l->ptr[id]);
     l->ptr[id] = NULL;
     l->n[id] = 0;
@@ -54,13 +54,13 @@ static void check_kept(lane *l, const trace_op *op, void *p, size_t kept,
                        uint64_t old_tag)
 {
     if (op->kind == OP_REALLOC) {
-        l->sum += check_block(p, kept, old_tag, &l->errors);
+        check_block(p, kept, old_tag, &l->found);
         return;
     }
     size_t n = op_bytes(op);
     const unsigned char *b = p;
     if (n != 0 && (b[0] != 0 || b[n / 2] != 0 || b[n - 1] != 0))
-        l->errors++;
+        l->found.errors++;
 }
 
 static void apply(lane *l, const trace_op *op, uint64_t tag)
@@ -80,7 +80,7 @@ static void apply(lane *l, const trace_op *op, uint64_t tag)
     if (op->kind == OP_REALLOC && want == 0)
         p = NULL; /* realloc(p, 0) freed p */
     else if (p == NULL)
-        l->errors++;
+        l->found.errors++;
     else if (op->kind != OP_ALLOC)
         check_kept(l, op, p, old_n < want ? old_n : want, l->tag[id]);
     l->ptr[id] = p;
@@ -139,7 +139,7 @@ static void lane_finish(lane *l, uint32_t slots, bool owner)
 
 /* One replay of t on its threads or `copies` copies; adds its time. */
 static void replay_trace(const trace_t *t, int copies, uint64_t tag_base,
-                         uint64_t *sum, uint64_t *errors, bench_clock *total)
+                         tally *all, bench_clock *total)
 {
     static lane lanes[BENCH_MAX_THREADS];
     bool mt = t->threads > 1;
@@ -160,15 +160,12 @@ static void replay_trace(const trace_t *t, int copies, uint64_t tag_base,
                               .done = lanes[0].done};
     }
     bench_clock c;
-    clock_start(&c);
-    run_threads(n, replay_lane, lanes, sizeof lanes[0]);
-    clock_stop(&c);
+    run_timed(n, replay_lane, lanes, sizeof lanes[0], &c);
     total->wall += c.wall;
     total->cpu += c.cpu;
     for (int i = 0; i < n; i++) {
         lane_finish(&lanes[i], t->slots, i == 0 || !mt);
-        *sum += lanes[i].sum;
-        *errors += lanes[i].errors;
+        tally_add(all, &lanes[i].found);
     }
 }
 
@@ -208,7 +205,8 @@ int main(int argc, char **argv)
     if (ntraces < 1)
         usage(argv[0]);
     trace_t *traces = calloc((size_t)ntraces, sizeof *traces);
-    uint64_t ops = 0, sum = 0, errors = 0;
+    uint64_t ops = 0;
+    tally all = {0, 0};
     for (int i = 0; i < ntraces; i++) {
         if (traces == NULL ||
             !trace_load(argv[optind + i], argv[optind + i], &traces[i]))
@@ -222,15 +220,14 @@ int main(int argc, char **argv)
     bench_clock total = {0, 0};
     for (long r = 0; r < repeat; r++)
         for (int i = 0; i < ntraces; i++) {
-            replay_trace(&traces[i], copies, (uint64_t)r << 40, &sum, &errors,
-                         &total);
+            replay_trace(&traces[i], copies, (uint64_t)r << 40, &all, &total);
             ops +=
                 traces[i].nops * (uint64_t)(traces[i].threads > 1 ? 1 : copies);
         }
     char extra[96];
     snprintf(extra, sizeof extra, "traces=%d repeat=%ld ops=%llu", ntraces,
              repeat, (unsigned long long)ops);
-    int status = report("replay", copies, extra, sum, errors, &total);
+    int status = report("replay", copies, extra, all, &total);
     for (int i = 0; i < ntraces; i++)
         trace_free(&traces[i]);
     free(traces);

@@ -37,11 +37,11 @@ typedef struct {
 typedef enum { PRODUCER, CONSUMER, ALONE } role;
 
 typedef struct {
+    tally t; /* first: run_timed adds them up */
     int id;
     role role;
     long batches;
     queue *q;
-    uint64_t sum, errors;
 } __attribute__((aligned(64))) worker;
 
 static batch *make_batch(rng_t *r, int id, long index)
@@ -59,7 +59,7 @@ static batch *make_batch(rng_t *r, int id, long index)
 static void free_batch(worker *w, batch *b)
 {
     for (int i = 0; i < BATCH; i++) {
-        w->sum += check_block(b->p[i], b->n[i], b->tag[i], &w->errors);
+        check_block(b->p[i], b->n[i], b->tag[i], &w->t);
         free(b->p[i]);
     }
     free(b);
@@ -127,17 +127,11 @@ int main(int argc, char **argv)
     static queue queues[BENCH_MAX_THREADS / 2];
     assign(workers, queues, threads, scale);
     bench_clock c;
-    clock_start(&c);
-    run_threads(threads, work, workers, sizeof workers[0]);
-    clock_stop(&c);
-    uint64_t sum = 0, errors = 0;
+    tally all = run_timed(threads, work, workers, sizeof workers[0], &c);
     long blocks = 0;
-    for (int i = 0; i < threads; i++) {
-        sum += workers[i].sum;
-        errors += workers[i].errors;
+    for (int i = 0; i < threads; i++)
         blocks += workers[i].role != PRODUCER ? workers[i].batches * BATCH : 0;
-    }
     char extra[64];
     snprintf(extra, sizeof extra, "blocks=%ld", blocks);
-    return report("xmalloc", threads, extra, sum, errors, &c);
+    return report("xmalloc", threads, extra, all, &c);
 }
