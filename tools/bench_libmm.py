@@ -427,11 +427,14 @@ def report(loads, results, allocs, found):
     return lines
 
 
-def preamble(argv, allocs):
+def load_average():
+    return " ".join("%.2f" % x for x in os.getloadavg())
+
+
+def preamble(argv, allocs, started):
+    """started: (UTC date, load average) when the rounds began."""
     lines = ["Command: `%s`" % " ".join(shlex.quote(a) for a in argv),
-             "", "Date: %s UTC; load average before: %s" % (
-                 datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
-                 " ".join("%.2f" % x for x in os.getloadavg())), ""]
+             "", "Started: %s UTC; load average then: %s" % started, ""]
     for label, lib in allocs:
         lines.append("- %s: %s" % (label, lib or "(nothing preloaded)"))
     return lines + [""]
@@ -463,13 +466,14 @@ def main():
         allocs = allocators(args.lib, install_contenders())
         build_programs()
         start = time.time()
+        started = (datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
+                   load_average())
         results = measure(loads, allocs, rounds, workdir)
         found = problems(results, loads, allocs)
-        lines = preamble([sys.argv[0]] + sys.argv[1:], allocs)
+        lines = preamble([sys.argv[0]] + sys.argv[1:], allocs, started)
         lines += report(loads, results, allocs, found)
         lines.append("Measured in %.0f s (%d rounds; load average after: %s)."
-                     % (time.time() - start, rounds, " ".join(
-                         "%.2f" % x for x in os.getloadavg())))
+                     % (time.time() - start, rounds, load_average()))
     print("\n".join(lines))
     if args.out:
         with open(args.out, "w") as f:
