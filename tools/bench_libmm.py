@@ -470,7 +470,7 @@ def main():
                    load_average())
         results = measure(loads, allocs, rounds, workdir)
         found = problems(results, loads, allocs)
-        lines = preamble([sys.argv[0]] + sys.argv[1:], allocs, started)
+        lines = preamble(["python3"] + sys.argv, allocs, started)
         lines += report(loads, results, allocs, found)
         lines.append("Measured in %.0f s (%d rounds; load average after: %s)."
                      % (time.time() - start, rounds, load_average()))
