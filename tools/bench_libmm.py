@@ -46,8 +46,9 @@ the exit status is 1. Printed: a table per workload (median time, CPU
 time and peak RSS, and the median over rounds of each ratio to glibc's in
 the same round), a summary of the ratios, and the issue's goals for ours,
 each met or NOT met: faster than glibc on every workload; at least 0.8x
-the speed of the best other allocator on each (its median time over
-ours); peak RSS at most 1.2x glibc's.
+the speed of the best other allocator on each (its time / glibc over
+ours, both medians of the per-round ratios); peak RSS at most 1.2x
+glibc's.
 Standard library only.
 """
 import argparse
@@ -373,14 +374,15 @@ def summary_table(loads, results, allocs, failed):
 
 
 def goal_figures(w, results, allocs, ours):
-    """(time / glibc, best other's time / ours, RSS / glibc, best name)."""
-    mine, base = results[(w.name, ours)], results[(w.name, "glibc")]
-    times = {label: statistics.median(r.wall for r in results[(w.name, label)])
-             for label, _ in allocs if label != ours}
-    best = min(times, key=times.get)
-    return (median_ratio(mine, base, "wall"),
-            times[best] / statistics.median(r.wall for r in mine),
-            median_ratio(mine, base, "rss_kib"), best)
+    """(time / glibc, best other's time / ours, RSS / glibc, best's name),
+    all from the medians of the per-round ratios to glibc (the absolute
+    times of a round swing with the machine's load)."""
+    base = results[(w.name, "glibc")]
+    speed = {label: median_ratio(results[(w.name, label)], base, "wall")
+             for label, _ in allocs}
+    best = min((label for label, _ in allocs if label != ours), key=speed.get)
+    return (speed[ours], speed[best] / speed[ours],
+            median_ratio(results[(w.name, ours)], base, "rss_kib"), best)
 
 
 def verdict(misses):
