@@ -9,10 +9,11 @@
  * with malloc, calloc, realloc and free. A single-threaded trace is
  * replayed by N threads at once (default 1), each its own copy (mdriver's
  * -T); a multi-threaded trace (`T: ` prefixes) by its own threads, an op
- * waiting for the previous op on its id as mdriver does. Every block is
- * filled when it is allocated (whole payload), and checked where it is
- * freed or realloc'd (the bytes realloc keeps) and calloc's are checked
- * zeroed: the checksum is the same under every correct allocator (common.h).
+ * that follows another thread's op on its id waiting for it, as in
+ * mdriver's checked replay (OP_WAITS, driver.h). Every block is filled when
+ * it is allocated (whole payload) and checked where it is freed or
+ * realloc'd (the bytes realloc keeps); calloc's are checked zeroed: the
+ * checksum is the same under every correct allocator (common.h).
  * Only the replays are timed (`bench:` line): not the parsing, nor the
  * per-id tables, which are allocated before.
  * Exit status 0; 1 when a block was corrupted or a call returned NULL; 2 on
@@ -98,11 +99,11 @@ static void *replay_lane(void *arg)
         const trace_op *op = &t->ops[i];
         if (l->thread >= 0 && op->thread != l->thread)
             continue;
-        if (l->done != NULL)
-            op_wait(op, l->done, NULL);
+        if (l->done != NULL && (op->sync & OP_WAITS))
+            op_wait(op, &l->done[op->id], NULL);
         apply(l, op, l->tag_base + i);
-        if (l->done != NULL)
-            op_done(op, i, l->done);
+        if (l->done != NULL && op->id >= 0)
+            op_done(op, i, &l->done[op->id]);
     }
     return NULL;
 }
