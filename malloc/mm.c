@@ -118,7 +118,8 @@
  *  12. The heap walk and the free lists count the same free blocks.
  *  13. Every quick-list and run-list node is inside the heap, allocated,
  *      marked Q and of its list's exact size; the heap walk and those lists
- *      count the same Q blocks (and no free block is marked Q).
+ *      (with the thread caches' bins, 17) count the same Q blocks (and no
+ *      free block is marked Q).
  *  14. Bit 47 of every header is 0 and its owner field (bits 48..63)
  *      names the heap's owner (0: the one heap of the plain build).
  *  15. (MM_ARENAS) Every region's descriptor, and every block's and
@@ -128,6 +129,12 @@
  *  16. (MM_ARENAS) No arena's lock is held when mm_checkheap runs: it
  *      runs at quiescent points (with MM_DEBUG=2, each call checks only
  *      its own arena, under its lock).
+ *  17. (MM_ARENAS) Every thread cache is an allocated block of its arena,
+ *      on the root's list of caches (which ends), and names that arena;
+ *      each of its bins holds as many blocks as its count (at most
+ *      CACHE_FILL), each inside the arena, allocated, marked Q, of the
+ *      bin's exact size and owned by the arena. A block in a cache is
+ *      allocated for the heap and Q: a free of it is a double free.
  *  Invariants 1 to 14 hold per arena.
  *
  * ARENA MODE (-DMM_ARENAS; docs/design.md draws it)
@@ -151,6 +158,17 @@
  *     48..63), under the owner's lock. Locks are taken only once the
  *     process has a second thread (glibc's __libc_single_threaded).
  *
+ *     THREAD CACHE: each thread has one, an allocated block of its arena,
+ *     with one bin per block size 16 .. QUICK_MAX (offset lists, like the
+ *     quick lists). A small malloc pops its bin and a free of a small
+ *     block of the thread's arena pushes it, with no lock and no atomic
+ *     read-modify-write; an empty bin refills, a full one spills half, in
+ *     one batch under the arena's lock. Cached blocks stay allocated and
+ *     marked Q: the thread sets and clears Q by a store of the header's
+ *     byte 5, the arena changes an allocated neighbour's P and M bits by a
+ *     store of its byte 0. At a thread's exit (a pthread key's
+ *     destructor) its blocks go back to the arena.
+ *
  * BUILD SWITCHES (the one place they are documented)
  *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
  *               poisoning of freed and fresh payloads; 2 = also a full
@@ -164,6 +182,11 @@
  *   MM_ARENAS        one arena per CPU, thread-safe (above)
  *   MM_ARENA_GETCPU  with MM_ARENAS: sched_getcpu() on every call picks the
  *                    arena, instead of binding a thread at its first call
+ *   MM_ARENA_MUTEX   with MM_ARENAS: a pthread mutex per arena instead of
+ *                    the spinlock (helgrind sees no atomic as a lock)
+ *   MM_NO_THREAD_CACHE  with MM_ARENAS: no thread caches (helgrind sees
+ *                    their lock-free stores as races); also off with
+ *                    MM_ALLOC_FOOTER or MM_NO_QUICK
  */
 #ifdef MM_ARENAS
 #define _GNU_SOURCE /* sched_getcpu */
@@ -183,8 +206,21 @@
 #include <sys/single_threaded.h>
 #include <unistd.h>
 enum { ARENAS = 1 };
+#ifdef MM_ARENA_MUTEX
+typedef pthread_mutex_t arena_lock_t;
+#else
+typedef uint32_t arena_lock_t; /* 0: free, 1: held (spin_acquire) */
+#endif
 #else
 enum { ARENAS = 0 };
+#endif
+/* The thread caches: arena build only, and not with the switches whose
+ * blocks they do not fit (a footer to keep, or no quick lists). */
+#if defined(MM_ARENAS) && !defined(MM_NO_THREAD_CACHE) &&                     \
+    !defined(MM_ALLOC_FOOTER) && !defined(MM_NO_QUICK)
+#define MM_THREAD_CACHE 1
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "the thread cache writes the Q bit as byte 5 of a header");
 #endif
 
 #define MM_FIT_FIRST 1
@@ -320,8 +356,9 @@ typedef struct heap {
     uint64_t ops;                       /* public calls (arena build) */
     uint64_t remote_frees; /* frees, reallocs from other arenas' threads */
 #ifdef MM_ARENAS
-    struct arena_table *table; /* the root's: the arenas (NULL in arenas) */
-    pthread_mutex_t lock;      /* an arena's lock (arena_lock) */
+    struct arena_table *table;   /* the root's: the arenas (NULL in arenas) */
+    struct thread_cache *caches; /* the root's: every live thread cache */
+    arena_lock_t lock;           /* an arena's lock (arena_lock) */
 #endif
 } heap_t;
 
@@ -364,33 +401,98 @@ static inline bool threads_running(void)
     return !__libc_single_threaded;
 }
 
+#ifdef MM_ARENA_MUTEX
+/* MM_ARENA_MUTEX: the arena's lock is a pthread mutex (helgrind knows it;
+ * it does not see atomics as synchronization). */
+static inline void lock_acquire(arena_lock_t *l)
+{
+    pthread_mutex_lock(l);
+}
+static inline void lock_release(arena_lock_t *l)
+{
+    pthread_mutex_unlock(l);
+}
+static inline bool lock_try(arena_lock_t *l)
+{
+    return pthread_mutex_trylock(l) == 0;
+}
+static void lock_init(arena_lock_t *l)
+{
+    pthread_mutex_init(l, NULL);
+}
+#else
+enum { SPIN_TRIES = 64 }; /* reads of a held lock before sched_yield */
+
+/* A hint to the CPU that this is a spin-wait loop. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Waits until lock l looks free: reads only (the test of test-and-test-
+ * and-set), a short spin, then yielding the CPU to the holder. */
+__attribute__((noinline)) static void lock_wait(arena_lock_t *l)
+{
+    for (int i = 0; __atomic_load_n(l, __ATOMIC_RELAXED) != 0; i++) {
+        if (i < SPIN_TRIES)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+/* The arena's lock (default): test-and-test-and-set, one atomic exchange
+ * when free (docs/bench-arenas.md measures it against the mutex). The
+ * acquire and release orders are what TSan reads as synchronization. */
+static inline void lock_acquire(arena_lock_t *l)
+{
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0)
+        lock_wait(l);
+}
+static inline void lock_release(arena_lock_t *l)
+{
+    __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+static inline bool lock_try(arena_lock_t *l)
+{
+    return __atomic_load_n(l, __ATOMIC_RELAXED) == 0 &&
+           __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) == 0;
+}
+static void lock_init(arena_lock_t *l)
+{
+    __atomic_store_n(l, 0, __ATOMIC_RELAXED);
+}
+#endif
+
 /* Takes h's lock when threads run; returns whether it did (for unlock). */
 static inline bool arena_lock(heap_t *h)
 {
     if (!threads_running())
         return false;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     return true;
 }
 
 static inline void arena_unlock(heap_t *h, bool locked)
 {
     if (locked)
-        pthread_mutex_unlock(&h->lock);
+        lock_release(&h->lock);
 }
 
 /* Whether h's lock is free now (invariant 16); leaves it free. */
 static bool arena_lock_free(heap_t *h)
 {
-    if (pthread_mutex_trylock(&h->lock) != 0)
+    if (!lock_try(&h->lock))
         return false;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     return true;
 }
 
 static void arena_lock_init(heap_t *h)
 {
-    pthread_mutex_init(&h->lock, NULL);
+    lock_init(&h->lock);
 }
 
 /* The CPU the thread runs on, or (sched_getcpu failing) a hash of its id;
@@ -491,10 +593,29 @@ static inline heap_t *caller_arena(heap_t *root)
 
 /* Writes the header of a block that may be allocated and held by another
  * thread (only its P and M bits change): an atomic store, so that
- * load_header_remote never races with it. A plain mov on x86-64. */
+ * load_header_remote never races with it. A plain mov on x86-64. With
+ * thread caches, only the header's low byte (A, P, M, size bits 4..7) is
+ * stored: the holder's cache may meanwhile write its byte 5 (the Q bit,
+ * set_cached) without a lock. */
 static inline void store_neighbour_header(void *b, word_t w)
 {
+#ifdef MM_THREAD_CACHE
+    __atomic_store_n((uint8_t *)b, (uint8_t)w, __ATOMIC_RELAXED);
+#else
     __atomic_store_n((word_t *)b, w, __ATOMIC_RELAXED);
+#endif
+}
+
+/* Reads a header that another thread's cache may be writing (the arena
+ * build: the Q bit of a block that is not the arena's to change); a plain
+ * load in the plain build. */
+static inline word_t header_of(const block_t *b)
+{
+#ifdef MM_ARENAS
+    return __atomic_load_n(&b->header, __ATOMIC_RELAXED);
+#else
+    return b->header;
+#endif
 }
 
 /* ---- Header words --------------------------------------------------------*/
@@ -525,11 +646,11 @@ static inline bool extract_alloc(word_t w)
 }
 static inline size_t get_size(const block_t *b)
 {
-    return extract_size(b->header);
+    return extract_size(header_of(b));
 }
 static inline bool get_alloc(const block_t *b)
 {
-    return extract_alloc(b->header);
+    return extract_alloc(header_of(b));
 }
 static inline bool get_prev_alloc(const block_t *b)
 {
@@ -541,7 +662,16 @@ static inline bool get_prev_mini(const block_t *b)
 }
 static inline bool get_quick(const block_t *b)
 {
-    return (b->header & QUICK_BIT) != 0;
+    return (header_of(b) & QUICK_BIT) != 0;
+}
+
+/* Whether b is cached (Q): in a quick list, a run list or a thread cache.
+ * It is allocated for the heap but not the user's: a free of it is a
+ * double free. The hardened free's test (a relaxed load: b may sit in
+ * another thread's cache). */
+static inline bool block_is_cached(const block_t *b)
+{
+    return get_quick(b);
 }
 
 /* The size class a free block's header records (0 in allocated blocks). */
@@ -693,7 +823,7 @@ static inline void rewrite_header(block_t *b, word_t w)
 static inline void sync_next(block_t *b)
 {
     block_t *next = find_next(b);
-    word_t w = next->header & ~PREV_BITS;
+    word_t w = header_of(next) & ~PREV_BITS;
     if (get_alloc(b))
         w |= PREV_ALLOC_BIT;
     else if (get_size(b) == MIN_BLOCK)
@@ -832,12 +962,15 @@ static inline bool run_hot(const heap_t *h, size_t q)
            (uint16_t)(h->carve_clock - h->last_carve[q]) < RUN_HOT;
 }
 
+static bool drain_my_cache(heap_t *h);
+
 /* Frees cached blocks for real, coalescing: every freed one, and the fresh
  * ones of the runs of sizes no longer in demand (all, if fresh_too). True
- * if there was one. */
+ * if there was one. (The arena build: the calling thread's cache first
+ * gives its blocks back to the quick lists.) */
 static bool flush_quick(heap_t *h, bool fresh_too)
 {
-    bool any = false;
+    bool any = drain_my_cache(h);
     for (size_t q = 0; q < 2 * QUICK_CLASSES; q++) {
         if (q >= QUICK_CLASSES && !fresh_too && run_hot(h, q - QUICK_CLASSES))
             continue;
@@ -945,7 +1078,7 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
     word_t w = b->header;
     size_t size = extract_size(w);
     block_t *next = (block_t *)((char *)b + size);
-    word_t next_w = next->header;
+    word_t next_w = header_of(next);
     if (COALESCE && !extract_alloc(next_w)) {
         unlink_free(h, next, extract_class(next_w));
         size += extract_size(next_w);
@@ -965,7 +1098,7 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
          * even for a mini block, where it is the links push_free writes. */
         block_t *after = (block_t *)((char *)b + size);
         *((word_t *)after - 1) = w;
-        store_neighbour_header(after, (after->header & ~PREV_BITS) |
+        store_neighbour_header(after, (header_of(after) & ~PREV_BITS) |
                                           (size == MIN_BLOCK) * PREV_MINI_BIT);
     } else {
         rewrite_header(b, w);
@@ -1029,7 +1162,7 @@ static inline void split_free(heap_t *h, block_t *b, size_t size)
     dbg_requires(size <= total && size % ALIGNMENT == 0);
     word_t bits = w & PREV_BITS;
     block_t *next = (block_t *)((char *)b + total);
-    word_t next_w = next->header & ~PREV_BITS;
+    word_t next_w = header_of(next) & ~PREV_BITS;
     if (rest < MIN_BLOCK) {
         b->header = pack(total, bits | ALLOC_BIT, 0, h->owner);
         store_neighbour_header(next, next_w | PREV_ALLOC_BIT);
@@ -1296,20 +1429,335 @@ static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
 
 static inline void free_check(const char *func, void *ptr);
 
+/* Cached blocks of an arena that sit in thread caches: unknown to the
+ * check of MM_DEBUG=2 in each call, which reads no other thread's cache. */
+static const size_t CACHED_UNKNOWN = SIZE_MAX;
+
 /* With MM_DEBUG=2, a full check of h (the arena build: of h alone, whose
  * lock the caller holds; the others may be changing). */
 static void debug_check(const heap_t *h, int line);
 #if MM_DEBUG >= 2
-static bool check_heap(int line, const heap_t *h);
+static bool check_heap(int line, const heap_t *h, size_t cached);
 static void debug_check(const heap_t *h, int line)
 {
-    if (!(ARENAS ? check_heap(line, h) : mm_checkheap(line)))
+    if (!(ARENAS ? check_heap(line, h, CACHED_UNKNOWN) : mm_checkheap(line)))
         abort();
 }
 #else
 static void debug_check(const heap_t *h, int line)
 {
     (void)h, (void)line;
+}
+#endif
+
+/* ---- Thread caches (arena build): the fast path, with no lock -----------*/
+
+#ifdef MM_THREAD_CACHE
+enum { THREAD_CACHE = 1 };
+#else
+enum { THREAD_CACHE = 0 };
+#endif
+enum {
+    CACHE_BINS = QUICK_CLASSES, /* one per block size 16 .. QUICK_MAX */
+    CACHE_FILL = 32,            /* blocks in a bin, at most */
+    CACHE_BATCH = 16,           /* blocks a refill takes, a spill returns */
+    CACHE_REQUEST_MAX = QUICK_MAX - ALLOC_OVERHEAD, /* the largest request */
+    Q_BYTE = 5, /* the header's byte that holds the Q bit (bit 40) */
+};
+
+#ifdef MM_THREAD_CACHE
+/* A thread's cache of small blocks of its arena (docs/design.md draws it):
+ * an allocated block of that arena, on the root's list of caches. Only its
+ * thread reads or writes it (mm_checkheap and mm_stats also do, at
+ * quiescent points). Its bins are lists like the arena's quick lists, and
+ * numbered like them: bin q holds blocks of (q + 1) * 16 bytes that were
+ * freed, bin CACHE_BINS + q fresh ones of a run. Blocks move between a bin
+ * and the arena's list of the same number without a header write, marked
+ * Q in both (invariant 17). */
+typedef struct thread_cache {
+    heap_t *arena;             /* where its blocks come from and go back */
+    struct thread_cache *next; /* the root's list of caches */
+    word_t want;               /* ALLOC_BIT | the arena's owner bits */
+    uintptr_t lo, hi;          /* the heap's span as last seen: a free
+                                  checks a pointer against it */
+    uint64_t ops;              /* calls served, not yet in arena->ops */
+    uint32_t head[2 * CACHE_BINS]; /* offsets from the arena's heap_t */
+    uint8_t count[2 * CACHE_BINS];
+} thread_cache_t;
+
+/* The calling thread's cache, valid while gen == generation (mm_init bumps
+ * it: the heap is new, every cache is gone); none once the thread's exit
+ * ran close_cache. Initial-exec: one %fs-relative load, also in a
+ * preloaded shared library. */
+static __thread struct {
+    thread_cache_t *cache;
+    uint32_t gen;
+    bool exited;
+} my_cache __attribute__((tls_model("initial-exec")));
+static uint32_t generation = 1; /* never 0: a thread's gen starts at 0 */
+static pthread_key_t cache_key; /* its destructor: close_cache */
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+static bool cache_key_made;
+
+static inline thread_cache_t *my_thread_cache(void)
+{
+    return my_cache.gen == generation ? my_cache.cache : NULL;
+}
+
+/* Sets or clears the Q bit of b, which the calling thread holds, without a
+ * lock: a store of the header's byte 5 alone (Q; the class bits and bit 47
+ * are 0 in an allocated block). The arena's stores into the header of an
+ * allocated block are of its low byte (store_neighbour_header). */
+static inline void set_cached(block_t *b, bool cached)
+{
+    __atomic_store_n((uint8_t *)&b->header + Q_BYTE, (uint8_t)cached,
+                     __ATOMIC_RELAXED);
+}
+
+/* Moves up to n nodes from the front of list *from to the front of list
+ * *to (lists of arena h's offsets); returns how many. */
+static size_t move_nodes(const heap_t *h, uint32_t *from, uint32_t *to,
+                         size_t n)
+{
+    uint32_t first = *from, last = 0, o = first;
+    size_t k = 0;
+    for (; o != 0 && k < n; k++) {
+        last = o;
+        o = node_at(h, o)->links.next;
+    }
+    if (k != 0) {
+        node_at(h, last)->links.next = *to;
+        *to = first;
+        *from = o;
+    }
+    return k;
+}
+
+/* Adds c's ops to its arena's, and looks at the heap's span again (the
+ * arena's lock held). */
+static void settle_cache(heap_t *h, thread_cache_t *c)
+{
+    h->ops += c->ops;
+    c->ops = 0;
+    c->hi = (uintptr_t)mem_heap_hi() + 1;
+}
+
+/* Every block of c back to its arena h's quick and run lists (h's lock
+ * held); true if there was one. */
+static bool drain_cache(heap_t *h, thread_cache_t *c)
+{
+    bool any = false;
+    for (size_t l = 0; l < 2 * CACHE_BINS; l++) {
+        any |= move_nodes(h, &c->head[l], &h->quick_heads[l], CACHE_FILL) != 0;
+        c->count[l] = 0;
+    }
+    settle_cache(h, c);
+    return any;
+}
+
+/* The calling thread's cache back to arena h, if it is h's (h's lock held),
+ * before the heap grows (flush_quick): as without the cache, its freed
+ * blocks are then freed for real, and the fresh ones of a size in demand
+ * kept. True if it held a block. */
+static bool drain_my_cache(heap_t *h)
+{
+    thread_cache_t *c = my_thread_cache();
+    return c != NULL && c->arena == h && drain_cache(h, c);
+}
+
+/* Moves up to CACHE_BATCH blocks of arena h's list l (h's lock held) to
+ * c's bin l. */
+static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
+{
+    size_t n = move_nodes(h, &h->quick_heads[l], &c->head[l], CACHE_BATCH);
+    c->count[l] = (uint8_t)(c->count[l] + n);
+    return n;
+}
+
+/* Fills c's bins of size class q from arena h (its lock held): its freed
+ * blocks, else the fresh ones of its run. With neither, carves a new run:
+ * returns its first block (not cached), or NULL when the heap is full. */
+static block_t *fill_bins(heap_t *h, thread_cache_t *c, size_t q)
+{
+    if (fill_from(h, c, q) != 0 || fill_from(h, c, CACHE_BINS + q) != 0)
+        return NULL;
+    block_t *b = take_run(h, (q + 1) * ALIGNMENT); /* may drain c */
+    fill_from(h, c, CACHE_BINS + q);
+    return b;
+}
+
+/* The first block of bin l, taken out of the cache, or NULL. */
+static inline block_t *pop_bin(thread_cache_t *c, size_t l)
+{
+    uint32_t o = c->head[l];
+    if (o == 0)
+        return NULL;
+    block_t *b = node_at(c->arena, o);
+    c->head[l] = b->links.next;
+    c->count[l]--;
+    set_cached(b, false);
+    return b;
+}
+
+/* cache_malloc's slow path: bin q (freed blocks) is empty. A fresh block of
+ * the bin's run, else the bins filled under the arena's lock. Returns a
+ * block, or NULL when the heap is full. */
+__attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
+                                                     size_t q)
+{
+    block_t *b = pop_bin(c, CACHE_BINS + q);
+    if (b != NULL)
+        return b;
+    heap_t *h = c->arena;
+    bool locked = arena_lock(h);
+    debug_check(h, __LINE__);
+    b = fill_bins(h, c, q);
+    settle_cache(h, c);
+    debug_check(h, __LINE__);
+    arena_unlock(h, locked);
+    if (b == NULL && (b = pop_bin(c, q)) == NULL)
+        b = pop_bin(c, CACHE_BINS + q);
+    return b;
+}
+
+/* cache_free's slow path: bin q is full; half of it goes back to the
+ * arena's quick list of its size, under the arena's lock. */
+__attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q)
+{
+    heap_t *h = c->arena;
+    bool locked = arena_lock(h);
+    debug_check(h, __LINE__);
+    c->count[q] = (uint8_t)(c->count[q] - move_nodes(h, &c->head[q],
+                                                     &h->quick_heads[q],
+                                                     CACHE_BATCH));
+    settle_cache(h, c);
+    debug_check(h, __LINE__);
+    arena_unlock(h, locked);
+}
+
+static void close_cache(void *arg);
+
+static void make_cache_key(void)
+{
+    /* a key below 32 (the first of the process) lives in glibc's static
+     * array: pthread_setspecific does not allocate through us */
+    cache_key_made = pthread_key_create(&cache_key, close_cache) == 0;
+}
+
+/* The calling thread's first cache (after mm_init: a new one), carved from
+ * its arena and put on the root's list; NULL when it cannot be made (no
+ * heap, no key, a full heap, or the thread is exiting). */
+__attribute__((noinline)) static thread_cache_t *open_cache(void)
+{
+    heap_t *root = heap, *h;
+    if (my_cache.exited || root == NULL || (h = caller_arena(root)) == NULL)
+        return NULL;
+    pthread_once(&cache_key_once, make_cache_key);
+    size_t asize = adjust_size(sizeof(thread_cache_t));
+    bool locked = arena_lock(h);
+    block_t *b = cache_key_made ? take_block(h, asize, asize) : NULL;
+    if (b != NULL)
+        split_free(h, b, asize);
+    arena_unlock(h, locked);
+    if (b == NULL)
+        return NULL;
+    thread_cache_t *c = (thread_cache_t *)b->payload;
+    *c = (thread_cache_t){.arena = h,
+                          .want = ALLOC_BIT | h->owner,
+                          .lo = root->lo,
+                          .hi = (uintptr_t)mem_heap_hi() + 1};
+    locked = arena_lock(root);
+    c->next = root->caches;
+    root->caches = c;
+    arena_unlock(root, locked);
+    pthread_setspecific(cache_key, c);
+    my_cache.cache = c;
+    my_cache.gen = generation;
+    return c;
+}
+
+/* The key's destructor, at the thread's exit: its cached blocks go back to
+ * the arena (they live on for the other threads), and so does the cache.
+ * Nothing when mm_init made a new heap meanwhile. */
+static void close_cache(void *arg)
+{
+    thread_cache_t *c = arg;
+    bool live = my_thread_cache() == c;
+    my_cache.cache = NULL;
+    my_cache.gen = 0;
+    my_cache.exited = true; /* later calls (other destructors) use locks */
+    if (!live)
+        return;
+    bool locked = arena_lock(heap);
+    thread_cache_t **link = &heap->caches;
+    while (*link != c)
+        link = &(*link)->next;
+    *link = c->next;
+    arena_unlock(heap, locked);
+    heap_t *h = c->arena;
+    locked = arena_lock(h);
+    drain_cache(h, c);
+    free_block(h, payload_to_header(c));
+    arena_unlock(h, locked);
+}
+
+/* mm_malloc of 1 .. CACHE_REQUEST_MAX bytes from the calling thread's
+ * cache, with no lock; NULL: the caller takes the arena's path. */
+static inline void *cache_malloc(size_t size)
+{
+    thread_cache_t *c = my_thread_cache();
+    if (c == NULL && (c = open_cache()) == NULL)
+        return NULL;
+    size_t q = quick_class(adjust_size(size));
+    block_t *b = pop_bin(c, q);
+    if (b == NULL && (b = refill_bin(c, q)) == NULL)
+        return NULL;
+    c->ops++;
+    if (MM_DEBUG >= 1)
+        mem_memset(b->payload, DEBUG_POISON_FRESH, size);
+    return b->payload;
+}
+
+/* mm_free into the calling thread's cache, with no lock: a small block of
+ * its arena, allocated and not cached (invariant 17). False: the caller
+ * takes the arena's path (which also reports a bad pointer). */
+static inline bool cache_free(void *p)
+{
+    thread_cache_t *c = my_thread_cache();
+    if (c == NULL || (uintptr_t)p % ALIGNMENT != 0 ||
+        (uintptr_t)p - c->lo - 1 >= c->hi - c->lo)
+        return false;
+    block_t *b = payload_to_header(p);
+    word_t w = header_of(b);
+    size_t size = extract_size(w);
+    if ((w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) != c->want ||
+        size - MIN_BLOCK > QUICK_MAX - MIN_BLOCK)
+        return false;
+    size_t q = quick_class(size);
+    if (c->count[q] >= CACHE_FILL)
+        spill_bin(c, q);
+    set_cached(b, true);
+    b->links.next = c->head[q];
+    c->head[q] = to_offset(c->arena, b);
+    c->count[q]++;
+    c->ops++;
+    return true;
+}
+#else
+static bool drain_my_cache(heap_t *h)
+{
+    (void)h;
+    return false;
+}
+static inline void *cache_malloc(size_t size)
+{
+    (void)size;
+    return NULL;
+}
+static inline bool cache_free(void *p)
+{
+    (void)p;
+    return false;
 }
 #endif
 
@@ -1397,6 +1845,9 @@ bool mm_init(void)
 #ifdef MM_ARENAS
     solo = NULL;
 #endif
+#ifdef MM_THREAD_CACHE
+    generation = generation + 1 != 0 ? generation + 1 : 1; /* no cache */
+#endif
     heap = new_heap(0);
     if (heap == NULL || (ARENAS && !make_arenas(heap))) {
         heap = NULL;
@@ -1459,6 +1910,11 @@ __attribute__((noinline)) static void *malloc_locked(size_t size)
 
 void *mm_malloc(size_t size)
 {
+    if (THREAD_CACHE && size - 1 < CACHE_REQUEST_MAX) {
+        void *p = cache_malloc(size);
+        if (p != NULL)
+            return p;
+    }
     heap_t *h = lockless_heap();
     return h != NULL ? malloc_in(h, size) : malloc_locked(size);
 }
@@ -1502,7 +1958,7 @@ __attribute__((noinline)) static void free_locked(void *ptr)
 
 void mm_free(void *ptr)
 {
-    if (ptr == NULL)
+    if (ptr == NULL || (THREAD_CACHE && cache_free(ptr)))
         return;
     free_check("free", ptr);
     heap_t *h = lockless_heap();
@@ -1744,9 +2200,9 @@ static bool check_block(int line, const heap_t *h, block_t *prev, block_t *b,
     counts->blocks++;
     if (!get_alloc(b))
         counts->free++;
-    if (get_quick(b) && !get_alloc(b))
+    if (block_is_cached(b) && !get_alloc(b))
         ok = report(line, 13, "free block marked quick", b);
-    else if (get_quick(b))
+    else if (block_is_cached(b))
         counts->quick++;
     return ok;
 }
@@ -1919,8 +2375,10 @@ static bool check_quick_list(int line, const heap_t *h, size_t q, size_t *count,
     return ok;
 }
 
+/* The quick and run lists; with the `cached` blocks of h in thread caches
+ * they hold every Q block of the walk (13). */
 static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
-                              bool walk_ok)
+                              bool walk_ok, size_t cached)
 {
     bool ok = true;
     size_t listed = 0, bytes = 0;
@@ -1931,7 +2389,9 @@ static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
         else
             ok = false;
     }
-    if (ok && walk_ok && listed != counts.quick)
+    bool counted = cached == CACHED_UNKNOWN ? listed <= counts.quick
+                                            : listed + cached == counts.quick;
+    if (ok && walk_ok && !counted)
         ok = report(line, 13, "quick lists and heap count different blocks", h);
     if (ok && bytes != (size_t)h->cached_units * ALIGNMENT)
         ok = report(line, 13, "freed quick lists' bytes differ from the count",
@@ -1940,19 +2400,80 @@ static bool check_quick_lists(int line, const heap_t *h, heap_counts_t counts,
 }
 
 /* Invariants 1 to 14 (and 15) of one heap: the plain build's, the root
- * or one arena. */
-static bool check_heap(int line, const heap_t *h)
+ * or one arena, `cached` of whose blocks sit in thread caches. */
+static bool check_heap(int line, const heap_t *h, size_t cached)
 {
     heap_counts_t counts = {0, 0, 0};
     bool walk_ok = check_regions(line, h, &counts);
     bool lists_ok = check_lists(line, h, counts, walk_ok);
-    bool quick_ok = check_quick_lists(line, h, counts, walk_ok);
+    bool quick_ok = check_quick_lists(line, h, counts, walk_ok, cached);
     return walk_ok && lists_ok && quick_ok;
 }
 
+#ifdef MM_THREAD_CACHE
+/* Bin l of cache c (invariant 17): at most CACHE_FILL nodes (so a cycle
+ * stops the walk), each a block of c's arena, allocated, Q and of the
+ * bin's size, as many as its count. Adds them to *cached. */
+static bool check_bin(int line, const thread_cache_t *c, size_t l,
+                      size_t *cached)
+{
+    size_t q = l % CACHE_BINS;
+    const heap_t *h = c->arena;
+    bool ok = true;
+    size_t n = 0;
+    for (uint32_t o = c->head[l]; o != 0; o = from_offset(h, o)->links.next) {
+        block_t *b = from_offset(h, o);
+        if (!node_in_heap(h, o) || ++n > CACHE_FILL)
+            return report(line, 17, "thread cache bin leaves its arena or "
+                                    "does not end", b);
+        if (!block_is_cached(b) ||
+            (b->header & (ALLOC_BIT | OWNER_MASK)) != c->want ||
+            get_size(b) != (q + 1) * ALIGNMENT)
+            ok = report(line, 17, "thread cache node not allocated, Q and "
+                                  "of its bin's size in its arena", b);
+    }
+    if (n != c->count[l])
+        ok = report(line, 17, "thread cache bin miscounts its blocks", c);
+    *cached += n;
+    return ok;
+}
+
+/* The root's list of thread caches (17): each cache lies in the heap and
+ * names an arena of the table; adds each arena's cached blocks to
+ * cached[arena index]. */
+static bool check_caches(int line, const heap_t *root,
+                         size_t cached[ARENA_MAX])
+{
+    const arena_table_t *t = root->table;
+    size_t n = 0, bound = mem_heapsize() / sizeof(thread_cache_t);
+    bool ok = true;
+    for (const thread_cache_t *c = root->caches; c != NULL; c = c->next) {
+        if ((char *)c < (char *)t || (char *)c > (char *)mem_heap_hi() ||
+            ++n > bound)
+            return report(line, 17, "list of thread caches leaves the heap "
+                                    "or does not end", c);
+        size_t a = (size_t)(c->want >> OWNER_SHIFT);
+        if (a == 0 || a > t->count || arena_at(t, a - 1) != c->arena ||
+            c->want != (ALLOC_BIT | c->arena->owner))
+            return report(line, 17, "thread cache names no arena", c);
+        for (size_t l = 0; l < 2 * CACHE_BINS; l++)
+            ok &= check_bin(line, c, l, &cached[a - 1]);
+    }
+    return ok;
+}
+#elif defined(MM_ARENAS)
+static bool check_caches(int line, const heap_t *root,
+                         size_t cached[ARENA_MAX])
+{
+    (void)line, (void)root, (void)cached;
+    return true;
+}
+#endif
+
 #ifdef MM_ARENAS
-/* The arena table (15), each arena's lock (16) and each arena's heap. An
- * arena whose lock is held is not walked: its owner may be changing it. */
+/* The arena table (15), the thread caches (17), each arena's lock (16) and
+ * each arena's heap. An arena whose lock is held is not walked: its owner
+ * may be changing it. */
 static bool check_arenas(int line, const heap_t *root)
 {
     const arena_table_t *t = root->table;
@@ -1960,7 +2481,8 @@ static bool check_arenas(int line, const heap_t *root)
         (char *)t + sizeof *t > (char *)mem_heap_hi() || t->count == 0 ||
         t->count > ARENA_MAX)
         return report(line, 15, "arena table outside the heap or miscounts", t);
-    bool ok = true;
+    size_t cached[ARENA_MAX] = {0};
+    bool caches_ok = check_caches(line, root, cached), ok = caches_ok;
     for (size_t i = 0; i < t->count; i++) {
         heap_t *h = arena_at(t, i);
         if (h == NULL)
@@ -1972,7 +2494,7 @@ static bool check_arenas(int line, const heap_t *root)
         else if (!arena_lock_free(h))
             ok = report(line, 16, "arena lock held while checking", h);
         else
-            ok &= check_heap(line, h);
+            ok &= check_heap(line, h, caches_ok ? cached[i] : CACHED_UNKNOWN);
     }
     return ok;
 }
@@ -1989,7 +2511,7 @@ bool mm_checkheap(int line)
     const heap_t *h = heap;
     if (h == NULL)
         return report(line, 5, "heap not initialized", NULL);
-    bool ok = check_heap(line, h);
+    bool ok = check_heap(line, h, 0);
     return (!ARENAS || check_arenas(line, h)) && ok;
 }
 
@@ -2091,6 +2613,19 @@ static void count_blocks(const heap_t *h, mm_arena_stats *st)
     }
 }
 
+/* h's ops, with those its threads' caches served since they last settled
+ * (they count them without a lock). */
+static uint64_t arena_ops(const heap_t *h)
+{
+    uint64_t ops = h->ops;
+#ifdef MM_THREAD_CACHE
+    for (const thread_cache_t *c = heap->caches; c != NULL; c = c->next)
+        if (c->arena == h)
+            ops += c->ops;
+#endif
+    return ops;
+}
+
 void mm_stats(mm_stats_fn *visit, void *arg)
 {
     heap_t *hs[ARENA_MAX + 1];
@@ -2099,7 +2634,7 @@ void mm_stats(mm_stats_fn *visit, void *arg)
     size_t heaps = all_heaps(heap, hs);
     for (size_t i = ARENAS ? 1 : 0; i < heaps; i++) {
         mm_arena_stats st = {.arena = (unsigned)(hs[i]->owner >> OWNER_SHIFT),
-                             .ops = hs[i]->ops,
+                             .ops = arena_ops(hs[i]),
                              .remote_frees = hs[i]->remote_frees};
         count_blocks(hs[i], &st);
         visit(&st, arg);

@@ -295,6 +295,21 @@ def test_checker_invariant_16_arena_lock_held():
     expect_invariant("arena-lock-held", 16, "corrupt-arenas")
 
 
+def test_checker_invariant_17_thread_cache():
+    # The thread's cache holds one block (bin 0): its count, its bin, its
+    # Q bit, a cycle in the bin, a cycle in the root's list of caches.
+    for name in ("cache-count", "cache-size", "cache-unmarked", "cache-cycle",
+                 "cache-list"):
+        expect_invariant(name, 17, "corrupt-arenas")
+
+
+def test_free_of_a_block_in_a_thread_cache_is_a_double_free():
+    proc = kit.run([binary("corrupt-arenas"), "double-free-cached"],
+                   timeout=30)
+    kit.expect(proc.returncode != 0 and "invalid pointer: not allocated"
+               in proc.stderr, "a free of a cached block must abort", proc)
+
+
 # Invariants 1 to 14 hold per arena: each corruption of the plain build is
 # reported by the arena build with the same number (a foreign owner: 15).
 ARENA_SAME = {"owner": 15, "footer": 1, "size": 3, "size-odd": 3,

@@ -33,6 +33,10 @@
  * The frees of a[1], a[3], a[5], a[9] are flushed with every cached block
  * (freed, or fresh from a run) before a[12] and a[13] are freed: the first
  * are truly free, a[1] and a[3] share one list (a[3] first).
+ * With thread caches (corrupt-arenas), every block of this thread's cache
+ * goes back to the arena's quick lists with the flushes (a[12] and a[13]
+ * too); then one more 8-byte block, carved at the end of region 1 before
+ * the frees, is freed into the cache: `cached`.
  */
 enum { NBLOCKS = 17, LAST0 = 14, FIRST1 = 15, LAST = NBLOCKS - 1 };
 static block_t *blk[NBLOCKS];
@@ -40,6 +44,16 @@ static block_t *blk[NBLOCKS];
  * (corrupt-arenas), the arena of this thread (its region 0 is the one at
  * the break when the thread binds: it grows like the one heap's). */
 static heap_t *H;
+
+/* Every cached block, freed or fresh from a run, freed for real (those of
+ * this thread's cache first go back to the arena). */
+static void flush_all(void)
+{
+#ifdef MM_THREAD_CACHE
+    drain_cache(H, my_thread_cache());
+#endif
+    flush_quick(H, /*fresh_too=*/true);
+}
 
 /* mm_malloc, then every run's unused blocks freed: the blocks of the heap
  * below follow each other in the order they were asked for. */
@@ -50,9 +64,13 @@ static void *must_malloc(size_t size)
         printf("corrupt: mm_malloc failed\n");
         exit(2);
     }
-    flush_quick(H, /*fresh_too=*/true);
+    flush_all();
     return p;
 }
+
+#ifdef MM_THREAD_CACHE
+static block_t *cached; /* in this thread's cache, bin 0 */
+#endif
 
 static void build_heap(void)
 {
@@ -66,13 +84,21 @@ static void build_heap(void)
         exit(2);
     p[FIRST1] = must_malloc(1000);
     p[LAST] = must_malloc(200);
+#ifdef MM_THREAD_CACHE
+    void *last = must_malloc(8);
+#endif
     mm_free(p[1]);
     mm_free(p[3]);
     mm_free(p[5]);
     mm_free(p[9]);
-    flush_quick(H, /*fresh_too=*/true);
+    flush_all();
     mm_free(p[12]);
     mm_free(p[13]);
+#ifdef MM_THREAD_CACHE
+    drain_cache(H, my_thread_cache());
+    mm_free(last);
+    cached = payload_to_header(last);
+#endif
     for (int i = 0; i < NBLOCKS; i++)
         blk[i] = payload_to_header(p[i]);
 }
@@ -225,6 +251,37 @@ static bool corrupt_quick(const char *name)
     return true;
 }
 
+#ifdef MM_THREAD_CACHE
+/* The corruptions of this thread's cache (invariant 17), and a free of a
+ * block in it, by name. */
+static bool corrupt_cache(const char *name)
+{
+    thread_cache_t *c = my_thread_cache();
+    if (strcmp(name, "cache-count") == 0) /* 17 */
+        c->count[0]++;
+    else if (strcmp(name, "cache-size") == 0) { /* 17: bin 0's block in 2 */
+        c->head[2] = c->head[0], c->count[2] = c->count[0];
+        c->head[0] = 0, c->count[0] = 0;
+    } else if (strcmp(name, "cache-unmarked") == 0) /* 17 */
+        set_cached(cached, false);
+    else if (strcmp(name, "cache-cycle") == 0) /* 17 */
+        cached->links.next = c->head[0];
+    else if (strcmp(name, "cache-list") == 0) /* 17: the list loops */
+        c->next = c;
+    else if (strcmp(name, "double-free-cached") == 0) /* mm_free must abort */
+        mm_free(header_to_payload(cached));
+    else
+        return false;
+    return true;
+}
+#else
+static bool corrupt_cache(const char *name)
+{
+    (void)name;
+    return false;
+}
+#endif
+
 #ifdef MM_ARENAS
 /* An arena other than H's (arena 1 or 2: the second may not exist). */
 static unsigned other_arena(void)
@@ -243,9 +300,9 @@ static bool corrupt_arena(const char *name)
     else if (strcmp(name, "arena-table") == 0) /* 15 */
         heap->table->count = 0;
     else if (strcmp(name, "arena-lock-held") == 0) /* 16 */
-        pthread_mutex_lock(&H->lock);
+        lock_acquire(&H->lock);
     else
-        return false;
+        return corrupt_cache(name);
     return true;
 }
 #else
