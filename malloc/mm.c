@@ -159,7 +159,7 @@
  *     process has a second thread (glibc's __libc_single_threaded).
  *
  *     THREAD CACHE: each thread has one, an allocated block of its arena,
- *     with one bin per block size 16 .. QUICK_MAX (offset lists, like the
+ *     with one bin per block size 16 .. CACHE_MAX = 1024 (offset lists, like the
  *     quick lists). A small malloc pops its bin and a free of a small
  *     block of the thread's arena pushes it, with no lock and no atomic
  *     read-modify-write; an empty bin refills, a full one spills half, in
@@ -183,9 +183,9 @@
  *   MM_ARENA_GETCPU  with MM_ARENAS: sched_getcpu() on every call picks the
  *                    arena, instead of binding a thread at its first call
  *   MM_ARENA_MUTEX   with MM_ARENAS: a pthread mutex per arena instead of
- *                    the spinlock (helgrind sees no atomic as a lock)
- *   MM_NO_THREAD_CACHE  with MM_ARENAS: no thread caches (helgrind sees
- *                    their lock-free stores as races); also off with
+ *                    the spinlock (measured against it)
+ *   MM_NO_THREAD_CACHE  with MM_ARENAS: no thread caches (helgrind takes
+ *                    their lock-free stores for races); also off with
  *                    MM_ALLOC_FOOTER or MM_NO_QUICK
  */
 #ifdef MM_ARENAS
@@ -1458,22 +1458,28 @@ enum { THREAD_CACHE = 1 };
 enum { THREAD_CACHE = 0 };
 #endif
 enum {
-    CACHE_BINS = QUICK_CLASSES, /* one per block size 16 .. QUICK_MAX */
-    CACHE_FILL = 32,            /* blocks in a bin, at most */
-    CACHE_BATCH = 16,           /* blocks a refill takes, a spill returns */
-    CACHE_REQUEST_MAX = QUICK_MAX - ALLOC_OVERHEAD, /* the largest request */
+    CACHE_MAX = 1024,                 /* the largest block a cache holds */
+    CACHE_BINS = CACHE_MAX / 16,      /* freed blocks: one per size */
+    CACHE_LISTS = CACHE_BINS + QUICK_CLASSES, /* + the runs' fresh ones */
+    CACHE_FILL = 32,                  /* blocks in a bin, at most ... */
+    CACHE_BIN_BYTES = 8192,           /* ... and their bytes (above 256) */
+    CACHE_BATCH = 16, /* blocks a refill takes, a spill returns, at most */
+    CACHE_REQUEST_MAX = CACHE_MAX - ALLOC_OVERHEAD, /* the largest request */
     Q_BYTE = 5, /* the header's byte that holds the Q bit (bit 40) */
 };
 
 #ifdef MM_THREAD_CACHE
+_Static_assert(CACHE_LISTS % 8 == 0, "drain_cache reads 8 counts at once");
+
 /* A thread's cache of small blocks of its arena (docs/design.md draws it):
  * an allocated block of that arena, on the root's list of caches. Only its
  * thread reads or writes it (mm_checkheap and mm_stats also do, at
- * quiescent points). Its bins are lists like the arena's quick lists, and
- * numbered like them: bin q holds blocks of (q + 1) * 16 bytes that were
- * freed, bin CACHE_BINS + q fresh ones of a run. Blocks move between a bin
- * and the arena's list of the same number without a header write, marked
- * Q in both (invariant 17). */
+ * quiescent points). Its lists are like the arena's quick lists: bin q
+ * holds freed blocks of (q + 1) * 16 bytes, list CACHE_BINS + q (q < 16)
+ * fresh ones of a run. Blocks of at most QUICK_MAX bytes move between the
+ * cache and the arena's quick and run lists without a header write,
+ * marked Q in both; larger ones come from the arena one at a time and go
+ * back freed for real (invariant 17). */
 typedef struct thread_cache {
     heap_t *arena;             /* where its blocks come from and go back */
     struct thread_cache *next; /* the root's list of caches */
@@ -1481,8 +1487,9 @@ typedef struct thread_cache {
     uintptr_t lo, hi;          /* the heap's span as last seen: a free
                                   checks a pointer against it */
     uint64_t ops;              /* calls served, not yet in arena->ops */
-    uint32_t head[2 * CACHE_BINS]; /* offsets from the arena's heap_t */
-    uint8_t count[2 * CACHE_BINS];
+    uint32_t head[CACHE_LISTS]; /* offsets from the arena's heap_t */
+    uint8_t count[CACHE_LISTS]; /* (drain_cache reads 8 at a time) */
+    uint8_t limit[CACHE_BINS];  /* bin q's most blocks */
 } thread_cache_t;
 
 /* The calling thread's cache, valid while gen == generation (mm_init bumps
@@ -1542,13 +1549,46 @@ static void settle_cache(heap_t *h, thread_cache_t *c)
     c->hi = (uintptr_t)mem_heap_hi() + 1;
 }
 
-/* Every block of c back to its arena h's quick and run lists (h's lock
- * held); true if there was one. */
+/* The arena's quick or run list that takes c's list l (l < QUICK_CLASSES
+ * or l >= CACHE_BINS: a list of blocks of at most QUICK_MAX bytes). */
+static inline size_t arena_list(size_t l)
+{
+    return l < CACHE_BINS ? l : l - CACHE_BINS + QUICK_CLASSES;
+}
+
+/* Frees up to n blocks of c's bin q (of more than QUICK_MAX bytes) for
+ * real into arena h (its lock held); returns how many. */
+static size_t free_bin(heap_t *h, thread_cache_t *c, size_t q, size_t n)
+{
+    size_t k = 0;
+    for (uint32_t o = c->head[q]; o != 0 && k < n; k++) {
+        block_t *b = node_at(h, o);
+        o = c->head[q] = b->links.next;
+        set_cached(b, false);
+        free_block(h, b);
+    }
+    c->count[q] = (uint8_t)(c->count[q] - k);
+    return k;
+}
+
+/* Every block of c back to its arena h (h's lock held): to its quick and
+ * run lists, or freed for real (above QUICK_MAX bytes). True if there was
+ * one. */
 static bool drain_cache(heap_t *h, thread_cache_t *c)
 {
     bool any = false;
-    for (size_t l = 0; l < 2 * CACHE_BINS; l++) {
-        any |= move_nodes(h, &c->head[l], &h->quick_heads[l], CACHE_FILL) != 0;
+    for (size_t l = 0; l < CACHE_LISTS; l++) {
+        uint64_t counts; /* eight lists at once: most are empty */
+        if (l % 8 == 0 && (memcpy(&counts, &c->count[l], 8), counts == 0))
+            l += 7;
+        if (c->count[l] == 0)
+            continue;
+        any = true;
+        if (l >= QUICK_CLASSES && l < CACHE_BINS)
+            free_bin(h, c, l, CACHE_FILL);
+        else
+            move_nodes(h, &c->head[l], &h->quick_heads[arena_list(l)],
+                       CACHE_FILL);
         c->count[l] = 0;
     }
     settle_cache(h, c);
@@ -1565,23 +1605,32 @@ static bool drain_my_cache(heap_t *h)
     return c != NULL && c->arena == h && drain_cache(h, c);
 }
 
-/* Moves up to CACHE_BATCH blocks of arena h's list l (h's lock held) to
- * c's bin l. */
+/* Moves up to CACHE_BATCH blocks of arena h's list for c's list l (h's
+ * lock held) to l. */
 static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
 {
-    size_t n = move_nodes(h, &h->quick_heads[l], &c->head[l], CACHE_BATCH);
+    size_t n = move_nodes(h, &h->quick_heads[arena_list(l)], &c->head[l],
+                          CACHE_BATCH);
     c->count[l] = (uint8_t)(c->count[l] + n);
     return n;
 }
 
-/* Fills c's bins of size class q from arena h (its lock held): its freed
+/* Fills c's lists of size class q from arena h (its lock held): its freed
  * blocks, else the fresh ones of its run. With neither, carves a new run:
- * returns its first block (not cached), or NULL when the heap is full. */
+ * returns its first block (not cached), or NULL when the heap is full.
+ * Above QUICK_MAX: one block, found like mm_malloc's. */
 static block_t *fill_bins(heap_t *h, thread_cache_t *c, size_t q)
 {
+    size_t asize = (q + 1) * ALIGNMENT;
+    if (q >= QUICK_CLASSES) {
+        block_t *b = take_block(h, asize, asize); /* may drain c */
+        if (b != NULL)
+            split_free(h, b, asize);
+        return b;
+    }
     if (fill_from(h, c, q) != 0 || fill_from(h, c, CACHE_BINS + q) != 0)
         return NULL;
-    block_t *b = take_run(h, (q + 1) * ALIGNMENT); /* may drain c */
+    block_t *b = take_run(h, asize); /* may drain c */
     fill_from(h, c, CACHE_BINS + q);
     return b;
 }
@@ -1605,7 +1654,7 @@ static inline block_t *pop_bin(thread_cache_t *c, size_t l)
 __attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
                                                      size_t q)
 {
-    block_t *b = pop_bin(c, CACHE_BINS + q);
+    block_t *b = q < QUICK_CLASSES ? pop_bin(c, CACHE_BINS + q) : NULL;
     if (b != NULL)
         return b;
     heap_t *h = c->arena;
@@ -1615,21 +1664,26 @@ __attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
-    if (b == NULL && (b = pop_bin(c, q)) == NULL)
+    if (b == NULL && (b = pop_bin(c, q)) == NULL && q < QUICK_CLASSES)
         b = pop_bin(c, CACHE_BINS + q);
     return b;
 }
 
 /* cache_free's slow path: bin q is full; half of it goes back to the
- * arena's quick list of its size, under the arena's lock. */
+ * arena, under its lock: to the quick list of its size, or freed for real
+ * (above QUICK_MAX). */
 __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q)
 {
     heap_t *h = c->arena;
     bool locked = arena_lock(h);
     debug_check(h, __LINE__);
-    c->count[q] = (uint8_t)(c->count[q] - move_nodes(h, &c->head[q],
-                                                     &h->quick_heads[q],
-                                                     CACHE_BATCH));
+    size_t half = (c->count[q] + 1u) / 2;
+    if (q >= QUICK_CLASSES)
+        free_bin(h, c, q, half);
+    else
+        c->count[q] = (uint8_t)(c->count[q] - move_nodes(h, &c->head[q],
+                                                         &h->quick_heads[q],
+                                                         half));
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
@@ -1666,6 +1720,10 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
                           .want = ALLOC_BIT | h->owner,
                           .lo = root->lo,
                           .hi = (uintptr_t)mem_heap_hi() + 1};
+    for (size_t q = 0; q < CACHE_BINS; q++) {
+        size_t most = CACHE_BIN_BYTES / ((q + 1) * ALIGNMENT);
+        c->limit[q] = (uint8_t)(most < CACHE_FILL ? most : CACHE_FILL);
+    }
     locked = arena_lock(root);
     c->next = root->caches;
     root->caches = c;
@@ -1731,10 +1789,10 @@ static inline bool cache_free(void *p)
     word_t w = header_of(b);
     size_t size = extract_size(w);
     if ((w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) != c->want ||
-        size - MIN_BLOCK > QUICK_MAX - MIN_BLOCK)
+        size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
         return false;
     size_t q = quick_class(size);
-    if (c->count[q] >= CACHE_FILL)
+    if (c->count[q] >= c->limit[q])
         spill_bin(c, q);
     set_cached(b, true);
     b->links.next = c->head[q];
@@ -2417,7 +2475,7 @@ static bool check_heap(int line, const heap_t *h, size_t cached)
 static bool check_bin(int line, const thread_cache_t *c, size_t l,
                       size_t *cached)
 {
-    size_t q = l % CACHE_BINS;
+    size_t q = l < CACHE_BINS ? l : l - CACHE_BINS;
     const heap_t *h = c->arena;
     bool ok = true;
     size_t n = 0;
@@ -2456,7 +2514,7 @@ static bool check_caches(int line, const heap_t *root,
         if (a == 0 || a > t->count || arena_at(t, a - 1) != c->arena ||
             c->want != (ALLOC_BIT | c->arena->owner))
             return report(line, 17, "thread cache names no arena", c);
-        for (size_t l = 0; l < 2 * CACHE_BINS; l++)
+        for (size_t l = 0; l < CACHE_LISTS; l++)
             ok &= check_bin(line, c, l, &cached[a - 1]);
     }
     return ok;

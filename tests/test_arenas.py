@@ -115,10 +115,9 @@ def test_stress_mt_under_helgrind():
     if shutil.which("valgrind") is None:
         raise AssertionError("valgrind is missing: tools/setup.sh --test")
     # A short run: helgrind serializes the threads and is ~100x slower.
-    # Its build (stress_mt-helgrind) has the pthread mutex and no thread
-    # cache: helgrind takes atomics for plain accesses, so it would report
-    # the spinlock's critical sections and the caches' lock-free stores,
-    # which the ThreadSanitizer runs above check.
+    # Its build (stress_mt-helgrind) has the spinlock but no thread cache:
+    # helgrind takes the caches' lock-free stores (relaxed atomics: plain
+    # moves) for races; the ThreadSanitizer runs above check the caches.
     prefix = ["valgrind", "--tool=helgrind", "-q", "--error-exitcode=99"]
     for threads in (2, 4):
         proc = stress_mt("helgrind", 1, threads, 3000, rounds=2, slots=64,
