@@ -4,7 +4,8 @@
 #                             build variant, the checker's corruption harness,
 #                             and mdriver with MM_DEBUG=2 and with ASan+UBSan
 #                             (and the arena mode's: corrupt-arenas, stress_mt
-#                             with gcc, ThreadSanitizer and per-call getcpu,
+#                             with gcc, ThreadSanitizer, per-call getcpu and
+#                             for helgrind, cache_mt with gcc and TSan,
 #                             mdriver-arenas)
 #   make arenas-bench         the arena mode's cost and scaling
 #                             (tools/bench_arenas.py, docs/bench-arenas.md)
@@ -51,7 +52,8 @@ ALLOC_MT := $(addprefix $(ALLOC_DIR)/stress_mt-,gcc getcpu debug2 tsan \
 
 allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
                      $(ALLOC_DIR)/corrupt-clang-san build/libc-util \
-                     $(ALLOC_DIR)/corrupt-arenas $(ALLOC_MT)
+                     $(ALLOC_DIR)/corrupt-arenas $(ALLOC_MT) \
+                     $(ALLOC_DIR)/cache_mt $(ALLOC_DIR)/cache_mt-tsan
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
@@ -82,6 +84,15 @@ $(ALLOC_DIR)/corrupt-arenas: tests/checker/corrupt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLOC_CFLAGS) -Wno-unused-function -DMM_ARENAS -o $@ $< \
 	    malloc/memlib.c -pthread
+
+# The thread caches, case by case (cache_mt.c includes mm.c), and under
+# ThreadSanitizer.
+$(ALLOC_DIR)/cache_mt: tests/checker/cache_mt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(ALLOC_MT_gcc) -Wno-unused-function -o $@ $< malloc/memlib.c -pthread
+$(ALLOC_DIR)/cache_mt-tsan: tests/checker/cache_mt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(ALLOC_MT_tsan) -Wno-unused-function -o $@ $< malloc/memlib.c -pthread
 
 $(ALLOC_DIR)/stress_mt-%: tests/checker/stress_mt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)

@@ -2,8 +2,9 @@
 the lab's rules in the arena build, single-threaded stress and the trace
 suite in the arena build, the multi-threaded stress harness
 (tests/checker/stress_mt.c) with 2, 4 and 8 threads, under ThreadSanitizer
-and under helgrind. The checker's negative tests for invariants 15 and 16
-are in test_allocator.py (corrupt-arenas).
+and under helgrind; the thread caches case by case (tests/checker/cache_mt.c,
+also under ThreadSanitizer). The checker's negative tests for invariants
+15 to 17 are in test_allocator.py (corrupt-arenas).
 
 Binaries come from mk/allocator.mk (`make test-deps`) under build/allocator/.
 """
@@ -125,6 +126,43 @@ def test_stress_mt_under_helgrind():
         kit.expect("Possible data race" not in proc.stderr and
                    "lock order" not in proc.stderr,
                    "helgrind reported a problem", proc)
+
+
+def cache_mt(case, exe="cache_mt"):
+    return kit.run([alloc.binary(exe), case], timeout=120)
+
+
+def test_thread_exits_with_a_full_cache_while_its_blocks_live_on():
+    # tests/checker/cache_mt.c: its cache leaves the root's list, the
+    # blocks it handed over keep their payloads; mm_checkheap after each step.
+    for exe in ("cache_mt", "cache_mt-tsan"):
+        proc = cache_mt("exit-full", exe)
+        kit.expect(proc.returncode == 0 and "exit-full ok" in proc.stdout,
+                   exe + " exit-full failed", proc)
+        tsan_clean(proc, exe + " exit-full")
+
+
+def test_cross_thread_free_with_caches():
+    # A producer thread's blocks of every cached size freed by a consumer
+    # thread; mm_stats counts every op (the caches count theirs unlocked).
+    for exe in ("cache_mt", "cache_mt-tsan"):
+        proc = cache_mt("cross-free", exe)
+        kit.expect(proc.returncode == 0 and "cross-free ok" in proc.stdout,
+                   exe + " cross-free failed", proc)
+        tsan_clean(proc, exe + " cross-free")
+
+
+def test_free_of_a_block_in_another_threads_cache_aborts():
+    proc = cache_mt("double-free-other")
+    kit.expect(proc.returncode != 0 and "invalid pointer: not allocated"
+               in proc.stderr and "ok" not in proc.stdout,
+               "a free of a block in another thread's cache must abort", proc)
+
+
+def test_cache_mt_bad_usage():
+    proc = cache_mt("no-such-case")
+    kit.expect(proc.returncode == 2 and "unknown case" in proc.stderr,
+               "cache_mt with an unknown case must say so and exit 2", proc)
 
 
 def test_stress_mt_bad_usage():
