@@ -159,14 +159,13 @@
  *     process has a second thread (glibc's __libc_single_threaded).
  *
  *     THREAD CACHE: each thread has one, an allocated block of its arena,
- *     with one bin per block size 16 .. CACHE_MAX = 1024 (offset lists, like the
- *     quick lists). A small malloc pops its bin and a free of a small
- *     block of the thread's arena pushes it, with no lock and no atomic
- *     read-modify-write; an empty bin refills, a full one spills half, in
- *     one batch under the arena's lock. Cached blocks stay allocated and
- *     marked Q: the thread sets and clears Q by a store of the header's
- *     byte 5, the arena changes an allocated neighbour's P and M bits by a
- *     store of its byte 0. At a thread's exit (a pthread key's
+ *     with one bin per block size 16 .. CACHE_MAX = 1024 (offset lists, like
+ * the quick lists). A small malloc pops its bin and a free of a small block of
+ * the thread's arena pushes it, with no lock and no atomic read-modify-write;
+ * an empty bin refills, a full one spills half, in one batch under the arena's
+ * lock. Cached blocks stay allocated and marked Q: the thread sets and clears Q
+ * by a store of the header's byte 5, the arena changes an allocated neighbour's
+ * P and M bits by a store of its byte 0. At a thread's exit (a pthread key's
  *     destructor) its blocks go back to the arena.
  *
  * BUILD SWITCHES (the one place they are documented)
@@ -216,7 +215,7 @@ enum { ARENAS = 0 };
 #endif
 /* The thread caches: arena build only, and not with the switches whose
  * blocks they do not fit (a footer to keep, or no quick lists). */
-#if defined(MM_ARENAS) && !defined(MM_NO_THREAD_CACHE) &&                     \
+#if defined(MM_ARENAS) && !defined(MM_NO_THREAD_CACHE) &&                      \
     !defined(MM_ALLOC_FOOTER) && !defined(MM_NO_QUICK)
 #define MM_THREAD_CACHE 1
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -421,7 +420,7 @@ static void lock_init(arena_lock_t *l)
     pthread_mutex_init(l, NULL);
 }
 #else
-enum { SPIN_TRIES = 64 }; /* reads of a held lock before sched_yield */
+enum { SPIN_TRIES = 64 };      /* reads of a held lock before sched_yield */
 
 /* A hint to the CPU that this is a spin-wait loop. */
 static inline void cpu_relax(void)
@@ -1458,11 +1457,12 @@ enum { THREAD_CACHE = 1 };
 enum { THREAD_CACHE = 0 };
 #endif
 enum {
-    CACHE_MAX = 1024,                 /* the largest block a cache holds */
-    CACHE_BINS = CACHE_MAX / 16,      /* freed blocks: one per size */
+    CACHE_MAX = 1024,            /* the largest block a cache holds */
+    CACHE_BINS = CACHE_MAX / 16, /* freed blocks: one per size */
     CACHE_LISTS = CACHE_BINS + QUICK_CLASSES, /* + the runs' fresh ones */
-    CACHE_FILL = 32,                  /* blocks in a bin, at most ... */
-    CACHE_BIN_BYTES = 8192,           /* ... and their bytes (above 256) */
+    CACHE_FILL = 32,                          /* blocks in a bin, at most ... */
+    CACHE_BIN_BYTES = 4096,                   /* ... and their bytes ... */
+    CACHE_BYTES = 65536,                      /* ... and a cache's bytes */
     CACHE_BATCH = 16, /* blocks a refill takes, a spill returns, at most */
     CACHE_REQUEST_MAX = CACHE_MAX - ALLOC_OVERHEAD, /* the largest request */
     Q_BYTE = 5, /* the header's byte that holds the Q bit (bit 40) */
@@ -1481,12 +1481,13 @@ _Static_assert(CACHE_LISTS % 8 == 0, "drain_cache reads 8 counts at once");
  * marked Q in both; larger ones come from the arena one at a time and go
  * back freed for real (invariant 17). */
 typedef struct thread_cache {
-    heap_t *arena;             /* where its blocks come from and go back */
-    struct thread_cache *next; /* the root's list of caches */
-    word_t want;               /* ALLOC_BIT | the arena's owner bits */
-    uintptr_t lo, hi;          /* the heap's span as last seen: a free
-                                  checks a pointer against it */
-    uint64_t ops;              /* calls served, not yet in arena->ops */
+    heap_t *arena;              /* where its blocks come from and go back */
+    struct thread_cache *next;  /* the root's list of caches */
+    word_t want;                /* ALLOC_BIT | the arena's owner bits */
+    uintptr_t lo, hi;           /* the heap's span as last seen: a free
+                                   checks a pointer against it */
+    uint64_t ops;               /* calls served, not yet in arena->ops */
+    size_t bytes;               /* in its lists (at most CACHE_BYTES) */
     uint32_t head[CACHE_LISTS]; /* offsets from the arena's heap_t */
     uint8_t count[CACHE_LISTS]; /* (drain_cache reads 8 at a time) */
     uint8_t limit[CACHE_BINS];  /* bin q's most blocks */
@@ -1549,6 +1550,14 @@ static void settle_cache(heap_t *h, thread_cache_t *c)
     c->hi = (uintptr_t)mem_heap_hi() + 1;
 }
 
+/* Counts n more blocks (n < 0: fewer) in c's list l. */
+static inline void bin_add(thread_cache_t *c, size_t l, long n)
+{
+    size_t q = l < CACHE_BINS ? l : l - CACHE_BINS;
+    c->count[l] = (uint8_t)(c->count[l] + n);
+    c->bytes += (size_t)n * (q + 1) * ALIGNMENT;
+}
+
 /* The arena's quick or run list that takes c's list l (l < QUICK_CLASSES
  * or l >= CACHE_BINS: a list of blocks of at most QUICK_MAX bytes). */
 static inline size_t arena_list(size_t l)
@@ -1567,7 +1576,7 @@ static size_t free_bin(heap_t *h, thread_cache_t *c, size_t q, size_t n)
         set_cached(b, false);
         free_block(h, b);
     }
-    c->count[q] = (uint8_t)(c->count[q] - k);
+    bin_add(c, q, -(long)k);
     return k;
 }
 
@@ -1589,7 +1598,7 @@ static bool drain_cache(heap_t *h, thread_cache_t *c)
         else
             move_nodes(h, &c->head[l], &h->quick_heads[arena_list(l)],
                        CACHE_FILL);
-        c->count[l] = 0;
+        bin_add(c, l, -(long)c->count[l]);
     }
     settle_cache(h, c);
     return any;
@@ -1609,9 +1618,10 @@ static bool drain_my_cache(heap_t *h)
  * lock held) to l. */
 static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
 {
+    size_t most = c->limit[l < CACHE_BINS ? l : l - CACHE_BINS] / 2u + 1;
     size_t n = move_nodes(h, &h->quick_heads[arena_list(l)], &c->head[l],
-                          CACHE_BATCH);
-    c->count[l] = (uint8_t)(c->count[l] + n);
+                          most < CACHE_BATCH ? most : CACHE_BATCH);
+    bin_add(c, l, (long)n);
     return n;
 }
 
@@ -1643,7 +1653,7 @@ static inline block_t *pop_bin(thread_cache_t *c, size_t l)
         return NULL;
     block_t *b = node_at(c->arena, o);
     c->head[l] = b->links.next;
-    c->count[l]--;
+    bin_add(c, l, -1);
     set_cached(b, false);
     return b;
 }
@@ -1681,9 +1691,8 @@ __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q)
     if (q >= QUICK_CLASSES)
         free_bin(h, c, q, half);
     else
-        c->count[q] = (uint8_t)(c->count[q] - move_nodes(h, &c->head[q],
-                                                         &h->quick_heads[q],
-                                                         half));
+        bin_add(c, q,
+                -(long)move_nodes(h, &c->head[q], &h->quick_heads[q], half));
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
@@ -1791,13 +1800,15 @@ static inline bool cache_free(void *p)
     if ((w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) != c->want ||
         size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
         return false;
+    if (c->bytes + size > CACHE_BYTES)
+        return false; /* full: the arena takes it */
     size_t q = quick_class(size);
     if (c->count[q] >= c->limit[q])
         spill_bin(c, q);
     set_cached(b, true);
     b->links.next = c->head[q];
     c->head[q] = to_offset(c->arena, b);
-    c->count[q]++;
+    bin_add(c, q, 1);
     c->ops++;
     return true;
 }
@@ -2482,13 +2493,17 @@ static bool check_bin(int line, const thread_cache_t *c, size_t l,
     for (uint32_t o = c->head[l]; o != 0; o = from_offset(h, o)->links.next) {
         block_t *b = from_offset(h, o);
         if (!node_in_heap(h, o) || ++n > CACHE_FILL)
-            return report(line, 17, "thread cache bin leaves its arena or "
-                                    "does not end", b);
+            return report(line, 17,
+                          "thread cache bin leaves its arena or "
+                          "does not end",
+                          b);
         if (!block_is_cached(b) ||
             (b->header & (ALLOC_BIT | OWNER_MASK)) != c->want ||
             get_size(b) != (q + 1) * ALIGNMENT)
-            ok = report(line, 17, "thread cache node not allocated, Q and "
-                                  "of its bin's size in its arena", b);
+            ok = report(line, 17,
+                        "thread cache node not allocated, Q and "
+                        "of its bin's size in its arena",
+                        b);
     }
     if (n != c->count[l])
         ok = report(line, 17, "thread cache bin miscounts its blocks", c);
@@ -2499,8 +2514,7 @@ static bool check_bin(int line, const thread_cache_t *c, size_t l,
 /* The root's list of thread caches (17): each cache lies in the heap and
  * names an arena of the table; adds each arena's cached blocks to
  * cached[arena index]. */
-static bool check_caches(int line, const heap_t *root,
-                         size_t cached[ARENA_MAX])
+static bool check_caches(int line, const heap_t *root, size_t cached[ARENA_MAX])
 {
     const arena_table_t *t = root->table;
     size_t n = 0, bound = mem_heapsize() / sizeof(thread_cache_t);
@@ -2508,8 +2522,10 @@ static bool check_caches(int line, const heap_t *root,
     for (const thread_cache_t *c = root->caches; c != NULL; c = c->next) {
         if ((char *)c < (char *)t || (char *)c > (char *)mem_heap_hi() ||
             ++n > bound)
-            return report(line, 17, "list of thread caches leaves the heap "
-                                    "or does not end", c);
+            return report(line, 17,
+                          "list of thread caches leaves the heap "
+                          "or does not end",
+                          c);
         size_t a = (size_t)(c->want >> OWNER_SHIFT);
         if (a == 0 || a > t->count || arena_at(t, a - 1) != c->arena ||
             c->want != (ALLOC_BIT | c->arena->owner))
@@ -2520,8 +2536,7 @@ static bool check_caches(int line, const heap_t *root,
     return ok;
 }
 #elif defined(MM_ARENAS)
-static bool check_caches(int line, const heap_t *root,
-                         size_t cached[ARENA_MAX])
+static bool check_caches(int line, const heap_t *root, size_t cached[ARENA_MAX])
 {
     (void)line, (void)root, (void)cached;
     return true;

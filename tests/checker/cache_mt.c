@@ -143,8 +143,7 @@ static void *consume(void *arg)
         while (__atomic_load_n(&ring.head, __ATOMIC_ACQUIRE) == i)
             sched_yield();
         unsigned char *p = ring.p[i % QUEUE];
-        if (ring.tag[i % QUEUE] != i ||
-            !intact(p, kind_size(i % SIZES), i))
+        if (ring.tag[i % QUEUE] != i || !intact(p, kind_size(i % SIZES), i))
             fail("a block lost its payload on its way to the consumer");
         mm_free(p);
         if (i % 7 == 0) { /* the consumer's own blocks, in its cache */
