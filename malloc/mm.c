@@ -156,7 +156,9 @@
  *     A thread is bound, at its first call, to the arena of the CPU it
  *     runs on; free and realloc go to the block's owner (header bits
  *     48..63), under the owner's lock. Locks are taken only once the
- *     process has a second thread (glibc's __libc_single_threaded).
+ *     process has a second thread (glibc's __libc_single_threaded); an
+ *     arena's lock is a test-and-test-and-set spinlock that yields the
+ *     CPU after a short spin (MM_ARENA_MUTEX: a pthread mutex).
  *
  *     THREAD CACHE: each thread has one, an allocated block of its arena,
  *     with one bin per block size 16 .. CACHE_MAX = 1024 (offset lists, like
