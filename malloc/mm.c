@@ -382,8 +382,10 @@ static heap_t *heap; /* NULL before mm_init (arena build: the root) */
 #ifdef MM_ARENAS
 #ifndef MM_ARENA_GETCPU
 /* The arena a thread is bound to: index + 1 (0: not bound yet). It is
- * thread-local, 4 bytes of .tbss (nm shows it as 'b', counted as static). */
-static __thread uint32_t thread_arena;
+ * thread-local, 4 bytes of .tbss (nm shows it as 'b', counted as static);
+ * initial-exec: one %fs-relative access, also in a preloaded library. */
+static __thread uint32_t thread_arena
+    __attribute__((tls_model("initial-exec")));
 #endif
 /* The arena of the process's one thread, until a second one starts: then
  * no call needs the binding or the owner's lookup (NULL: not known yet,
