@@ -132,24 +132,25 @@ def cache_mt(case, exe="cache_mt"):
     return kit.run([alloc.binary(exe), case], timeout=120)
 
 
+def cache_case_passes(case):
+    """The case passes in the gcc build and, with 0 reports, under TSan."""
+    for exe in ("cache_mt", "cache_mt-tsan"):
+        proc = cache_mt(case, exe)
+        kit.expect(proc.returncode == 0 and case + " ok" in proc.stdout,
+                   "%s %s failed" % (exe, case), proc)
+        tsan_clean(proc, "%s %s" % (exe, case))
+
+
 def test_thread_exits_with_a_full_cache_while_its_blocks_live_on():
     # tests/checker/cache_mt.c: its cache leaves the root's list, the
     # blocks it handed over keep their payloads; mm_checkheap after each step.
-    for exe in ("cache_mt", "cache_mt-tsan"):
-        proc = cache_mt("exit-full", exe)
-        kit.expect(proc.returncode == 0 and "exit-full ok" in proc.stdout,
-                   exe + " exit-full failed", proc)
-        tsan_clean(proc, exe + " exit-full")
+    cache_case_passes("exit-full")
 
 
 def test_cross_thread_free_with_caches():
     # A producer thread's blocks of every cached size freed by a consumer
     # thread; mm_stats counts every op (the caches count theirs unlocked).
-    for exe in ("cache_mt", "cache_mt-tsan"):
-        proc = cache_mt("cross-free", exe)
-        kit.expect(proc.returncode == 0 and "cross-free ok" in proc.stdout,
-                   exe + " cross-free failed", proc)
-        tsan_clean(proc, exe + " cross-free")
+    cache_case_passes("cross-free")
 
 
 def test_free_of_a_block_in_another_threads_cache_aborts():
