@@ -1457,8 +1457,11 @@ static void debug_check(const heap_t *h, int line)
 
 #ifdef MM_THREAD_CACHE
 enum { THREAD_CACHE = 1 };
+/* The paths past the cache, out of line: a hit saves no registers. */
+#define PAST_CACHE __attribute__((noinline))
 #else
 enum { THREAD_CACHE = 0 };
+#define PAST_CACHE inline
 #endif
 enum {
     CACHE_MAX = 1024,            /* the largest block a cache holds */
@@ -1981,6 +1984,14 @@ __attribute__((noinline)) static void *malloc_locked(size_t size)
     return p;
 }
 
+/* mm_malloc past the thread cache: the lockless heap, or the caller's
+ * arena under its lock. */
+static PAST_CACHE void *malloc_heap(size_t size)
+{
+    heap_t *h = lockless_heap();
+    return h != NULL ? malloc_in(h, size) : malloc_locked(size);
+}
+
 void *mm_malloc(size_t size)
 {
     if (THREAD_CACHE && size - 1 < CACHE_REQUEST_MAX) {
@@ -1988,8 +1999,7 @@ void *mm_malloc(size_t size)
         if (p != NULL)
             return p;
     }
-    heap_t *h = lockless_heap();
-    return h != NULL ? malloc_in(h, size) : malloc_locked(size);
+    return malloc_heap(size);
 }
 
 /* Counts a free or realloc of h's block by a thread bound to another
@@ -2029,16 +2039,23 @@ __attribute__((noinline)) static void free_locked(void *ptr)
     arena_unlock(h, locked);
 }
 
-void mm_free(void *ptr)
+/* mm_free past the thread cache: on the lockless heap, or on the block's
+ * owner under its lock. */
+static PAST_CACHE void free_heap(void *ptr)
 {
-    if (ptr == NULL || (THREAD_CACHE && cache_free(ptr)))
-        return;
     free_check("free", ptr);
     heap_t *h = lockless_heap();
     if (h != NULL)
         free_in(h, ptr);
     else
         free_locked(ptr);
+}
+
+void mm_free(void *ptr)
+{
+    if (ptr == NULL || (THREAD_CACHE && cache_free(ptr)))
+        return;
+    free_heap(ptr);
 }
 
 /* Grows b in place to asize using a free next block and, if extend, the end
