@@ -1827,7 +1827,7 @@ static bool drain_my_cache(heap_t *h)
 }
 static inline void *cache_malloc(size_t size)
 {
-    (void)size;
+    (void)size; /* no thread cache: mm_malloc never calls this */
     return NULL;
 }
 static inline bool cache_free(void *p)
