@@ -1572,6 +1572,14 @@ static inline size_t arena_list(size_t l)
     return l < CACHE_BINS ? l : l - CACHE_BINS + QUICK_CLASSES;
 }
 
+/* Counts n blocks of c's list l more (n < 0: fewer) in the arena's
+ * freed quick lists' bytes, when l's arena list is a freed one. */
+static inline void count_freed(heap_t *h, size_t l, long n)
+{
+    if (l < QUICK_CLASSES)
+        h->cached_units += (uint32_t)(n * (long)(l + 1));
+}
+
 /* Frees up to n blocks of c's bin q (of more than QUICK_MAX bytes) for
  * real into arena h (its lock held); returns how many. */
 static size_t free_bin(heap_t *h, thread_cache_t *c, size_t q, size_t n)
@@ -1603,8 +1611,10 @@ static bool drain_cache(heap_t *h, thread_cache_t *c)
         if (l >= QUICK_CLASSES && l < CACHE_BINS)
             free_bin(h, c, l, CACHE_FILL);
         else
-            move_nodes(h, &c->head[l], &h->quick_heads[arena_list(l)],
-                       CACHE_FILL);
+            count_freed(h, l,
+                        (long)move_nodes(h, &c->head[l],
+                                         &h->quick_heads[arena_list(l)],
+                                         CACHE_FILL));
         bin_add(c, l, -(long)c->count[l]);
     }
     settle_cache(h, c);
@@ -1629,6 +1639,7 @@ static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
     size_t n = move_nodes(h, &h->quick_heads[arena_list(l)], &c->head[l],
                           most < CACHE_BATCH ? most : CACHE_BATCH);
     bin_add(c, l, (long)n);
+    count_freed(h, l, -(long)n);
     return n;
 }
 
@@ -1697,9 +1708,11 @@ __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q)
     size_t half = (c->count[q] + 1u) / 2;
     if (q >= QUICK_CLASSES)
         free_bin(h, c, q, half);
-    else
-        bin_add(c, q,
-                -(long)move_nodes(h, &c->head[q], &h->quick_heads[q], half));
+    else {
+        long n = (long)move_nodes(h, &c->head[q], &h->quick_heads[q], half);
+        bin_add(c, q, -n);
+        count_freed(h, q, n);
+    }
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
