@@ -1817,7 +1817,8 @@ static inline bool cache_free(void *p)
     block_t *b = payload_to_header(p);
     word_t w = header_of(b);
     size_t size = extract_size(w);
-    if ((w & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) != c->want ||
+    if ((w & (ALLOC_BIT | RESERVED_BIT | QUICK_BIT | CLASS_MASK | ZERO_BIT |
+              OWNER_MASK)) != c->want ||
         size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
         return false;
     if (c->bytes + size > CACHE_BYTES)
