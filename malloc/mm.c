@@ -621,6 +621,19 @@ static inline word_t header_of(const block_t *b)
 #endif
 }
 
+/* Writes the header of a block that the caller owns (under its arena's
+ * lock, or its own allocated block): an atomic store in the arena build,
+ * since a thread cache may meanwhile read it without a lock (cache_free
+ * reads the next block's P bit); a plain store in the plain build. */
+static inline void store_header(block_t *b, word_t w)
+{
+#ifdef MM_ARENAS
+    __atomic_store_n(&b->header, w, __ATOMIC_RELAXED);
+#else
+    b->header = w;
+#endif
+}
+
 /* ---- Header words --------------------------------------------------------*/
 
 /* The one function that composes a header: size, the A/P/M flags, a free
@@ -808,7 +821,8 @@ static inline block_t *region_end_fence(const region_t *r)
 static inline void write_block(const heap_t *h, block_t *b, size_t size,
                                bool alloc, bool prev_alloc, bool prev_mini)
 {
-    b->header = pack(size, flags_of(alloc, prev_alloc, prev_mini), 0, h->owner);
+    store_header(
+        b, pack(size, flags_of(alloc, prev_alloc, prev_mini), 0, h->owner));
     if (has_footer(b->header))
         *header_to_footer(b) = b->header;
 }
@@ -816,7 +830,7 @@ static inline void write_block(const heap_t *h, block_t *b, size_t size,
 /* Replaces b's header word (and footer, if it has one) with w. */
 static inline void rewrite_header(block_t *b, word_t w)
 {
-    b->header = w;
+    store_header(b, w);
     if (has_footer(w))
         *header_to_footer(b) = w;
 }
@@ -929,7 +943,7 @@ static inline void push_quick(heap_t *h, block_t *b, bool fresh)
     if (ALLOC_FOOTER)
         rewrite_header(b, b->header | QUICK_BIT);
     else /* allocated: no footer */
-        b->header |= QUICK_BIT;
+        store_header(b, header_of(b) | QUICK_BIT);
     b->links.next = h->quick_heads[q];
     h->quick_heads[q] = to_offset(h, b);
     h->cached_units += fresh ? 0 : (uint32_t)(get_size(b) / ALIGNMENT);
@@ -949,7 +963,7 @@ static inline block_t *pop_quick(heap_t *h, size_t asize)
         if (ALLOC_FOOTER)
             rewrite_header(b, b->header & ~QUICK_BIT);
         else /* allocated: no footer */
-            b->header &= ~QUICK_BIT;
+            store_header(b, header_of(b) & ~QUICK_BIT);
     }
     return b;
 }
@@ -982,7 +996,9 @@ static bool flush_quick(heap_t *h, bool fresh_too)
             h->quick_heads[q] = b->links.next;
             h->cached_units -=
                 q < QUICK_CLASSES ? quick_class(get_size(b)) + 1 : 0;
-            b->header &= ~QUICK_BIT; /* allocated: free_block rewrites it */
+            store_header(
+                b, header_of(b) &
+                       ~QUICK_BIT); /* allocated: free_block rewrites it */
             free_block(h, b);
             any = true;
         }
@@ -1094,7 +1110,7 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
     }
     size_t c = size_class(size);
     w = pack(size, w & PREV_BITS, c, h->owner);
-    b->header = w;
+    store_header(b, w);
     if (COALESCE && !ALLOC_FOOTER) {
         /* The block after is allocated (invariant 7 held before): it has
          * no footer, only its P and M bits change. The footer is written
@@ -1116,7 +1132,9 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
 static block_t *free_block(heap_t *h, block_t *b)
 {
     dbg_requires(get_alloc(b) && !get_quick(b));
-    b->header &= ~ALLOC_BIT; /* coalesce writes the final header and footer */
+    store_header(
+        b, header_of(b) &
+               ~ALLOC_BIT); /* coalesce writes the final header and footer */
     if (MM_DEBUG >= 1 && get_size(b) > MIN_BLOCK)
         mem_memset(b->payload + sizeof b->links, DEBUG_POISON_FREE,
                    get_size(b) - MIN_BLOCK - WSIZE);
@@ -1167,15 +1185,15 @@ static inline void split_free(heap_t *h, block_t *b, size_t size)
     block_t *next = (block_t *)((char *)b + total);
     word_t next_w = header_of(next) & ~PREV_BITS;
     if (rest < MIN_BLOCK) {
-        b->header = pack(total, bits | ALLOC_BIT, 0, h->owner);
+        store_header(b, pack(total, bits | ALLOC_BIT, 0, h->owner));
         store_neighbour_header(next, next_w | PREV_ALLOC_BIT);
         return;
     }
-    b->header = pack(size, bits | ALLOC_BIT, 0, h->owner);
+    store_header(b, pack(size, bits | ALLOC_BIT, 0, h->owner));
     block_t *r = (block_t *)((char *)b + size);
     size_t c = size_class(rest);
     word_t rest_w = pack(rest, PREV_ALLOC_BIT, c, h->owner);
-    r->header = rest_w;
+    store_header(r, rest_w);
     *((word_t *)next - 1) = rest_w; /* mini: the links, written next */
     store_neighbour_header(next, next_w | (rest == MIN_BLOCK) * PREV_MINI_BIT);
     push_free(h, r, c);
@@ -1210,7 +1228,8 @@ static block_t *extend_region(heap_t *h, size_t bytes)
     write_block(h, b, bytes, /*alloc=*/false, get_prev_alloc(b),
                 get_prev_mini(b));
     block_t *fence = find_next(b);
-    fence->header = fence_word(h, /*prev_alloc=*/false, bytes == MIN_BLOCK);
+    store_header(fence,
+                 fence_word(h, /*prev_alloc=*/false, bytes == MIN_BLOCK));
     h->tail = fence;
     h->brk += bytes;
     region_at(h, h->last_region)->units += (uint32_t)(bytes / ALIGNMENT);
@@ -1238,7 +1257,8 @@ static block_t *add_region(heap_t *h, char *p, size_t len)
     write_block(h, b, size, /*alloc=*/false, /*prev_alloc=*/true,
                 /*prev_mini=*/false);
     h->tail = region_end_fence(r);
-    h->tail->header = fence_word(h, /*prev_alloc=*/false, size == MIN_BLOCK);
+    store_header(h->tail,
+                 fence_word(h, /*prev_alloc=*/false, size == MIN_BLOCK));
     h->brk = region_end(r);
     insert_free(h, b);
     return b;
@@ -1319,7 +1339,7 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
     dbg_requires(get_size(b) == n * asize && get_alloc(b));
     for (size_t i = n - 1; i > 0; i--) {
         block_t *q = (block_t *)((char *)b + i * asize);
-        q->header = pack(asize, ALLOC_BIT | PREV_ALLOC_BIT, 0, h->owner);
+        store_header(q, pack(asize, ALLOC_BIT | PREV_ALLOC_BIT, 0, h->owner));
         if (ALLOC_FOOTER && asize > MIN_BLOCK)
             *header_to_footer(q) = q->header;
         push_quick(h, q, /*fresh=*/true);
@@ -1821,6 +1841,12 @@ static inline bool cache_free(void *p)
               OWNER_MASK)) != c->want ||
         size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
         return false;
+    /* The next block's P bit says this one is allocated (a corrupted size
+     * points elsewhere: the arena's path names it); the owner may rewrite
+     * that header meanwhile, never its P bit while this block lives. */
+    const block_t *next = (const block_t *)((char *)b + size);
+    if ((uintptr_t)p + size > c->hi || !(header_of(next) & PREV_ALLOC_BIT))
+        return false;
     if (c->bytes + size > CACHE_BYTES)
         return false; /* full: the arena takes it */
     size_t q = quick_class(size);
@@ -1873,7 +1899,8 @@ static heap_t *make_heap(char *p, size_t len, unsigned owner)
     h->first_region = h->last_region = region_offset(h, r);
     h->regions = 1;
     h->tail = region_end_fence(r);
-    h->tail->header = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
+    store_header(h->tail,
+                 fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false));
     h->brk = region_end(r);
     h->lo = (uintptr_t)region_first(r);
     dbg_ensures(h->tail == (block_t *)region_first(r));
