@@ -1283,10 +1283,14 @@ static block_t *grow_heap(heap_t *h, size_t asize)
         add_region(h, p, bytes); /* someone moved the break meanwhile */
         return grow_heap(h, asize);
     }
-    /* a new region, from a break that may not be 16-byte aligned; an
-     * arena's is at least ARENA_CHUNK once threads share the break */
-    size_t room =
-        threads_running() && asize < ARENA_CHUNK ? ARENA_CHUNK : asize;
+    /* a new region, from a break that may not be 16-byte aligned. Once
+     * threads share the break, an arena's is at least ARENA_CHUNK, and
+     * twice a larger request: a block that realloc keeps growing then
+     * grows in place, and its arena's regions grow geometrically instead
+     * of one per step (coalescing never crosses a region) */
+    size_t room = !threads_running()    ? asize
+                  : asize < ARENA_CHUNK ? ARENA_CHUNK
+                                        : 2 * asize;
     size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + room;
     char *p = take_memory(bytes);
     block_t *b = p != NULL ? add_region(h, p, bytes) : NULL;
