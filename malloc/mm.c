@@ -151,7 +151,8 @@
  *     ARENA_MAX), each a heap_t with its own lock, lists, counters and
  *     regions, owner = index + 1; the root (owner 0) holds no blocks. An
  *     arena grows its last region when the break is still its own, and
- *     otherwise takes a new region of at least ARENA_CHUNK bytes. Link
+ *     otherwise takes a new region of at least ARENA_CHUNK bytes (twice
+ *     a larger request: see grow_heap). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
  *     A thread is bound, at its first call, to the arena of the CPU it
  *     runs on; free and realloc go to the block's owner (header bits
