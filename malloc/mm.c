@@ -3027,8 +3027,8 @@ size_t mm_usable_size(void *ptr)
  * arena's: the order is fixed), forks, and releases them; the child,
  * where only the forking thread lives, re-initializes them. While the
  * process has one thread, no lock is taken (arena_lock). */
-#ifdef MM_ARENAS
 typedef enum { FORK_LOCK, FORK_UNLOCK, FORK_RESET } fork_step;
+#ifdef MM_ARENAS
 
 static void fork_step_heap(heap_t *h, fork_step step)
 {
@@ -3053,7 +3053,6 @@ static void fork_step_all(fork_step step)
     }
 }
 #else
-typedef enum { FORK_LOCK, FORK_UNLOCK, FORK_RESET } fork_step;
 static void fork_step_all(fork_step step)
 {
     (void)step; /* the plain build has no lock */
