@@ -10,9 +10,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import kit
+
+sys.path.insert(0, kit.TOOLS)
+import grade_rules  # noqa: E402  (tools/: the grader's own rule checks)
 
 MM_C = os.path.join(kit.MALLOC, "mm.c")
 ADIR = os.path.join(kit.BUILD, "allocator")
@@ -62,29 +66,22 @@ def test_clang_compiles_mm_without_warnings():
     _no_warnings("clang")
 
 
-def _nm(args, obj):
-    proc = kit.run(["nm"] + args + [obj])
-    kit.expect(proc.returncode == 0, "nm failed", proc)
-    return proc.stdout
+def _compiled(tmp):
+    obj = os.path.join(tmp, "mm.o")
+    kit.expect(compile_mm("gcc", [], obj).returncode == 0, "compile failed")
+    return obj
 
 
 def static_data_bytes(obj):
-    """Sum of the sizes of mm.o's data symbols (initialized, zeroed, read-only
-    variables); compiler-made string constants have no symbol size."""
-    total, names = 0, []
-    for line in _nm(["-S"], obj).splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[2] in "bBdDgGsSrRvV":
-            total += int(parts[1], 16)
-            names.append(parts[3])
-    return total, names
+    """The total size of mm.o's statics (tools/grade_rules.py), and their
+    names."""
+    found = grade_rules.static_symbols(obj)
+    return sum(size for _, size in found), [name for name, _ in found]
 
 
 def test_static_data_at_most_256_bytes():
     with tempfile.TemporaryDirectory() as tmp:
-        obj = os.path.join(tmp, "mm.o")
-        kit.expect(compile_mm("gcc", [], obj).returncode == 0, "compile failed")
-        total, names = static_data_bytes(obj)
+        total, names = static_data_bytes(_compiled(tmp))
         kit.expect(names, "no data symbol found in mm.o: nm output changed?")
         kit.expect(total <= STATIC_LIMIT, "mm.c has %d bytes of static data "
                    "(limit %d): %s" % (total, STATIC_LIMIT, " ".join(names)))
@@ -92,32 +89,23 @@ def test_static_data_at_most_256_bytes():
 
 def test_no_memory_function_but_memlib():
     with tempfile.TemporaryDirectory() as tmp:
-        obj = os.path.join(tmp, "mm.o")
-        kit.expect(compile_mm("gcc", [], obj).returncode == 0, "compile failed")
-        undefined = {l.split()[-1] for l in _nm(["-u"], obj).splitlines()
-                     if l.strip()}
-        kit.expect("mem_sbrk" in undefined,
+        obj = _compiled(tmp)
+        kit.expect("mem_sbrk" in grade_rules.undefined_symbols(obj),
                    "mm.o does not use mem_sbrk: is nm -u working?")
-        bad = sorted(undefined & set(FORBIDDEN))
-        kit.expect(not bad, "mm.o calls forbidden functions: %s" % bad)
-
-
-FUNCTION_MACRO = re.compile(r"^\s*#\s*define\s+(\w+)\(", re.M)
-
-
-def function_like_macros(text):
-    return [m for m in FUNCTION_MACRO.findall(text) if not m.startswith("dbg_")]
+        bad = grade_rules.forbidden_symbols(obj, names=FORBIDDEN, prefixes=[])
+        kit.expect(not bad, "mm.o: %s" % bad)
 
 
 def test_no_function_like_macros():
     with open(MM_C) as f:
-        found = function_like_macros(f.read())
-    kit.expect(not found, "function-like macros in mm.c (use static inline "
-               "functions; only dbg_* contracts may be macros): %s" % found)
+        found = grade_rules.function_like_macros(f.read())
+    kit.expect(not found, "mm.c (only dbg_* contracts may be macros): %s"
+               % found)
     # The check itself must catch the textbook's macros.
-    kit.expect(function_like_macros("#define GET(p) (*(unsigned *)(p))\n"
-                                    "  # define dbg_requires(e) (e)\n")
-               == ["GET"], "the macro pattern misses GET(p)")
+    found = grade_rules.function_like_macros(
+        "#define GET(p) (*(unsigned *)(p))\n  # define dbg_requires(e) (e)\n")
+    kit.expect(len(found) == 1 and "GET" in found[0],
+               "the macro pattern misses GET(p): %s" % found)
 
 
 # ---- mm_checkheap: silent on a good heap, names each broken invariant ------

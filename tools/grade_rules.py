@@ -7,6 +7,7 @@ the rule holds.
 
     compile_warnings(cc, mm_c, include_dir)   gcc or clang, the lab's flags
     static_data(obj, limit)                   nm -S: statics over the limit
+    static_symbols(obj)                       nm -S: each static, its size
     forbidden_symbols(obj, names, prefixes)   nm -u: memory from outside memlib
     function_like_macros(text)                 #define NAME( other than dbg_*
     readme_missing_sections(text)              the design sections of README.md
@@ -88,14 +89,21 @@ def _nm(args, obj):
     return proc.stdout
 
 
-def static_data(obj, limit=STATIC_LIMIT):
-    """Statics of mm.o (nm -S: initialized, zeroed and read-only data with
-    a size; string constants have none) over `limit` bytes in total."""
+def static_symbols(obj):
+    """The statics of mm.o as (name, bytes): nm -S's initialized, zeroed,
+    read-only and thread-local data with a size (string constants have
+    none)."""
     found = []
     for line in _nm(["-S"], obj).splitlines():
         parts = line.split()
         if len(parts) == 4 and parts[2] in "bBdDgGsSrRvV":
             found.append((parts[3], int(parts[1], 16)))
+    return found
+
+
+def static_data(obj, limit=STATIC_LIMIT):
+    """Statics of mm.o (static_symbols) over `limit` bytes in total."""
+    found = static_symbols(obj)
     total = sum(size for _, size in found)
     if total <= limit:
         return []
