@@ -2104,9 +2104,47 @@ void mm_free(void *ptr)
     free_heap(ptr);
 }
 
-/* Grows b in place to asize using a free next block and, if extend, the end
- * of the heap. Returns false (changing nothing) when it cannot. */
-static bool grow_forward(heap_t *h, block_t *b, size_t asize, bool extend)
+/* ---- Realloc: room for a block that keeps growing ----------------------*/
+
+/* A block that realloc grows by a step that is small against its size
+ * (ROOM_STEPS more such steps fit in a ROOM_SHARE-th of it) is likely to
+ * be grown again: when it grows in place, it keeps up to a ROOM_SHARE-th
+ * of its size more than asked from the free block it grows into, instead
+ * of splitting that off for the next small request to take; and a realloc
+ * that shrinks a block (above QUICK_MAX bytes) by at most that share
+ * leaves it whole, so that the room survives the next steps. */
+enum { ROOM_SHARE = 4, ROOM_STEPS = 4 };
+
+/* The size to give a block of `size` bytes that realloc grows to asize:
+ * asize and its room, or asize alone for a large step. */
+static inline size_t grow_room(size_t size, size_t asize)
+{
+    size_t room = asize / ROOM_SHARE;
+    if ((asize - size) * ROOM_STEPS > room)
+        return asize;
+    return round_up(asize + room, ALIGNMENT);
+}
+
+/* What a block that realloc grows to asize (wanting `want`, asize <= want)
+ * keeps of the `avail` bytes (avail >= asize) it may take. */
+static inline size_t room_taken(size_t avail, size_t asize, size_t want)
+{
+    return want == asize ? asize : avail < want ? avail : want;
+}
+
+/* Whether a realloc to asize bytes leaves block b whole: a shrink by at
+ * most its room (a grower's room is not given back between its steps). */
+static inline bool keeps_room(const block_t *b, size_t asize)
+{
+    size_t size = get_size(b);
+    return size > QUICK_MAX && size - asize <= size / ROOM_SHARE;
+}
+
+/* Grows b in place to asize (up to `want` bytes, grow_room) using a free
+ * next block and, if extend, the end of the heap. Returns false (changing
+ * nothing) when it cannot. */
+static bool grow_forward(heap_t *h, block_t *b, size_t asize, size_t want,
+                         bool extend)
 {
     block_t *next = find_next(b);
     size_t avail = get_size(b) + (get_alloc(next) ? 0 : get_size(next));
@@ -2126,13 +2164,14 @@ static bool grow_forward(heap_t *h, block_t *b, size_t asize, bool extend)
         remove_free(h, next);
     write_block(h, b, avail, /*alloc=*/true, get_prev_alloc(b),
                 get_prev_mini(b));
-    split_block(h, b, asize);
+    split_block(h, b, room_taken(avail, asize, want));
     return true;
 }
 
-/* Grows b to asize by sliding it down into a free previous block (and a
- * free next block). Returns the moved block, or NULL when it cannot. */
-static block_t *grow_backward(heap_t *h, block_t *b, size_t asize)
+/* Grows b to asize (up to `want` bytes) by sliding it down into a free
+ * previous block (and a free next block). Returns the moved block, or NULL
+ * when it cannot. */
+static block_t *grow_backward(heap_t *h, block_t *b, size_t asize, size_t want)
 {
     if (!COALESCE || get_prev_alloc(b))
         return NULL;
@@ -2149,7 +2188,7 @@ static block_t *grow_backward(heap_t *h, block_t *b, size_t asize)
     write_block(h, prev, avail, /*alloc=*/true, get_prev_alloc(prev),
                 get_prev_mini(prev));
     mem_memmove(prev->payload, b->payload, keep);
-    split_block(h, prev, asize);
+    split_block(h, prev, room_taken(avail, asize, want));
     return prev;
 }
 
@@ -2163,18 +2202,20 @@ static block_t *move_block(heap_t *h, block_t *b, block_t *to, size_t asize)
     return to;
 }
 
-/* Realloc, cheapest for the heap first: in place without growing the heap,
- * then a free block elsewhere, then growing the heap under b, then a new
- * block at the end of the heap. */
+/* Realloc, cheapest for the heap first: in place without growing the heap
+ * (with room, grow_room), then a free block elsewhere, then growing the
+ * heap under b, then a new block at the end of the heap. */
 static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
 {
     if (asize <= get_size(b)) {
-        split_block(h, b, asize);
+        if (!keeps_room(b, asize))
+            split_block(h, b, asize);
         return b;
     }
-    if (grow_forward(h, b, asize, /*extend=*/false))
+    size_t want = grow_room(get_size(b), asize);
+    if (grow_forward(h, b, asize, want, /*extend=*/false))
         return b;
-    block_t *to = grow_backward(h, b, asize);
+    block_t *to = grow_backward(h, b, asize, want);
     if (to != NULL)
         return to;
     size_t c;
@@ -2183,7 +2224,7 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
         unlink_free(h, to, c);
         return move_block(h, b, to, asize);
     }
-    if (grow_forward(h, b, asize, /*extend=*/true))
+    if (grow_forward(h, b, asize, want, /*extend=*/true))
         return b;
     to = take_block(h, asize, asize);
     return to != NULL ? move_block(h, b, to, asize) : NULL;
