@@ -369,6 +369,7 @@ typedef struct heap {
  * an entry, open_arena writes it). */
 typedef struct arena_table {
     uint32_t count;  /* arenas, 1 .. ARENA_MAX */
+    uint32_t binds;  /* threads bound so far (atomic: next_arena_index) */
     heap_t *arena[]; /* count entries; NULL: not made yet */
 } arena_table_t;
 
@@ -499,6 +500,7 @@ static void arena_lock_init(heap_t *h)
     lock_init(&h->lock);
 }
 
+#ifdef MM_ARENA_GETCPU
 /* The CPU the thread runs on, or (sched_getcpu failing) a hash of its id;
  * an id beyond the table wraps. */
 static uint32_t arena_index_of_cpu(const arena_table_t *t)
@@ -509,6 +511,17 @@ static uint32_t arena_index_of_cpu(const arena_table_t *t)
                        : (uint64_t)pthread_self() * 0x9e3779b97f4a7c15u >> 32;
     return (uint32_t)(key % t->count);
 }
+#else
+/* The arena of a thread's first call: the next in turn (round robin; an
+ * atomic add on the table's count of bindings). A new thread's first call
+ * mostly runs on its creator's CPU, so binding to that CPU's arena put
+ * the two threads of larson/2 and xmalloc/2 in one arena every time
+ * (docs/bench-libmm.md, 2026-12-07 20:00). */
+static uint32_t next_arena_index(arena_table_t *t)
+{
+    return __atomic_fetch_add(&t->binds, 1, __ATOMIC_RELAXED) % t->count;
+}
+#endif
 
 /* Arena i of the table, or NULL if not made yet (an acquire load: it pairs
  * with the release store of open_arena). */
@@ -537,14 +550,14 @@ static heap_t *open_arena(heap_t *root, size_t i)
 /* The calling thread's arena: bound at its first call (or, with
  * MM_ARENA_GETCPU, the current CPU's at every call); NULL if it cannot be
  * made. */
-static inline uint32_t my_arena_number(const arena_table_t *t)
+static inline uint32_t my_arena_number(arena_table_t *t)
 {
 #ifdef MM_ARENA_GETCPU
     return 1 + arena_index_of_cpu(t);
 #else
     uint32_t a = thread_arena;
     if (a == 0 || a > t->count)
-        thread_arena = a = 1 + arena_index_of_cpu(t);
+        thread_arena = a = 1 + next_arena_index(t);
     return a;
 #endif
 }
@@ -1495,7 +1508,8 @@ enum {
     CACHE_FILL = 32,                          /* blocks in a bin, at most ... */
     CACHE_BIN_BYTES = 4096,                   /* ... and their bytes ... */
     CACHE_BYTES = 65536,                      /* ... and a cache's bytes */
-    CACHE_BATCH = 16, /* blocks a refill takes, a spill returns, at most */
+    CACHE_BATCH = 16,  /* blocks a refill takes, a spill returns, at most */
+    REMOTE_BATCH = 32, /* another arena's blocks that go back in one lock */
     CACHE_REQUEST_MAX = CACHE_MAX - ALLOC_OVERHEAD, /* the largest request */
     Q_BYTE = 5, /* the header's byte that holds the Q bit (bit 40) */
 };
@@ -1523,6 +1537,10 @@ typedef struct thread_cache {
     uint32_t head[CACHE_LISTS]; /* offsets from the arena's heap_t */
     uint8_t count[CACHE_LISTS]; /* (drain_cache reads 8 at a time) */
     uint8_t limit[CACHE_BINS];  /* bin q's most blocks */
+    /* remote batches: blocks of arena i (not this cache's) freed by this
+     * thread, offsets from arena i's heap_t (invariant 18) */
+    uint32_t remote_head[ARENA_MAX];
+    uint8_t remote_count[ARENA_MAX]; /* below REMOTE_BATCH */
 } thread_cache_t;
 
 /* The calling thread's cache, valid while gen == generation (mm_init bumps
@@ -1646,14 +1664,59 @@ static bool drain_cache(heap_t *h, thread_cache_t *c)
     return any;
 }
 
-/* The calling thread's cache back to arena h, if it is h's (h's lock held),
- * before the heap grows (flush_quick): as without the cache, its freed
- * blocks are then freed for real, and the fresh ones of a size in demand
- * kept. True if it held a block. */
+/* The blocks of c's remote batch for arena h (arena index i; h's lock
+ * held) back to h, as free_in puts them: to the quick list of their size
+ * (they are Q already), or freed for real (above QUICK_MAX). Each is a
+ * remote free of h (mm_stats). Returns how many. */
+static size_t return_remote(heap_t *h, thread_cache_t *c, size_t i)
+{
+    size_t n = 0;
+    for (uint32_t o = c->remote_head[i]; o != 0; n++) {
+        block_t *b = node_at(h, o);
+        o = b->links.next;
+        size_t size = get_size(b);
+        if (size <= QUICK_MAX) {
+            size_t q = quick_class(size);
+            b->links.next = h->quick_heads[q];
+            h->quick_heads[q] = to_offset(h, b);
+            h->cached_units += (uint32_t)(size / ALIGNMENT);
+        } else {
+            set_cached(b, false);
+            free_block(h, b);
+        }
+    }
+    c->remote_head[i] = 0;
+    c->remote_count[i] = 0;
+    h->ops += n;
+    h->remote_frees += n;
+    return n;
+}
+
+/* c's remote batch for arena index i back to that arena, under its lock:
+ * one lock for up to REMOTE_BATCH remote frees. */
+__attribute__((noinline)) static void flush_remote(thread_cache_t *c, size_t i)
+{
+    heap_t *h = arena_at(heap->table, i);
+    bool locked = arena_lock(h);
+    debug_check(h, __LINE__);
+    return_remote(h, c, i);
+    debug_check(h, __LINE__);
+    arena_unlock(h, locked);
+}
+
+/* The calling thread's cache back to arena h (h's lock held), before the
+ * heap grows (flush_quick): its remote batch for h, and, if it is h's
+ * cache, all of it: as without the cache, its freed blocks are then freed
+ * for real, and the fresh ones of a size in demand kept. True if it held
+ * a block. */
 static bool drain_my_cache(heap_t *h)
 {
     thread_cache_t *c = my_thread_cache();
-    return c != NULL && c->arena == h && drain_cache(h, c);
+    size_t a = (size_t)(h->owner >> OWNER_SHIFT);
+    if (c == NULL || a == 0)
+        return false;
+    bool any = c->remote_count[a - 1] != 0 && return_remote(h, c, a - 1) != 0;
+    return (c->arena == h && drain_cache(h, c)) || any;
 }
 
 /* Moves up to CACHE_BATCH blocks of arena h's list for c's list l (h's
@@ -1806,6 +1869,9 @@ static void close_cache(void *arg)
         link = &(*link)->next;
     *link = c->next;
     arena_unlock(heap, locked);
+    for (size_t i = 0; i < heap->table->count; i++)
+        if (c->remote_count[i] != 0)
+            flush_remote(c, i);
     heap_t *h = c->arena;
     locked = arena_lock(h);
     drain_cache(h, c);
@@ -1830,28 +1896,28 @@ static inline void *cache_malloc(size_t size)
     return b->payload;
 }
 
-/* mm_free into the calling thread's cache, with no lock: a small block of
- * its arena, allocated and not cached (invariant 17). False: the caller
- * takes the arena's path (which also reports a bad pointer). */
-static inline bool cache_free(void *p)
+/* The header bits a block that a cache takes must have (with the owner's
+ * bits): allocated, not cached, a plausible header (bit 3, the class field
+ * and bit 47 clear). */
+static const word_t CACHE_MASK =
+    ALLOC_BIT | RESERVED_BIT | QUICK_BIT | CLASS_MASK | ZERO_BIT | OWNER_MASK;
+
+/* Whether the block b of size bytes, at most CACHE_MAX, ends inside c's
+ * view of the heap and the next block's P bit says b is allocated (a
+ * corrupted size points elsewhere: the arena's path names it). The owner
+ * may rewrite that header meanwhile, never its P bit while b lives. */
+static inline bool next_says_allocated(const thread_cache_t *c,
+                                       const block_t *b, size_t size)
 {
-    thread_cache_t *c = my_thread_cache();
-    if (c == NULL || (uintptr_t)p % ALIGNMENT != 0 ||
-        (uintptr_t)p - c->lo - 1 >= c->hi - c->lo)
-        return false;
-    block_t *b = payload_to_header(p);
-    word_t w = header_of(b);
-    size_t size = extract_size(w);
-    if ((w & (ALLOC_BIT | RESERVED_BIT | QUICK_BIT | CLASS_MASK | ZERO_BIT |
-              OWNER_MASK)) != c->want ||
-        size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
-        return false;
-    /* The next block's P bit says this one is allocated (a corrupted size
-     * points elsewhere: the arena's path names it); the owner may rewrite
-     * that header meanwhile, never its P bit while this block lives. */
-    const block_t *next = (const block_t *)((char *)b + size);
-    if ((uintptr_t)p + size > c->hi || !(header_of(next) & PREV_ALLOC_BIT))
-        return false;
+    const block_t *next = (const block_t *)((const char *)b + size);
+    return (uintptr_t)next->payload <= c->hi &&
+           (header_of(next) & PREV_ALLOC_BIT) != 0;
+}
+
+/* Pushes b, of size bytes, a block of c's arena, on c's bin (cache_free's
+ * fast path, also its slow path's end). False when c is full. */
+static inline bool cache_push(thread_cache_t *c, block_t *b, size_t size)
+{
     if (c->bytes + size > CACHE_BYTES)
         return false; /* full: the arena takes it */
     size_t q = quick_class(size);
@@ -1863,6 +1929,69 @@ static inline bool cache_free(void *p)
     bin_add(c, q, 1);
     c->ops++;
     return true;
+}
+
+/* A remote free: b (header w, of size bytes, at most CACHE_MAX) belongs to
+ * arena a (index + 1), not c's; it joins c's remote batch for a, marked Q
+ * (a second free of it is a double free), and the batch goes back to a
+ * under a's lock once it holds REMOTE_BATCH blocks (flush_remote). False
+ * when a is no arena. */
+static bool push_remote(thread_cache_t *c, block_t *b, size_t size, size_t a)
+{
+    const arena_table_t *t = heap->table;
+    heap_t *h = a != 0 && a <= t->count ? arena_at(t, a - 1) : NULL;
+    if (h == NULL || h == c->arena || !next_says_allocated(c, b, size))
+        return false;
+    set_cached(b, true);
+    b->links.next = c->remote_head[a - 1];
+    c->remote_head[a - 1] = to_offset(h, b);
+    if (++c->remote_count[a - 1] >= REMOTE_BATCH)
+        flush_remote(c, a - 1);
+    return true;
+}
+
+/* cache_free's slow path: no cache yet (a thread that only frees gets one
+ * once threads run), a pointer past the heap's span as c last saw it (it
+ * looks again), or a block of another arena (push_remote). False: the
+ * caller takes the arena's path (which also reports a bad pointer). */
+__attribute__((noinline)) static bool cache_free_slow(thread_cache_t *c,
+                                                      void *p)
+{
+    if (c == NULL && (!threads_running() || (c = open_cache()) == NULL))
+        return false;
+    if ((uintptr_t)p % ALIGNMENT != 0)
+        return false;
+    if ((uintptr_t)p - c->lo - 1 >= c->hi - c->lo)
+        c->hi = (uintptr_t)mem_heap_hi() + 1;
+    if ((uintptr_t)p - c->lo - 1 >= c->hi - c->lo)
+        return false;
+    block_t *b = payload_to_header(p);
+    word_t w = header_of(b);
+    size_t size = extract_size(w);
+    if ((w & CACHE_MASK & ~OWNER_MASK) != ALLOC_BIT ||
+        size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
+        return false;
+    if ((w & OWNER_MASK) != (c->want & OWNER_MASK))
+        return push_remote(c, b, size, (size_t)(w >> OWNER_SHIFT));
+    return next_says_allocated(c, b, size) && cache_push(c, b, size);
+}
+
+/* mm_free into the calling thread's cache, with no lock: a small block of
+ * its arena, allocated and not cached (invariant 17), or (the slow path)
+ * of another arena, into the remote batch (18). False: the caller takes
+ * the arena's path (which also reports a bad pointer). */
+static inline bool cache_free(void *p)
+{
+    thread_cache_t *c = my_thread_cache();
+    if (c == NULL || (uintptr_t)p % ALIGNMENT != 0 ||
+        (uintptr_t)p - c->lo - 1 >= c->hi - c->lo)
+        return cache_free_slow(c, p);
+    block_t *b = payload_to_header(p);
+    word_t w = header_of(b);
+    size_t size = extract_size(w);
+    if ((w & CACHE_MASK) != c->want || size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK)
+        return cache_free_slow(c, p);
+    return next_says_allocated(c, b, size) && cache_push(c, b, size);
 }
 #else
 static bool drain_my_cache(heap_t *h)
@@ -1949,6 +2078,7 @@ static bool make_arenas(heap_t *root)
     if (t == NULL)
         return false;
     t->count = (uint32_t)count;
+    t->binds = 0;
     for (size_t i = 0; i < count; i++)
         t->arena[i] = NULL;
     root->table = t;
@@ -2619,6 +2749,40 @@ static bool check_bin(int line, const thread_cache_t *c, size_t l,
     return ok;
 }
 
+/* Cache c's remote batch for arena index i (invariant 18): empty, or of
+ * an arena other than c's, with at most REMOTE_BATCH nodes (so a cycle
+ * stops the walk), each a block of that arena, allocated, Q and of at most
+ * CACHE_MAX bytes, as many as its count. Adds them to *cached. */
+static bool check_remote(int line, const arena_table_t *t,
+                         const thread_cache_t *c, size_t i, size_t *cached)
+{
+    const heap_t *h = arena_at(t, i);
+    if (c->remote_head[i] == 0 && c->remote_count[i] == 0)
+        return true;
+    if (h == NULL || h == c->arena)
+        return report(line, 18, "remote batch for no other arena", c);
+    bool ok = true;
+    size_t n = 0;
+    for (uint32_t o = c->remote_head[i]; o != 0;
+         o = from_offset(h, o)->links.next) {
+        block_t *b = from_offset(h, o);
+        if (!node_in_heap(h, o) || ++n > REMOTE_BATCH)
+            return report(line, 18,
+                          "remote batch leaves its arena or does not end", b);
+        if (!block_is_cached(b) ||
+            (b->header & (ALLOC_BIT | OWNER_MASK)) != (ALLOC_BIT | h->owner) ||
+            get_size(b) > CACHE_MAX)
+            ok = report(line, 18,
+                        "remote batch node not allocated, Q and "
+                        "of its batch's arena",
+                        b);
+    }
+    if (n != c->remote_count[i])
+        ok = report(line, 18, "remote batch miscounts its blocks", c);
+    *cached += n;
+    return ok;
+}
+
 /* The root's list of thread caches (17): each cache lies in the heap and
  * names an arena of the table; adds each arena's cached blocks to
  * cached[arena index]. */
@@ -2640,6 +2804,8 @@ static bool check_caches(int line, const heap_t *root, size_t cached[ARENA_MAX])
             return report(line, 17, "thread cache names no arena", c);
         for (size_t l = 0; l < CACHE_LISTS; l++)
             ok &= check_bin(line, c, l, &cached[a - 1]);
+        for (size_t i = 0; i < t->count; i++)
+            ok &= check_remote(line, t, c, i, &cached[i]);
     }
     return ok;
 }
@@ -2795,16 +2961,20 @@ static void count_blocks(const heap_t *h, mm_arena_stats *st)
 }
 
 /* h's ops, with those its threads' caches served since they last settled
- * (they count them without a lock). */
-static uint64_t arena_ops(const heap_t *h)
+ * (they count them without a lock), and its remote frees, with those that
+ * wait in other threads' remote batches (each is an op of h too). */
+static void arena_counts(const heap_t *h, mm_arena_stats *st)
 {
-    uint64_t ops = h->ops;
+    st->ops = h->ops;
+    st->remote_frees = h->remote_frees;
 #ifdef MM_THREAD_CACHE
-    for (const thread_cache_t *c = heap->caches; c != NULL; c = c->next)
-        if (c->arena == h)
-            ops += c->ops;
+    size_t a = (size_t)(h->owner >> OWNER_SHIFT);
+    for (const thread_cache_t *c = heap->caches; c != NULL; c = c->next) {
+        st->ops += c->arena == h ? c->ops : 0;
+        st->ops += a != 0 ? c->remote_count[a - 1] : 0;
+        st->remote_frees += a != 0 ? c->remote_count[a - 1] : 0;
+    }
 #endif
-    return ops;
 }
 
 void mm_stats(mm_stats_fn *visit, void *arg)
@@ -2814,9 +2984,8 @@ void mm_stats(mm_stats_fn *visit, void *arg)
         return;
     size_t heaps = all_heaps(heap, hs);
     for (size_t i = ARENAS ? 1 : 0; i < heaps; i++) {
-        mm_arena_stats st = {.arena = (unsigned)(hs[i]->owner >> OWNER_SHIFT),
-                             .ops = arena_ops(hs[i]),
-                             .remote_frees = hs[i]->remote_frees};
+        mm_arena_stats st = {.arena = (unsigned)(hs[i]->owner >> OWNER_SHIFT)};
+        arena_counts(hs[i], &st);
         count_blocks(hs[i], &st);
         visit(&st, arg);
     }
