@@ -291,6 +291,25 @@ def test_checker_invariant_17_thread_cache():
         expect_invariant(name, 17, "corrupt-arenas")
 
 
+def test_checker_invariant_18_remote_batch():
+    # The thread's remote batch for the other arena holds one block: its
+    # count, its Q bit, a cycle, the batch filed under the thread's own
+    # arena.
+    for name in ("remote-count", "remote-unmarked", "remote-cycle",
+                 "remote-own-arena"):
+        expect_invariant(name, 18, "corrupt-arenas")
+
+
+def test_free_of_a_block_in_a_remote_batch_fails_loudly():
+    # Single-threaded, the solo arena's bounds reject it first.
+    proc = kit.run([binary("corrupt-arenas"), "double-free-remote"],
+                   timeout=30)
+    kit.expect(proc.returncode != 0 and re.search(
+        r"^mm: free\(\): invalid pointer 0x[0-9a-f]+: ", proc.stderr,
+        re.M) is not None, "a free of a block in a remote batch must abort",
+               proc)
+
+
 def test_free_of_a_block_in_a_thread_cache_is_a_double_free():
     proc = kit.run([binary("corrupt-arenas"), "double-free-cached"],
                    timeout=30)

@@ -160,6 +160,26 @@ def test_free_of_a_block_in_another_threads_cache_aborts():
                "a free of a block in another thread's cache must abort", proc)
 
 
+def test_remote_frees_from_many_threads_in_batches():
+    # tests/checker/cache_mt.c: 4 threads free each other's blocks (of
+    # another arena: remote batches), payloads checked; mm_checkheap with
+    # batches pending (invariant 18) and after the threads exited with
+    # them; mm_stats' remote frees equal those made.
+    cache_case_passes("remote-many")
+
+
+def test_free_of_a_block_in_a_remote_batch_aborts():
+    proc = cache_mt("double-free-remote")
+    kit.expect(proc.returncode != 0 and re.search(
+        r"^mm: free\(\): invalid pointer 0x[0-9a-f]+: not allocated",
+        proc.stderr, re.M) is not None and "ok" not in proc.stdout,
+               "a free of a block in a remote batch must abort", proc)
+
+
+def test_fork_while_a_remote_batch_is_pending():
+    cache_case_passes("fork-remote")
+
+
 def test_cache_mt_bad_usage():
     proc = cache_mt("no-such-case")
     kit.expect(proc.returncode == 2 and "unknown case" in proc.stderr,

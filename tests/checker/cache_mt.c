@@ -11,14 +11,32 @@
  *   cross-free    a producer thread allocates, a consumer frees its blocks
  *                 (every size up to 1 KiB), both with caches; checked
  *                 payloads, mm_checkheap and mm_stats' ops at the end
- *   double-free-other  a thread frees a block into its cache and waits;
- *                 the main thread frees it again: mm_free must abort
+ *   double-free-other  a thread of the main thread's arena frees a block
+ *                 into its cache and waits; the main thread frees it
+ *                 again: mm_free must abort
+ *   remote-many   REMOTE_THREADS threads (bound round robin to the two
+ *                 arenas) each allocate blocks of every cached size and
+ *                 free the next thread's, most of them remote frees (of
+ *                 another arena: remote batches); payloads checked before
+ *                 every free and on the blocks kept; mm_checkheap while
+ *                 the threads wait with their batches pending, then after
+ *                 they exited with them (the exit returns them);
+ *                 mm_stats' remote frees equal the frees of another
+ *                 arena's blocks
+ *   double-free-remote  a thread of the other arena frees a block of the
+ *                 main thread's (into its remote batch) and waits; the
+ *                 main thread frees it again: mm_free must abort
+ *   fork-remote   a thread holds a pending remote batch while the main
+ *                 thread forks (through mm_fork_prepare/parent/child); the
+ *                 child allocates, frees and checks the heap; so does the
+ *                 parent after the thread exited
  * Prints "cache_mt: CASE ok" and exits 0, or says what failed and exits 1
  * (2 on bad usage); double-free-other aborts in mm_free.
  */
 #include "../../malloc/mm.c"
 
 #include <pthread.h>
+#include <sys/wait.h>
 
 enum { SIZES = 64, PER_SIZE = 40, QUEUE = 4096 };
 
@@ -185,6 +203,23 @@ static int cross_free(void)
 static unsigned char *victim;
 static int phase; /* atomic: 1 freed by the thread, 2 may exit */
 
+static void *bind_and_exit(void *arg)
+{
+    (void)arg;
+    mm_free(mm_malloc(8));
+    return NULL;
+}
+
+/* A thread that binds (round robin) to the arena after the main thread's
+ * and exits: the next thread binds to the main thread's arena (two). */
+static void skip_arena(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, bind_and_exit, NULL) != 0)
+        fail("pthread_create");
+    pthread_join(t, NULL);
+}
+
 static void *free_and_wait(void *arg)
 {
     (void)arg;
@@ -200,6 +235,7 @@ static int double_free_other(void)
     pthread_t t;
     if ((victim = mm_malloc(40)) == NULL)
         fail("mm_malloc returned NULL");
+    skip_arena();
     if (pthread_create(&t, NULL, free_and_wait, NULL) != 0)
         fail("pthread_create");
     while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
@@ -211,12 +247,173 @@ static int double_free_other(void)
     return 1;
 }
 
+/* remote-many: thread i frees the blocks of thread i + 1. */
+/* MADE is no multiple of REMOTE_BATCH: some frees stay in the batches */
+enum { REMOTE_THREADS = 4, REMOTE_KEEP = 8, MADE = SIZES * 2 + 3 };
+static unsigned char *made[REMOTE_THREADS][MADE];
+static uint64_t remote_made[REMOTE_THREADS]; /* frees of another arena's */
+static pthread_barrier_t made_all, freed_all, checked;
+
+static unsigned remote_tag(size_t i, size_t j)
+{
+    return (unsigned)(i * 1000 + j);
+}
+
+static void *free_the_next(void *arg)
+{
+    size_t me = (size_t)arg, next = (me + 1) % REMOTE_THREADS;
+    unsigned char *keep[REMOTE_KEEP];
+    for (size_t j = 0; j < MADE; j++) {
+        if ((made[me][j] = mm_malloc(kind_size(j % SIZES))) == NULL)
+            fail("mm_malloc returned NULL");
+        fill(made[me][j], kind_size(j % SIZES), remote_tag(me, j));
+    }
+    for (size_t k = 0; k < REMOTE_KEEP; k++)
+        if ((keep[k] = mm_malloc(kind_size(k * 7))) == NULL)
+            fail("mm_malloc returned NULL");
+        else
+            fill(keep[k], kind_size(k * 7), remote_tag(me, 900 + k));
+    pthread_barrier_wait(&made_all);
+    for (size_t j = 0; j < MADE; j++) {
+        unsigned char *p = made[next][j];
+        if (!intact(p, kind_size(j % SIZES), remote_tag(next, j)))
+            fail("a block lost its payload before its remote free");
+        word_t owner = read_header((uintptr_t)p) & OWNER_MASK;
+        remote_made[me] += owner != my_thread_cache()->arena->owner;
+        mm_free(p);
+    }
+    for (size_t k = 0; k < REMOTE_KEEP; k++)
+        if (!intact(keep[k], kind_size(k * 7), remote_tag(me, 900 + k)))
+            fail("a kept block lost its payload to the remote frees");
+    pthread_barrier_wait(&freed_all);
+    pthread_barrier_wait(&checked); /* exits with its batch pending */
+    for (size_t k = 0; k < REMOTE_KEEP; k++)
+        mm_free(keep[k]);
+    return NULL;
+}
+
+static void add_remote(const mm_arena_stats *st, void *arg)
+{
+    *(uint64_t *)arg += st->remote_frees;
+}
+
+/* Blocks in the remote batches of every cache on the root's list. */
+static size_t remote_pending(void)
+{
+    size_t n = 0;
+    for (thread_cache_t *c = heap->caches; c != NULL; c = c->next)
+        for (size_t i = 0; i < heap->table->count; i++)
+            n += c->remote_count[i];
+    return n;
+}
+
+static int remote_many(void)
+{
+    pthread_t t[REMOTE_THREADS];
+    pthread_barrier_init(&made_all, NULL, REMOTE_THREADS);
+    pthread_barrier_init(&freed_all, NULL, REMOTE_THREADS + 1);
+    pthread_barrier_init(&checked, NULL, REMOTE_THREADS + 1);
+    for (size_t i = 0; i < REMOTE_THREADS; i++)
+        if (pthread_create(&t[i], NULL, free_the_next, (void *)i) != 0)
+            fail("pthread_create");
+    pthread_barrier_wait(&freed_all);
+    if (remote_pending() == 0)
+        fail("no remote batch is pending while the threads wait");
+    check("with the remote batches pending");
+    pthread_barrier_wait(&checked);
+    for (size_t i = 0; i < REMOTE_THREADS; i++)
+        pthread_join(t[i], NULL);
+    check("after the threads exited with their remote batches");
+    uint64_t got = 0, want = 0;
+    for (size_t i = 0; i < REMOTE_THREADS; i++)
+        want += remote_made[i];
+    mm_stats(add_remote, &got);
+    if (want == 0 || got != want) {
+        printf("cache_mt: mm_stats counts %llu remote frees, %llu were made\n",
+               (unsigned long long)got, (unsigned long long)want);
+        exit(1);
+    }
+    return 0;
+}
+
+/* double-free-remote: the block sits in the other thread's remote batch. */
+static void *free_remote_and_wait(void *arg)
+{
+    (void)arg;
+    mm_free(victim);
+    thread_cache_t *c = my_thread_cache();
+    if (c == NULL || c->remote_count[0] != 1)
+        fail("the block is not in the thread's remote batch");
+    __atomic_store_n(&phase, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 2)
+        sched_yield();
+    return NULL;
+}
+
+static int double_free_remote(void)
+{
+    pthread_t t;
+    if ((victim = mm_malloc(40)) == NULL) /* the main thread's: arena 1 */
+        fail("mm_malloc returned NULL");
+    if (pthread_create(&t, NULL, free_remote_and_wait, NULL) != 0)
+        fail("pthread_create");
+    while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
+        sched_yield();
+    mm_free(victim); /* must abort: the block is in a remote batch */
+    __atomic_store_n(&phase, 2, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+    fail("a second free of a block in a remote batch went through");
+    return 1;
+}
+
+/* fork-remote: the child and the parent both use the heap afterwards. */
+static void churn_and_check(const char *who)
+{
+    void *p[SIZES];
+    for (size_t k = 0; k < SIZES; k++)
+        if ((p[k] = mm_malloc(kind_size(k))) == NULL)
+            fail("mm_malloc returned NULL");
+    for (size_t k = 0; k < SIZES; k++)
+        mm_free(p[k]);
+    check(who);
+}
+
+static int fork_remote(void)
+{
+    pthread_t t;
+    if ((victim = mm_malloc(40)) == NULL)
+        fail("mm_malloc returned NULL");
+    if (pthread_create(&t, NULL, free_remote_and_wait, NULL) != 0)
+        fail("pthread_create");
+    while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
+        sched_yield();
+    if (remote_pending() != 1)
+        fail("no remote batch is pending at the fork");
+    mm_fork_prepare();
+    pid_t pid = fork();
+    if (pid == 0) {
+        mm_fork_child();
+        churn_and_check("in the child");
+        _exit(0);
+    }
+    mm_fork_parent();
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        fail("the child failed after the fork");
+    __atomic_store_n(&phase, 2, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+    churn_and_check("in the parent after the thread's exit");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: cache_mt CASE\n");
         return 2;
     }
+    cpus_configured = 2; /* two arenas, bound round robin */
     if (!mem_init() || !mm_init())
         return 2;
     int rc;
@@ -226,6 +423,12 @@ int main(int argc, char **argv)
         rc = cross_free();
     else if (strcmp(argv[1], "double-free-other") == 0)
         rc = double_free_other();
+    else if (strcmp(argv[1], "remote-many") == 0)
+        rc = remote_many();
+    else if (strcmp(argv[1], "double-free-remote") == 0)
+        rc = double_free_remote();
+    else if (strcmp(argv[1], "fork-remote") == 0)
+        rc = fork_remote();
     else {
         fprintf(stderr, "cache_mt: unknown case '%s'\n", argv[1]);
         return 2;

@@ -70,6 +70,22 @@ static void *must_malloc(size_t size)
 
 #ifdef MM_THREAD_CACHE
 static block_t *cached; /* in this thread's cache, bin 0 */
+static block_t *remote; /* in its remote batch for the other arena */
+static unsigned other_arena(void);
+
+/* An 8-byte block of the other arena (made here: one thread binds to one
+ * arena), freed by this thread: its cache's remote batch holds it. */
+static void free_remote_block(void)
+{
+    heap_t *o = open_arena(heap, other_arena() - 1);
+    void *p = o != NULL ? malloc_in(o, 8) : NULL;
+    if (p == NULL) {
+        printf("corrupt: the other arena cannot be made\n");
+        exit(2);
+    }
+    mm_free(p);
+    remote = payload_to_header(p);
+}
 #endif
 
 static void build_heap(void)
@@ -98,6 +114,7 @@ static void build_heap(void)
     drain_cache(H, my_thread_cache());
     mm_free(last);
     cached = payload_to_header(last);
+    free_remote_block();
 #endif
     for (int i = 0; i < NBLOCKS; i++)
         blk[i] = payload_to_header(p[i]);
@@ -252,6 +269,27 @@ static bool corrupt_quick(const char *name)
 }
 
 #ifdef MM_THREAD_CACHE
+/* The corruptions of cache c's remote batch for arena index i, which holds
+ * `remote` (invariant 18), and a free of that block, by name. */
+static bool corrupt_remote(const char *name, thread_cache_t *c, size_t i)
+{
+    size_t mine = (size_t)(H->owner >> OWNER_SHIFT) - 1;
+    if (strcmp(name, "remote-count") == 0) /* 18 */
+        c->remote_count[i]++;
+    else if (strcmp(name, "remote-unmarked") == 0) /* 18 */
+        set_cached(remote, false);
+    else if (strcmp(name, "remote-cycle") == 0) /* 18 */
+        remote->links.next = c->remote_head[i];
+    else if (strcmp(name, "remote-own-arena") == 0) { /* 18 */
+        c->remote_head[mine] = c->remote_head[i], c->remote_count[mine] = 1;
+        c->remote_head[i] = 0, c->remote_count[i] = 0;
+    } else if (strcmp(name, "double-free-remote") == 0) /* must abort */
+        mm_free(header_to_payload(remote));
+    else
+        return false;
+    return true;
+}
+
 /* The corruptions of this thread's cache (invariant 17), and a free of a
  * block in it, by name. */
 static bool corrupt_cache(const char *name)
@@ -271,7 +309,7 @@ static bool corrupt_cache(const char *name)
     else if (strcmp(name, "double-free-cached") == 0) /* mm_free must abort */
         mm_free(header_to_payload(cached));
     else
-        return false;
+        return corrupt_remote(name, c, other_arena() - 1);
     return true;
 }
 #else
@@ -333,6 +371,9 @@ int main(int argc, char **argv)
         mm_free(outside);
     else if (strcmp(argv[1], "realloc-before-init") == 0)
         mm_realloc(outside, 16);
+#ifdef MM_ARENAS
+    cpus_configured = 2; /* two arenas on any machine: other_arena */
+#endif
     if (!mm_init())
         return 2;
     build_heap();
