@@ -1879,21 +1879,39 @@ static void close_cache(void *arg)
     arena_unlock(h, locked);
 }
 
-/* mm_malloc of 1 .. CACHE_REQUEST_MAX bytes from the calling thread's
- * cache, with no lock; NULL: the caller takes the arena's path. */
-static inline void *cache_malloc(size_t size)
+static void *malloc_heap(size_t size);
+
+/* Block b, taken from cache c, handed out for a request of size bytes. */
+static inline void *cache_hand_out(thread_cache_t *c, block_t *b, size_t size)
 {
-    thread_cache_t *c = my_thread_cache();
-    if (c == NULL && (c = open_cache()) == NULL)
-        return NULL;
-    size_t q = quick_class(adjust_size(size));
-    block_t *b = pop_bin(c, q);
-    if (b == NULL && (b = refill_bin(c, q)) == NULL)
-        return NULL;
     c->ops++;
     if (MM_DEBUG >= 1)
         mem_memset(b->payload, DEBUG_POISON_FRESH, size);
     return b->payload;
+}
+
+/* cache_malloc's slow path: no cache yet (it is opened), or an empty bin
+ * (refilled under the arena's lock); else the arena's path. */
+__attribute__((noinline)) static void *cache_malloc_slow(thread_cache_t *c,
+                                                         size_t size)
+{
+    if (c == NULL && (c = open_cache()) == NULL)
+        return malloc_heap(size);
+    size_t q = quick_class(adjust_size(size));
+    block_t *b = pop_bin(c, q);
+    if (b == NULL && (b = refill_bin(c, q)) == NULL)
+        return malloc_heap(size);
+    return cache_hand_out(c, b, size);
+}
+
+/* mm_malloc of 1 .. CACHE_REQUEST_MAX bytes from the calling thread's
+ * cache, with no lock; the rest out of line, so that a hit calls nothing
+ * (and saves no register). */
+static inline void *cache_malloc(size_t size)
+{
+    thread_cache_t *c = my_thread_cache();
+    block_t *b = c != NULL ? pop_bin(c, quick_class(adjust_size(size))) : NULL;
+    return b != NULL ? cache_hand_out(c, b, size) : cache_malloc_slow(c, size);
 }
 
 /* The header bits a block that a cache takes must have (with the owner's
@@ -1914,6 +1932,27 @@ static inline bool next_says_allocated(const thread_cache_t *c,
            (header_of(next) & PREV_ALLOC_BIT) != 0;
 }
 
+/* Pushes b, a block of c's arena, on c's bin q. True. */
+static inline bool bin_push(thread_cache_t *c, block_t *b, size_t q)
+{
+    set_cached(b, true);
+    b->links.next = c->head[q];
+    c->head[q] = to_offset(c->arena, b);
+    bin_add(c, q, 1);
+    c->ops++;
+    return true;
+}
+
+/* bin_push on a full bin q: half of it goes back to the arena first. Out of
+ * line, so that cache_free calls nothing (and saves no register) on its
+ * fast path. */
+__attribute__((noinline)) static bool spill_and_push(thread_cache_t *c,
+                                                     block_t *b, size_t q)
+{
+    spill_bin(c, q);
+    return bin_push(c, b, q);
+}
+
 /* Pushes b, of size bytes, a block of c's arena, on c's bin (cache_free's
  * fast path, also its slow path's end). False when c is full. */
 static inline bool cache_push(thread_cache_t *c, block_t *b, size_t size)
@@ -1922,13 +1961,8 @@ static inline bool cache_push(thread_cache_t *c, block_t *b, size_t size)
         return false; /* full: the arena takes it */
     size_t q = quick_class(size);
     if (c->count[q] >= c->limit[q])
-        spill_bin(c, q);
-    set_cached(b, true);
-    b->links.next = c->head[q];
-    c->head[q] = to_offset(c->arena, b);
-    bin_add(c, q, 1);
-    c->ops++;
-    return true;
+        return spill_and_push(c, b, q);
+    return bin_push(c, b, q);
 }
 
 /* A remote free: b (header w, of size bytes, at most CACHE_MAX) belongs to
@@ -2170,11 +2204,8 @@ static PAST_CACHE void *malloc_heap(size_t size)
 
 void *mm_malloc(size_t size)
 {
-    if (THREAD_CACHE && size - 1 < CACHE_REQUEST_MAX) {
-        void *p = cache_malloc(size);
-        if (p != NULL)
-            return p;
-    }
+    if (THREAD_CACHE && size - 1 < CACHE_REQUEST_MAX)
+        return cache_malloc(size);
     return malloc_heap(size);
 }
 
