@@ -1785,14 +1785,10 @@ __attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
     return b;
 }
 
-/* cache_free's slow path: bin q is full; half of it goes back to the
- * arena, under its lock: to the quick list of its size, or freed for real
- * (above QUICK_MAX). */
-__attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q)
+/* Half of c's bin q (rounded up) back to its arena h (h's lock held): to
+ * the quick list of its size, or freed for real (above QUICK_MAX). */
+static void spill_half(heap_t *h, thread_cache_t *c, size_t q)
 {
-    heap_t *h = c->arena;
-    bool locked = arena_lock(h);
-    debug_check(h, __LINE__);
     size_t half = (c->count[q] + 1u) / 2;
     if (q >= QUICK_CLASSES)
         free_bin(h, c, q, half);
@@ -1801,6 +1797,19 @@ __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q)
         bin_add(c, q, -n);
         count_freed(h, q, n);
     }
+}
+
+/* cache_free's slow path: bin q is full (or, all, the cache: every bin);
+ * half of it goes back to the arena, under its lock. */
+__attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q,
+                                                bool all)
+{
+    heap_t *h = c->arena;
+    bool locked = arena_lock(h);
+    debug_check(h, __LINE__);
+    for (size_t l = all ? 0 : q; l < (all ? CACHE_BINS : q + 1); l++)
+        if (c->count[l] != 0)
+            spill_half(h, c, l);
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
@@ -1949,17 +1958,32 @@ static inline bool bin_push(thread_cache_t *c, block_t *b, size_t q)
 __attribute__((noinline)) static bool spill_and_push(thread_cache_t *c,
                                                      block_t *b, size_t q)
 {
-    spill_bin(c, q);
+    spill_bin(c, q, /*all=*/false);
     return bin_push(c, b, q);
 }
 
+/* bin_push into a full cache (CACHE_BYTES): half of every bin of freed
+ * blocks goes back to the arena first, under one lock (one block at a
+ * time under the lock cost xmalloc/1 a lock per free). False when the
+ * cache is still full (its fresh blocks of runs fill it). */
+__attribute__((noinline)) static bool spill_all_and_push(thread_cache_t *c,
+                                                         block_t *b, size_t q)
+{
+    spill_bin(c, q, /*all=*/true);
+    if (c->bytes + (q + 1) * ALIGNMENT > CACHE_BYTES)
+        return false;
+    return c->count[q] >= c->limit[q] ? spill_and_push(c, b, q)
+                                      : bin_push(c, b, q);
+}
+
 /* Pushes b, of size bytes, a block of c's arena, on c's bin (cache_free's
- * fast path, also its slow path's end). False when c is full. */
+ * fast path, also its slow path's end). False when the arena must take
+ * it. */
 static inline bool cache_push(thread_cache_t *c, block_t *b, size_t size)
 {
-    if (c->bytes + size > CACHE_BYTES)
-        return false; /* full: the arena takes it */
     size_t q = quick_class(size);
+    if (c->bytes + size > CACHE_BYTES)
+        return spill_all_and_push(c, b, q);
     if (c->count[q] >= c->limit[q])
         return spill_and_push(c, b, q);
     return bin_push(c, b, q);
