@@ -135,6 +135,11 @@
  *      CACHE_FILL), each inside the arena, allocated, marked Q, of the
  *      bin's exact size and owned by the arena. A block in a cache is
  *      allocated for the heap and Q: a free of it is a double free.
+ *  18. (MM_ARENAS) Each thread cache's remote batch for arena a (blocks of
+ *      a that the cache's thread freed, a not its own arena) holds as
+ *      many blocks as its count (fewer than REMOTE_BATCH), each inside a,
+ *      allocated, marked Q, owned by a and of at most CACHE_MAX bytes;
+ *      they count among a's Q blocks (13). A free of one is a double free.
  *  Invariants 1 to 14 hold per arena.
  *
  * ARENA MODE (-DMM_ARENAS; docs/design.md draws it)
@@ -154,9 +159,13 @@
  *     otherwise takes a new region of at least ARENA_CHUNK bytes (twice
  *     a larger request: see grow_heap). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
- *     A thread is bound, at its first call, to the arena of the CPU it
- *     runs on; free and realloc go to the block's owner (header bits
- *     48..63), under the owner's lock. Locks are taken only once the
+ *     A thread is bound, at its first call, to the next arena in turn
+ *     (round robin); free and realloc go to the block's owner (header bits
+ *     48..63), under the owner's lock, but for a small block freed by a
+ *     thread with a cache: it waits in the cache's remote batch for its
+ *     owner, and REMOTE_BATCH of them go back under one lock (flush_remote;
+ *     also at the thread's exit, and before the owner grows when the
+ *     growing thread holds such a batch). Locks are taken only once the
  *     process has a second thread (glibc's __libc_single_threaded); an
  *     arena's lock is a test-and-test-and-set spinlock that yields the
  *     CPU after a short spin (MM_ARENA_MUTEX: a pthread mutex).
@@ -165,11 +174,12 @@
  *     with one bin per block size 16 .. CACHE_MAX = 1024 (offset lists, like
  * the quick lists). A small malloc pops its bin and a free of a small block of
  * the thread's arena pushes it, with no lock and no atomic read-modify-write;
- * an empty bin refills, a full one spills half, in one batch under the arena's
- * lock. Cached blocks stay allocated and marked Q: the thread sets and clears Q
- * by a store of the header's byte 5, the arena changes an allocated neighbour's
- * P and M bits by a store of its byte 0. At a thread's exit (a pthread key's
- *     destructor) its blocks go back to the arena.
+ * an empty bin refills, a full one spills half (a full cache: half of every
+ * bin), in one batch under the arena's lock. Cached blocks stay allocated and
+ * marked Q: the thread sets and clears Q by a store of the header's byte 5, the
+ * arena changes an allocated neighbour's P and M bits by a store of its byte 0.
+ * At a thread's exit (a pthread key's destructor) its blocks go back to the
+ * arena.
  *
  * BUILD SWITCHES (the one place they are documented)
  *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
