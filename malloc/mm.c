@@ -159,8 +159,8 @@
  *     otherwise takes a new region of at least ARENA_CHUNK bytes (twice
  *     a larger request: see grow_heap). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
- *     A thread is bound, at its first call, to the next arena in turn
- *     (round robin); free and realloc go to the block's owner (header bits
+ *     A thread is bound, at its first call, to the arena of the CPU it
+ *     runs on; free and realloc go to the block's owner (header bits
  *     48..63), under the owner's lock, but for a small block freed by a
  *     thread with a cache: it waits in the cache's remote batch for its
  *     owner, and REMOTE_BATCH of them go back under one lock (flush_remote;
@@ -379,7 +379,6 @@ typedef struct heap {
  * an entry, open_arena writes it). */
 typedef struct arena_table {
     uint32_t count;  /* arenas, 1 .. ARENA_MAX */
-    uint32_t binds;  /* threads bound so far (atomic: next_arena_index) */
     heap_t *arena[]; /* count entries; NULL: not made yet */
 } arena_table_t;
 
@@ -510,7 +509,6 @@ static void arena_lock_init(heap_t *h)
     lock_init(&h->lock);
 }
 
-#ifdef MM_ARENA_GETCPU
 /* The CPU the thread runs on, or (sched_getcpu failing) a hash of its id;
  * an id beyond the table wraps. */
 static uint32_t arena_index_of_cpu(const arena_table_t *t)
@@ -521,17 +519,6 @@ static uint32_t arena_index_of_cpu(const arena_table_t *t)
                        : (uint64_t)pthread_self() * 0x9e3779b97f4a7c15u >> 32;
     return (uint32_t)(key % t->count);
 }
-#else
-/* The arena of a thread's first call: the next in turn (round robin; an
- * atomic add on the table's count of bindings). A new thread's first call
- * mostly runs on its creator's CPU, so binding to that CPU's arena put
- * the two threads of larson/2 and xmalloc/2 in one arena every time
- * (docs/bench-libmm.md, 2026-12-07 20:00). */
-static uint32_t next_arena_index(arena_table_t *t)
-{
-    return __atomic_fetch_add(&t->binds, 1, __ATOMIC_RELAXED) % t->count;
-}
-#endif
 
 /* Arena i of the table, or NULL if not made yet (an acquire load: it pairs
  * with the release store of open_arena). */
@@ -560,14 +547,14 @@ static heap_t *open_arena(heap_t *root, size_t i)
 /* The calling thread's arena: bound at its first call (or, with
  * MM_ARENA_GETCPU, the current CPU's at every call); NULL if it cannot be
  * made. */
-static inline uint32_t my_arena_number(arena_table_t *t)
+static inline uint32_t my_arena_number(const arena_table_t *t)
 {
 #ifdef MM_ARENA_GETCPU
     return 1 + arena_index_of_cpu(t);
 #else
     uint32_t a = thread_arena;
     if (a == 0 || a > t->count)
-        thread_arena = a = 1 + next_arena_index(t);
+        thread_arena = a = 1 + arena_index_of_cpu(t);
     return a;
 #endif
 }
@@ -2018,14 +2005,16 @@ static bool push_remote(thread_cache_t *c, block_t *b, size_t size, size_t a)
     return true;
 }
 
-/* cache_free's slow path: no cache yet (a thread that only frees gets one
- * once threads run), a pointer past the heap's span as c last saw it (it
- * looks again), or a block of another arena (push_remote). False: the
- * caller takes the arena's path (which also reports a bad pointer). */
+/* cache_free's slow path: a pointer past the heap's span as c last saw it
+ * (it looks again), or a block of another arena (push_remote). False: the
+ * caller takes the arena's path (which also reports a bad pointer). A
+ * thread that only frees has no cache (one would keep its arena's blocks
+ * from the thread that allocates them: mt-producer-consumer's util fell
+ * from 87% to 48%, docs/bench-libmm.md). */
 __attribute__((noinline)) static bool cache_free_slow(thread_cache_t *c,
                                                       void *p)
 {
-    if (c == NULL && (!threads_running() || (c = open_cache()) == NULL))
+    if (c == NULL)
         return false;
     if ((uintptr_t)p % ALIGNMENT != 0)
         return false;
@@ -2146,7 +2135,6 @@ static bool make_arenas(heap_t *root)
     if (t == NULL)
         return false;
     t->count = (uint32_t)count;
-    t->binds = 0;
     for (size_t i = 0; i < count; i++)
         t->arena[i] = NULL;
     root->table = t;

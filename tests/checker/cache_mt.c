@@ -14,7 +14,7 @@
  *   double-free-other  a thread of the main thread's arena frees a block
  *                 into its cache and waits; the main thread frees it
  *                 again: mm_free must abort
- *   remote-many   REMOTE_THREADS threads (bound round robin to the two
+ *   remote-many   REMOTE_THREADS threads (bound in turn to the two
  *                 arenas) each allocate blocks of every cached size and
  *                 free the next thread's, most of them remote frees (of
  *                 another arena: remote batches); payloads checked before
@@ -203,26 +203,17 @@ static int cross_free(void)
 static unsigned char *victim;
 static int phase; /* atomic: 1 freed by the thread, 2 may exit */
 
-static void *bind_and_exit(void *arg)
+/* Binds the calling thread to arena a (1 or 2) before its first call. */
+static void bind_to(uint32_t a)
 {
-    (void)arg;
-    mm_free(mm_malloc(8));
-    return NULL;
-}
-
-/* A thread that binds (round robin) to the arena after the main thread's
- * and exits: the next thread binds to the main thread's arena (two). */
-static void skip_arena(void)
-{
-    pthread_t t;
-    if (pthread_create(&t, NULL, bind_and_exit, NULL) != 0)
-        fail("pthread_create");
-    pthread_join(t, NULL);
+    thread_arena = a;
 }
 
 static void *free_and_wait(void *arg)
 {
     (void)arg;
+    bind_to(1); /* the main thread's arena */
+    mm_free(mm_malloc(8));
     mm_free(victim);
     __atomic_store_n(&phase, 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 2)
@@ -235,7 +226,6 @@ static int double_free_other(void)
     pthread_t t;
     if ((victim = mm_malloc(40)) == NULL)
         fail("mm_malloc returned NULL");
-    skip_arena();
     if (pthread_create(&t, NULL, free_and_wait, NULL) != 0)
         fail("pthread_create");
     while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
@@ -263,6 +253,7 @@ static void *free_the_next(void *arg)
 {
     size_t me = (size_t)arg, next = (me + 1) % REMOTE_THREADS;
     unsigned char *keep[REMOTE_KEEP];
+    bind_to(1 + (uint32_t)(me % 2)); /* the next thread's is the other */
     for (size_t j = 0; j < MADE; j++) {
         if ((made[me][j] = mm_malloc(kind_size(j % SIZES))) == NULL)
             fail("mm_malloc returned NULL");
@@ -340,6 +331,8 @@ static int remote_many(void)
 static void *free_remote_and_wait(void *arg)
 {
     (void)arg;
+    bind_to(2);            /* not the main thread's arena */
+    mm_free(mm_malloc(8)); /* its cache */
     mm_free(victim);
     thread_cache_t *c = my_thread_cache();
     if (c == NULL || c->remote_count[0] != 1)
@@ -413,7 +406,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: cache_mt CASE\n");
         return 2;
     }
-    cpus_configured = 2; /* two arenas, bound round robin */
+    cpus_configured = 2; /* two arenas; each thread binds to one (bind_to) */
+    thread_arena = 1;
     if (!mem_init() || !mm_init())
         return 2;
     int rc;
