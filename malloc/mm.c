@@ -2771,41 +2771,57 @@ static bool check_heap(int line, const heap_t *h, size_t cached)
 }
 
 #ifdef MM_THREAD_CACHE
-/* Bin l of cache c (invariant 17): at most CACHE_FILL nodes (so a cycle
- * stops the walk), each a block of c's arena, allocated, Q and of the
- * bin's size, as many as its count. Adds them to *cached. */
-static bool check_bin(int line, const thread_cache_t *c, size_t l,
-                      size_t *cached)
+/* A list of cache c's blocks of arena h from head (a bin, invariant 17,
+ * or a remote batch, 18): at most `most` nodes (so a cycle stops the
+ * walk), each a block of h, allocated, Q and of size lo .. hi, as many as
+ * count. Adds them to *cached. */
+typedef struct cached_list {
+    const heap_t *h;
+    uint32_t head;
+    size_t most, lo, hi, count;
+} cached_list_t;
+
+static bool check_cached_list(int line, int inv, const thread_cache_t *c,
+                              cached_list_t l, size_t *cached)
 {
-    size_t q = l < CACHE_BINS ? l : l - CACHE_BINS;
-    const heap_t *h = c->arena;
     bool ok = true;
     size_t n = 0;
-    for (uint32_t o = c->head[l]; o != 0; o = from_offset(h, o)->links.next) {
-        block_t *b = from_offset(h, o);
-        if (!node_in_heap(h, o) || ++n > CACHE_FILL)
-            return report(line, 17,
-                          "thread cache bin leaves its arena or "
+    for (uint32_t o = l.head; o != 0; o = from_offset(l.h, o)->links.next) {
+        block_t *b = from_offset(l.h, o);
+        if (!node_in_heap(l.h, o) || ++n > l.most)
+            return report(line, inv,
+                          "thread cache list leaves its arena or "
                           "does not end",
                           b);
         if (!block_is_cached(b) ||
-            (b->header & (ALLOC_BIT | OWNER_MASK)) != c->want ||
-            get_size(b) != (q + 1) * ALIGNMENT)
-            ok = report(line, 17,
+            (b->header & (ALLOC_BIT | OWNER_MASK)) !=
+                (ALLOC_BIT | l.h->owner) ||
+            get_size(b) < l.lo || get_size(b) > l.hi)
+            ok = report(line, inv,
                         "thread cache node not allocated, Q and "
-                        "of its bin's size in its arena",
+                        "of its list's size in its arena",
                         b);
     }
-    if (n != c->count[l])
-        ok = report(line, 17, "thread cache bin miscounts its blocks", c);
+    if (n != l.count)
+        ok = report(line, inv, "thread cache list miscounts its blocks", c);
     *cached += n;
     return ok;
 }
 
+/* Bin l of cache c (invariant 17): at most CACHE_FILL blocks of c's arena,
+ * of the bin's size. */
+static bool check_bin(int line, const thread_cache_t *c, size_t l,
+                      size_t *cached)
+{
+    size_t size = ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) * ALIGNMENT;
+    cached_list_t list = {c->arena, c->head[l], CACHE_FILL,
+                          size,     size,       c->count[l]};
+    return check_cached_list(line, 17, c, list, cached);
+}
+
 /* Cache c's remote batch for arena index i (invariant 18): empty, or of
- * an arena other than c's, with at most REMOTE_BATCH nodes (so a cycle
- * stops the walk), each a block of that arena, allocated, Q and of at most
- * CACHE_MAX bytes, as many as its count. Adds them to *cached. */
+ * an arena other than c's, with fewer than REMOTE_BATCH blocks of that
+ * arena, of at most CACHE_MAX bytes. */
 static bool check_remote(int line, const arena_table_t *t,
                          const thread_cache_t *c, size_t i, size_t *cached)
 {
@@ -2814,26 +2830,9 @@ static bool check_remote(int line, const arena_table_t *t,
         return true;
     if (h == NULL || h == c->arena)
         return report(line, 18, "remote batch for no other arena", c);
-    bool ok = true;
-    size_t n = 0;
-    for (uint32_t o = c->remote_head[i]; o != 0;
-         o = from_offset(h, o)->links.next) {
-        block_t *b = from_offset(h, o);
-        if (!node_in_heap(h, o) || ++n > REMOTE_BATCH)
-            return report(line, 18,
-                          "remote batch leaves its arena or does not end", b);
-        if (!block_is_cached(b) ||
-            (b->header & (ALLOC_BIT | OWNER_MASK)) != (ALLOC_BIT | h->owner) ||
-            get_size(b) > CACHE_MAX)
-            ok = report(line, 18,
-                        "remote batch node not allocated, Q and "
-                        "of its batch's arena",
-                        b);
-    }
-    if (n != c->remote_count[i])
-        ok = report(line, 18, "remote batch miscounts its blocks", c);
-    *cached += n;
-    return ok;
+    cached_list_t list = {h,         c->remote_head[i], REMOTE_BATCH,
+                          MIN_BLOCK, CACHE_MAX,         c->remote_count[i]};
+    return check_cached_list(line, 18, c, list, cached);
 }
 
 /* The root's list of thread caches (17): each cache lies in the heap and

@@ -152,12 +152,18 @@ def test_cross_thread_free_with_caches():
     cache_case_passes("cross-free")
 
 
-def test_free_of_a_block_in_another_threads_cache_aborts():
-    proc = cache_mt("double-free-other")
+def double_free_aborts(case, what):
+    """cache_mt CASE must abort in mm_free, saying the block is not
+    allocated."""
+    proc = cache_mt(case)
     kit.expect(proc.returncode != 0 and re.search(
         r"^mm: free\(\): invalid pointer 0x[0-9a-f]+: not allocated",
         proc.stderr, re.M) is not None and "ok" not in proc.stdout,
-               "a free of a block in another thread's cache must abort", proc)
+               "a free of a block in %s must abort" % what, proc)
+
+
+def test_free_of_a_block_in_another_threads_cache_aborts():
+    double_free_aborts("double-free-other", "another thread's cache")
 
 
 def test_remote_frees_from_many_threads_in_batches():
@@ -169,11 +175,7 @@ def test_remote_frees_from_many_threads_in_batches():
 
 
 def test_free_of_a_block_in_a_remote_batch_aborts():
-    proc = cache_mt("double-free-remote")
-    kit.expect(proc.returncode != 0 and re.search(
-        r"^mm: free\(\): invalid pointer 0x[0-9a-f]+: not allocated",
-        proc.stderr, re.M) is not None and "ok" not in proc.stdout,
-               "a free of a block in a remote batch must abort", proc)
+    double_free_aborts("double-free-remote", "a remote batch")
 
 
 def test_fork_while_a_remote_batch_is_pending():

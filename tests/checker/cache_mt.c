@@ -209,32 +209,45 @@ static void bind_to(uint32_t a)
     thread_arena = a;
 }
 
-static void *free_and_wait(void *arg)
+/* The thread of a double-free case: binds to arena (size_t)arg, frees a
+ * block of its own (its cache), then the victim (arena 1's: into its bin
+ * when arg is 1, into its remote batch when 2), and waits. */
+static void *free_victim_and_wait(void *arg)
 {
-    (void)arg;
-    bind_to(1); /* the main thread's arena */
+    bind_to((uint32_t)(size_t)arg);
     mm_free(mm_malloc(8));
     mm_free(victim);
+    thread_cache_t *c = my_thread_cache();
+    if ((size_t)arg == 2 && (c == NULL || c->remote_count[0] != 1))
+        fail("the block is not in the thread's remote batch");
     __atomic_store_n(&phase, 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 2)
         sched_yield();
     return NULL;
 }
 
-static int double_free_other(void)
+/* The main thread (arena 1) frees the victim again while a thread of arena
+ * a holds it: mm_free must abort. */
+static int double_free_from(size_t a, const char *where)
 {
     pthread_t t;
     if ((victim = mm_malloc(40)) == NULL)
         fail("mm_malloc returned NULL");
-    if (pthread_create(&t, NULL, free_and_wait, NULL) != 0)
+    if (pthread_create(&t, NULL, free_victim_and_wait, (void *)a) != 0)
         fail("pthread_create");
     while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
         sched_yield();
-    mm_free(victim); /* must abort: the block is in the thread's cache */
+    mm_free(victim); /* must abort */
     __atomic_store_n(&phase, 2, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
-    fail("a second free of a block in another thread's cache went through");
+    printf("cache_mt: a second free of a block in %s went through\n", where);
+    fail("the double free was not caught");
     return 1;
+}
+
+static int double_free_other(void)
+{
+    return double_free_from(1, "another thread's cache");
 }
 
 /* remote-many: thread i frees the blocks of thread i + 1. */
@@ -328,35 +341,9 @@ static int remote_many(void)
 }
 
 /* double-free-remote: the block sits in the other thread's remote batch. */
-static void *free_remote_and_wait(void *arg)
-{
-    (void)arg;
-    bind_to(2);            /* not the main thread's arena */
-    mm_free(mm_malloc(8)); /* its cache */
-    mm_free(victim);
-    thread_cache_t *c = my_thread_cache();
-    if (c == NULL || c->remote_count[0] != 1)
-        fail("the block is not in the thread's remote batch");
-    __atomic_store_n(&phase, 1, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 2)
-        sched_yield();
-    return NULL;
-}
-
 static int double_free_remote(void)
 {
-    pthread_t t;
-    if ((victim = mm_malloc(40)) == NULL) /* the main thread's: arena 1 */
-        fail("mm_malloc returned NULL");
-    if (pthread_create(&t, NULL, free_remote_and_wait, NULL) != 0)
-        fail("pthread_create");
-    while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
-        sched_yield();
-    mm_free(victim); /* must abort: the block is in a remote batch */
-    __atomic_store_n(&phase, 2, __ATOMIC_RELEASE);
-    pthread_join(t, NULL);
-    fail("a second free of a block in a remote batch went through");
-    return 1;
+    return double_free_from(2, "a remote batch");
 }
 
 /* fork-remote: the child and the parent both use the heap afterwards. */
@@ -376,7 +363,7 @@ static int fork_remote(void)
     pthread_t t;
     if ((victim = mm_malloc(40)) == NULL)
         fail("mm_malloc returned NULL");
-    if (pthread_create(&t, NULL, free_remote_and_wait, NULL) != 0)
+    if (pthread_create(&t, NULL, free_victim_and_wait, (void *)2) != 0)
         fail("pthread_create");
     while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
         sched_yield();
