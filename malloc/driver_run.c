@@ -169,106 +169,193 @@ static void replay_thread(const trace_t *t, const alloc_api *api, void **ptr,
     }
 }
 
-/* The start of the threads of a timed replay: each one checks in, then
- * waits for go; the clock starts once all are there, so that it does not
- * count the threads' creation. */
-typedef struct {
-    int ready; /* atomic: threads checked in */
-    int go;    /* atomic: 1 once the clock runs */
-} start_gate;
+/*
+ * The threads of the threaded timed replays (-T N, an MT trace's threads):
+ * a pool started once per trace, before its first threaded timed replay,
+ * and joined after its last, so that no replay pays for a thread's
+ * creation, for its placement (a new thread starts on its creator's CPU
+ * and may wait there for the scheduler to move it), or for the
+ * allocator's set-up of a new thread (arena binding, glibc's tcache).
+ * Thread 0 is the child's main thread. Per replay, the main thread posts
+ * the jobs; every thread checks in at a start barrier that spins, and
+ * measures its own span, from leaving the barrier to its last op.
+ */
+struct replay_pool;
 
 /* One thread's unchecked copy of a trace (its blocks: ptr[0 .. slots)),
- * or its ops of an MT trace (done != NULL). */
-typedef struct {
+ * or its ops of an MT trace (done != NULL). Written by its thread only
+ * while a replay runs, on cache lines of its own. */
+typedef struct __attribute__((aligned(64))) {
     const trace_t *t;
-    const alloc_api *api;
+    const alloc_api *api; /* set by the main thread before each post */
     void **ptr;
     volatile replay_slot *slot;
     int thread;
     int32_t *done; /* MT trace: per block, the last op done; else NULL */
-    start_gate *gate;
-    double end; /* when its last op returned */
+    struct replay_pool *pool;
+    double begin, end; /* its span in the last replay */
 } copy_job;
 
-static void *replay_job(void *arg)
+typedef struct replay_pool {
+    int threads; /* at the start barrier: 1 + the workers started */
+    int posted;  /* atomic: replays posted so far */
+    int quit;    /* atomic: 1 once the workers are to return */
+    int arrived __attribute__((aligned(64))); /* atomic: at the barrier */
+    int finished; /* atomic: workers done with the posted replay */
+    copy_job job[STATUS_SLOTS];
+    pthread_t tid[STATUS_SLOTS];
+    bool started[STATUS_SLOTS];
+} replay_pool;
+
+/* One step of the start barrier: a pause instruction for the first
+ * BARRIER_SPINS steps (tens of microseconds: the other threads are
+ * running, spinning at their own wait), then a yield at each step (one
+ * of them may be waiting for this thread's core; a spin there would keep
+ * it waiting for a whole time slice). */
+static void barrier_step(unsigned *spins)
 {
-    copy_job *j = arg;
+    enum { BARRIER_SPINS = 1024 };
+    if (++*spins < BARRIER_SPINS) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+/* One step of a worker's wait for the next replay: spins and yields for
+ * about a millisecond (replays follow each other), then sleeps 0.1 ms a
+ * step (the pool idles while the main thread runs something else). */
+static void idle_step(unsigned *spins)
+{
+    enum { YIELDS_BEFORE_SLEEP = 1000 };
+    if (*spins < YIELDS_BEFORE_SLEEP) {
+        wait_step(spins);
+        return;
+    }
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+}
+
+/* The job's replay: the start barrier, then its ops. */
+static void run_job(copy_job *j)
+{
+    replay_pool *p = j->pool;
     unsigned spins = 0;
-    j->slot->tid = (int32_t)syscall(SYS_gettid);
-    __atomic_add_fetch(&j->gate->ready, 1, __ATOMIC_ACQ_REL);
-    while (__atomic_load_n(&j->gate->go, __ATOMIC_ACQUIRE) == 0)
-        wait_step(&spins);
+    __atomic_add_fetch(&p->arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&p->arrived, __ATOMIC_ACQUIRE) < p->threads)
+        barrier_step(&spins);
+    j->begin = now();
     if (j->done != NULL)
         replay_thread(j->t, j->api, j->ptr, j->slot, j->thread, j->done);
     else
         replay_ops(j->t, j->api, j->ptr, j->slot);
     j->end = now();
-    return NULL;
 }
 
-/* Starts the threads of jobs 1 .. threads-1 (started[k]: whether it
- * could), waits until they are at the gate, opens it and returns when. */
-static double start_jobs(copy_job *jobs, pthread_t *tid, bool *started,
-                         int threads, start_gate *gate)
+static void *pool_worker(void *arg)
 {
-    int n = 1;
-    unsigned spins = 0;
+    copy_job *j = arg;
+    replay_pool *p = j->pool;
+    int seen = 0;
+    j->slot->tid = (int32_t)syscall(SYS_gettid);
+    for (;;) {
+        unsigned spins = 0;
+        int posted;
+        while ((posted = __atomic_load_n(&p->posted, __ATOMIC_ACQUIRE)) ==
+                   seen &&
+               __atomic_load_n(&p->quit, __ATOMIC_ACQUIRE) == 0)
+            idle_step(&spins);
+        if (posted == seen)
+            return NULL;
+        seen = posted;
+        run_job(j);
+        __atomic_add_fetch(&p->finished, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* Starts the pool for threads copies of t (copy k's blocks at ptr + k *
+ * stride) or, done != NULL, t's threads (ptr and done per block, shared).
+ * A thread that cannot start: its copy runs on the main thread after its
+ * own; an MT trace is then not timed (timing_stop: its threads wait for
+ * each other). */
+static void pool_start(replay_pool *p, const trace_t *t, void **ptr,
+                       size_t stride, int32_t *done, int threads)
+{
+    p->threads = 1;
+    p->posted = p->quit = p->arrived = p->finished = 0;
+    for (int k = 0; k < threads; k++) {
+        p->job[k] = (copy_job){t,
+                               NULL,
+                               done ? ptr : ptr + (size_t)k * stride,
+                               &status_page->slot[k],
+                               k,
+                               done,
+                               p,
+                               0,
+                               0};
+        p->started[k] = false;
+    }
+    p->job[0].slot->tid = (int32_t)syscall(SYS_gettid);
     for (int k = 1; k < threads; k++) {
-        started[k] = pthread_create(&tid[k], NULL, replay_job, &jobs[k]) == 0;
-        n += started[k];
-        if (!started[k] && jobs[k].done != NULL)
+        p->started[k] =
+            pthread_create(&p->tid[k], NULL, pool_worker, &p->job[k]) == 0;
+        p->threads += p->started[k];
+        if (!p->started[k] && done != NULL)
             __atomic_store_n(&timing_stop, 1, __ATOMIC_RELAXED);
     }
-    while (__atomic_load_n(&gate->ready, __ATOMIC_ACQUIRE) < n - 1)
-        wait_step(&spins);
-    double start = now();
-    __atomic_store_n(&gate->go, 1, __ATOMIC_RELEASE);
-    return start;
 }
 
-/* Replays threads copies of t at once, copy k on thread k with its blocks
- * in ptr + k * slots, or (an MT trace) its threads' ops, on threads of
- * their own, with ptr and done (per block) shared. A copy whose thread
- * cannot start runs on this one; an MT trace's threads then stop
- * (timing_stop: its threads wait for each other) and the trace is not
- * timed. Returns the seconds from the gate's opening to the last op. */
-static double replay_copies(const trace_t *t, const alloc_api *api, void **ptr,
-                            int threads, int32_t *done)
+static void pool_stop(replay_pool *p, int threads)
 {
-    copy_job jobs[STATUS_SLOTS];
-    pthread_t tid[STATUS_SLOTS];
-    bool started[STATUS_SLOTS] = {false};
-    start_gate gate = {0, 0};
+    __atomic_store_n(&p->quit, 1, __ATOMIC_RELEASE);
+    for (int k = 1; k < threads; k++)
+        if (p->started[k])
+            pthread_join(p->tid[k], NULL);
+}
+
+/* One replay on the pool's threads through api: the seconds from the
+ * first thread's leaving the start barrier (all the threads had reached
+ * it) to the last one's last op. */
+static double replay_copies(replay_pool *p, const trace_t *t,
+                            const alloc_api *api, int threads)
+{
+    int32_t *done = p->job[0].done;
     for (uint32_t b = 0; done != NULL && b < t->blocks; b++)
         done[b] = -1;
     for (int k = 0; k < threads; k++)
-        jobs[k] = (copy_job){t,
-                             api,
-                             done ? ptr : ptr + (size_t)k * t->slots,
-                             &status_page->slot[k],
-                             k,
-                             done,
-                             &gate,
-                             0};
-    double start = start_jobs(jobs, tid, started, threads, &gate), end = 0;
-    replay_job(&jobs[0]);
+        p->job[k].api = api;
+    __atomic_store_n(&p->arrived, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->finished, 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&p->posted, 1, __ATOMIC_RELEASE);
+    run_job(&p->job[0]);
+    for (int k = 1; k < threads; k++)
+        if (!p->started[k] && done == NULL)
+            run_job(&p->job[k]);
+    unsigned spins = 0;
+    while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) < p->threads - 1)
+        wait_step(&spins);
+    double begin = p->job[0].begin, end = p->job[0].end;
     for (int k = 1; k < threads; k++) {
-        if (started[k])
-            pthread_join(tid[k], NULL);
-        else if (done == NULL)
-            replay_job(&jobs[k]);
+        if (!p->started[k] && done != NULL)
+            continue;
+        begin = p->job[k].begin < begin ? p->job[k].begin : begin;
+        end = p->job[k].end > end ? p->job[k].end : end;
     }
-    for (int k = 0; k < threads; k++)
-        end = jobs[k].end > end ? jobs[k].end : end;
-    return end - start;
+    return end - begin;
 }
 
 /* The blocks of the timed replays: per id (one thread: file order; -T N:
  * N copies) and per block (an MT trace on its threads). */
 typedef struct {
-    void **ptr;    /* slots * copies */
-    void **blocks; /* MT trace: t->blocks */
-    int32_t *done; /* MT trace: t->blocks */
+    void **ptr;        /* copy k's: ptr + k * stride */
+    size_t stride;     /* t->slots rounded up to a cache line of pointers */
+    void **blocks;     /* MT trace: t->blocks */
+    int32_t *done;     /* MT trace: t->blocks */
+    replay_pool *pool; /* threaded replays: their threads */
 } timing_slots;
 
 /* After the clock: glibc's blocks still live are freed, and the per-block
@@ -278,9 +365,11 @@ static void release_blocks(const trace_t *t, const alloc_api *api,
 {
     uint32_t n = 0;
     const int32_t *live = api->is_mm || mt ? NULL : engine_live_ids(e, &n);
-    for (uint32_t i = 0; i < n; i++) {
-        free(s->ptr[live[i]]);
-        s->ptr[live[i]] = NULL;
+    for (uint32_t i = 0; i < n; i++) { /* driver id: k * t->slots + id */
+        void **slot = &s->ptr[(uint32_t)live[i] / t->slots * s->stride +
+                              (uint32_t)live[i] % t->slots];
+        free(*slot);
+        *slot = NULL;
     }
     for (uint32_t b = 0; mt && b < t->blocks; b++) {
         if (!api->is_mm)
@@ -291,12 +380,11 @@ static void release_blocks(const trace_t *t, const alloc_api *api,
 
 /*
  * Seconds of one unchecked replay: mm_init (for mm.c), then every op (with
- * the waits of an MT trace's threads on each other); with threads, from
- * the moment all of them are started and waiting at the gate to the
- * moment the last one returned from its last op (their creation and
- * joining are not timed). ptr needs no clearing between replays: the first
- * op of every id is `a` or `c`, which sets its slot (an MT trace's new
- * blocks ignore theirs).
+ * the waits of an MT trace's threads on each other); with threads, the
+ * span of the pool's replay (replay_copies: from the start barrier, where
+ * every thread has arrived, to the last op). ptr needs no clearing between
+ * replays: the first op of every id is `a` or `c`, which sets its slot (an
+ * MT trace's new blocks ignore theirs).
  */
 static double time_replay(const trace_t *t, const alloc_api *api,
                           timing_slots *s, const engine *e, int threads)
@@ -312,8 +400,7 @@ static double time_replay(const trace_t *t, const alloc_api *api,
         secs = now() - start;
     } else {
         secs = now() - start;
-        secs += replay_copies(t, api, mt ? s->blocks : s->ptr, threads,
-                              mt ? s->done : NULL);
+        secs += replay_copies(s->pool, t, api, threads);
     }
     release_blocks(t, api, s, e, mt);
     return secs;
@@ -440,17 +527,46 @@ static void time_one_thread(timing_ctx *c, trace_result *r)
     r->glibc_secs1 = glibc.s[0];
 }
 
+/* Zeroed pointers on cache lines of their own (NULL if none left). */
+static void **line_array(size_t n)
+{
+    size_t bytes = (n * sizeof(void *) + 63) / 64 * 64;
+    void **a = aligned_alloc(64, bytes);
+    if (a != NULL)
+        memset(a, 0, bytes);
+    return a;
+}
+
+/* The timed replays of t, threaded (a pool: see replay_copies) and, with
+ * -T N, with one thread (the in-run scaling). */
+static void time_replays(const trace_t *t, const driver_opts *o, timing_ctx *c,
+                         timer *mm, timer *other, trace_result *r)
+{
+    replay_pool pool;
+    bool mt = t->threads > 1 && replay_threads > 1;
+    if (replay_threads > 1)
+        pool_start(&pool, t, mt ? c->slots.blocks : c->slots.ptr,
+                   c->slots.stride, mt ? c->slots.done : NULL, replay_threads);
+    c->slots.pool = &pool;
+    time_pair(once_mm, o->overhead ? once_checked : once_glibc, c, mm, other);
+    if (replay_threads > 1)
+        pool_stop(&pool, replay_threads);
+    if (replay_threads > 1 && !o->overhead)
+        time_one_thread(c, r);
+}
+
 static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
                        trace_result *r)
 {
     bool mt = t->threads > 1 && replay_threads > 1;
     size_t copies = t->threads > 1 ? 1 : (size_t)replay_threads;
     size_t blocks = mt ? (size_t)t->blocks + 1 : 1;
+    size_t stride = ((size_t)t->slots + 7) / 8 * 8;
     trace_result scratch = {0};
     timing_ctx c = {t,
-                    {calloc((size_t)t->slots * copies + 1, sizeof(void *)),
+                    {line_array(stride * copies + 1), stride,
                      calloc(blocks, sizeof(void *)),
-                     calloc(blocks, sizeof(int32_t))},
+                     calloc(blocks, sizeof(int32_t)), NULL},
                     e,
                     &scratch,
                     replay_threads};
@@ -458,10 +574,7 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
     if (c.slots.ptr != NULL && c.slots.blocks != NULL && c.slots.done != NULL) {
         mem_set_timing_mode(/*on=*/true);
         set_phase(o->overhead ? PHASE_OVERHEAD : PHASE_TIMING);
-        time_pair(once_mm, o->overhead ? once_checked : once_glibc, &c, &mm,
-                  &other);
-        if (replay_threads > 1 && !o->overhead)
-            time_one_thread(&c, r);
+        time_replays(t, o, &c, &mm, &other, r);
         mem_set_timing_mode(/*on=*/false);
         keep_times(o, e, &mm, &other, r);
     }
