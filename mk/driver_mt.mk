@@ -7,6 +7,8 @@
 #                      the control, whose races TSan must report
 #     mdriver-arenas   the driver with mm.c's arena mode (-DMM_ARENAS), built
 #                      by malloc/Makefile: mdriver -v prints its mm_stats
+#     count_threads.so an LD_PRELOAD library that logs every pthread_create
+#                      (tests/mt/count_threads.c: the threads of a replay)
 #   make mt-bench    issue 11's MT benchmark (tools/bench_mt_suite.py,
 #                    docs/bench-mt.md): mdriver -T 1/2/4 on the suite and the
 #                    MT suite threaded and --serial, with glibc, and the
@@ -17,7 +19,7 @@
 #   build/broken/mdriver-nolock, build/broken/mdriver-remotefree.
 
 MT_TEST_BINS := build/mt/mdriver-locked build/mt/mdriver-tsan \
-    build/mt/mdriver-tsan-mm build/mt/mdriver-arenas
+    build/mt/mdriver-tsan-mm build/mt/mdriver-arenas build/mt/count_threads.so
 MT_DRIVER_SRCS := $(DRIVER_SRC_NAMES:%=malloc/%.c)
 TSAN_CFLAGS := $(DRIVER_TEST_CFLAGS:-O2=-O1) -fsanitize=thread
 
@@ -37,6 +39,10 @@ build/mt/mdriver-tsan: tests/mt/locked.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 build/mt/mdriver-tsan-mm: malloc/mm.c $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 	@mkdir -p build/mt
 	$(CC) $(TSAN_CFLAGS) -o $@ $< $(MT_DRIVER_SRCS) -lm -lpthread
+
+build/mt/count_threads.so: tests/mt/count_threads.c
+	@mkdir -p build/mt
+	$(CC) $(DRIVER_TEST_CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 build/mt/mdriver-arenas: malloc/mm.c malloc/mm.h $(MT_DRIVER_SRCS) $(DRIVER_HDRS)
 	@mkdir -p build/mt

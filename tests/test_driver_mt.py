@@ -165,6 +165,43 @@ def test_mt_trace_hands_blocks_across_threads():
                proc.stdout, "timed, with the scaling", proc)
 
 
+COUNT_THREADS = os.path.join(kit.BUILD, "mt", "count_threads.so")
+
+
+def threads_created(args):
+    """pthread_create calls of a timed mdriver-locked run (its children
+    too), counted by tests/mt/count_threads.c."""
+    kit.expect(os.path.exists(COUNT_THREADS), "%s is missing: run `make "
+               "test-deps`" % COUNT_THREADS)
+    log = kit.write_temp("", suffix=".log")
+    proc = mdriver(locked(), "-j", "-", *args, timeout=300,
+                   env={"LD_PRELOAD": COUNT_THREADS,
+                        "COUNT_THREADS_FILE": log})
+    kit.expect(proc.returncode == 0, "exit status", proc)
+    with open(log) as f:
+        lines = f.read().split()
+    os.unlink(log)
+    kit.expect(set(lines) <= {"create"}, "the log: %r" % lines[:5])
+    return json.loads(proc.stdout)["traces"][0], len(lines)
+
+
+def test_timed_replays_reuse_their_threads():
+    # A timed trace runs hundreds of timed replays; their threads are one
+    # pool per trace (docs/driver.md, "Threads"): the checked replays 1 and
+    # 2 start N - 1 threads each, the timed ones N - 1 in all (before: N - 1
+    # per timed replay, thousands per trace).
+    runs = [(["-T", "2", "-f", "binary-short.rep"], 2),
+            (["-T", "4", "-f", "binary-short.rep"], 4),
+            (["-f", kit.write_temp(MT_TRACE % 20)], 3)]
+    for args, threads in runs:
+        t, created = threads_created(args)
+        kit.expect(t["valid"] and t["threads"] == threads
+                   and t["secs"] is not None and t["scaling"] is not None, t)
+        kit.expect(threads - 1 <= created <= 3 * (threads - 1),
+                   "%s: %d threads created for a timed trace of %d threads"
+                   % (" ".join(args), created, threads))
+
+
 def test_mt_trace_errors_name_the_thread_of_the_op():
     # 777 bytes: the trigger of the broken allocators, on thread 2, line 8.
     for name, kind in (("overlap", "overlap"), ("segv", "crashed"),
