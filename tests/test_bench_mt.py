@@ -1,6 +1,6 @@
 """tools/bench_mt_suite.py (make mt-bench, docs/bench-mt.md): the goal lines
-follow from the figures, --quick prints every row and the three goals, a
-missing mdriver is a clear error. No timing is asserted."""
+follow from the figures, --quick prints every row, the three goals and the
+load average of the runs, a missing mdriver is a clear error. No timing is asserted."""
 import importlib.util
 import os
 import re
@@ -59,6 +59,17 @@ def test_quick_prints_every_row_and_the_goals():
                              out, re.M), "goal %d" % goal, out)
     kit.expect(re.search(r"^- The MT suite on its threads vs glibc: \d+ Kops",
                          out, re.M), out)
+    kit.expect(re.search(r"^Load average \(1 min\) during the runs: min "
+                         r"[\d.]+, median [\d.]+, max [\d.]+ \(6 readings",
+                         out, re.M), "the load of the 5 runs", out)
+
+
+def test_load_line_states_the_spread_or_unknown():
+    line = bench.load_line([3.0, None, 1.0, 2.5])
+    kit.expect(line.endswith("min 1.00, median 2.50, max 3.00 (3 readings, "
+                             "before each run and after the last)"), line)
+    kit.expect(bench.load_line([None]).endswith("unknown"),
+               bench.load_line([None]))
 
 
 def test_missing_mdriver_is_a_clear_error():

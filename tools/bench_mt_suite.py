@@ -27,6 +27,9 @@ NOT met with its numbers:
 --quick: one round on one short trace of each suite (seconds; for the
 tests of the output's shape: its figures mean nothing). --out FILE also
 writes the report, with the command line and the date, to FILE.
+The report also gives the 1-minute load average read before each run
+and after the last (min, median, max): on the kit's 2-core machine two
+threads have two cores to themselves only at a load below 1.
 Exit status 0 when it ran (goals met or not), 1 when mdriver failed.
 Standard library only.
 """
@@ -99,12 +102,25 @@ def configs(args):
     return out + [("mt", mt), ("serial", mt + ["--serial"])]
 
 
+def load_average():
+    """The machine's 1-minute load average (None where unknown)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 def measure(args):
+    """The runs of every round, and the load average before each run and
+    after the last one."""
     runs = {name: [] for name, _ in configs(args)}
+    loads = []
     for _ in range(args.rounds):
         for name, argv in configs(args):
+            loads.append(load_average())
             runs[name].append(run_mdriver(args.mdriver, argv))
-    return runs
+    loads.append(load_average())
+    return runs, loads
 
 
 def med(values):
@@ -187,12 +203,25 @@ def goal_lines(s):
     return lines
 
 
-def report(args, s):
+def load_line(loads):
+    """The load averages seen during the runs: 2 cores shared with other
+    work give two threads two cores only when the load is below 1."""
+    known = [x for x in loads if x is not None]
+    if not known:
+        return "Load average (1 min) during the runs: unknown"
+    return ("Load average (1 min) during the runs: min %.2f, median %.2f, "
+            "max %.2f (%d readings, before each run and after the last)" % (
+                min(known), statistics.median(known), max(known),
+                len(known)))
+
+
+def report(args, s, loads):
     what = ("%s and %s only" % (QUICK_ST[0], QUICK_MT[0]) if args.quick
             else "the suites")
     text = ["## mdriver -T 1/2/4 and the MT suite (%s, median of %d "
             "rounds)" % (what, args.rounds), "",
-            "mdriver: `%s`" % os.path.relpath(args.mdriver, ROOT), ""]
+            "mdriver: `%s`" % os.path.relpath(args.mdriver, ROOT), "",
+            load_line(loads), ""]
     text += throughput_table(s) + ["", "## Issue 11's goals", ""]
     text += goal_lines(s)
     return "\n".join(text) + "\n"
@@ -215,7 +244,8 @@ def main():
     if not os.access(args.mdriver, os.X_OK):
         fail("%s is missing: run `make build/mt/mdriver-arenas`" %
              args.mdriver)
-    text = report(args, summary(measure(args)))
+    runs, loads = measure(args)
+    text = report(args, summary(runs), loads)
     sys.stdout.write(text)
     if args.out:
         with open(args.out, "w") as f:
