@@ -313,7 +313,11 @@ typedef struct {
     double secs, glibc_secs;   /* best time of one replay */
     double checked_secs;       /* --overhead: engine replay */
     double secs1, glibc_secs1; /* -T N: the same with one thread */
-    uint64_t max_live;         /* --overhead: most blocks live at once */
+    /* Threaded timed replays: the CPU time of their threads over threads x
+     * their windows (1: each thread had a core all along; 1/N: they took
+     * turns on one), of mm.c and of glibc; 0 when not measured */
+    double cpu_share, glibc_cpu_share;
+    uint64_t max_live; /* --overhead: most blocks live at once */
     int samples, glibc_samples;
     int32_t child_exit; /* non-zero exit status after a complete result,
                            e.g. valgrind --error-exitcode */

@@ -413,6 +413,23 @@ static void print_arenas(FILE *out, const trace_t *t, const trace_result *r)
         fprintf(out, "    (%d more arenas not shown)\n", r->arenas - kept);
 }
 
+/* -v: one line per trace; with threads timed, the CPU share of their
+ * replays (docs/driver.md, "Threads (-T)"). */
+static void print_details(FILE *out, const trace_t *t, const trace_result *r)
+{
+    fprintf(out,
+            "  %s: %s, dialect %c (util weight %d, throughput weight %d), %u "
+            "ids, heap %llu bytes, peak live %llu bytes, timing samples %d + "
+            "%d",
+            t->name, t->path, t->dialect, t->util_weight, t->tput_weight,
+            (unsigned)t->ids, (unsigned long long)r->heap_bytes,
+            (unsigned long long)r->peak_bytes, r->samples, r->glibc_samples);
+    if (r->timed && r->cpu_share > 0 && r->glibc_cpu_share > 0)
+        fprintf(out, ", CPU share of the %d threads %.2f (glibc %.2f)",
+                (int)r->threads, r->cpu_share, r->glibc_cpu_share);
+    fputc('\n', out);
+}
+
 void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
                   const driver_opts *o)
 {
@@ -420,17 +437,8 @@ void report_table(FILE *out, const trace_t *ts, const trace_result *rs, int n,
     if (o->glibc_rows && s.timed)
         print_table(out, ts, rs, n, true, &s);
     print_table(out, ts, rs, n, false, &s);
-    if (o->verbose > 0)
-        for (int i = 0; i < n; i++)
-            fprintf(out,
-                    "  %s: %s, dialect %c (util weight %d, throughput "
-                    "weight %d), %u ids, heap %llu bytes, peak live %llu "
-                    "bytes, timing samples %d + %d\n",
-                    ts[i].name, ts[i].path, ts[i].dialect, ts[i].util_weight,
-                    ts[i].tput_weight, (unsigned)ts[i].ids,
-                    (unsigned long long)rs[i].heap_bytes,
-                    (unsigned long long)rs[i].peak_bytes, rs[i].samples,
-                    rs[i].glibc_samples);
+    for (int i = 0; o->verbose > 0 && i < n; i++)
+        print_details(out, &ts[i], &rs[i]);
     for (int i = 0; o->verbose > 0 && i < n; i++)
         print_arenas(out, &ts[i], &rs[i]);
     for (int i = 0; i < n; i++)
@@ -603,6 +611,10 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     json_number(f, copies * r->secs1 / r->secs, mt);
     fputs(", \"glibc_scaling\": ", f);
     json_number(f, copies * r->glibc_secs1 / r->glibc_secs, mt);
+    fputs(", \"cpu_share\": ", f);
+    json_number(f, r->cpu_share, timed && r->cpu_share > 0);
+    fputs(", \"glibc_cpu_share\": ", f);
+    json_number(f, r->glibc_cpu_share, timed && r->glibc_cpu_share > 0);
     json_arenas(f, r);
     fputs(", \"checker_probe\": ", f);
     if (r->probe == PROBE_NOT_RUN)

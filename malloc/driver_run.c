@@ -194,6 +194,7 @@ typedef struct __attribute__((aligned(64))) {
     int32_t *done; /* MT trace: per block, the last op done; else NULL */
     struct replay_pool *pool;
     double begin, end; /* its span in the last replay */
+    double cpu;        /* its CPU time in that span */
 } copy_job;
 
 typedef struct replay_pool {
@@ -202,6 +203,9 @@ typedef struct replay_pool {
     int quit;    /* atomic: 1 once the workers are to return */
     int arrived __attribute__((aligned(64))); /* atomic: at the barrier */
     int finished; /* atomic: workers done with the posted replay */
+    /* per API (0: glibc, 1: mm.c), over its replays: the threads' CPU
+     * time, and threads x the windows */
+    double cpu[2], wall[2];
     copy_job job[STATUS_SLOTS];
     pthread_t tid[STATUS_SLOTS];
     bool started[STATUS_SLOTS];
@@ -240,6 +244,14 @@ static void idle_step(unsigned *spins)
     nanosleep(&ts, NULL);
 }
 
+/* The CPU time of the calling thread, in seconds. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* The job's replay: the start barrier, then its ops. */
 static void run_job(copy_job *j)
 {
@@ -248,12 +260,14 @@ static void run_job(copy_job *j)
     __atomic_add_fetch(&p->arrived, 1, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&p->arrived, __ATOMIC_ACQUIRE) < p->threads)
         barrier_step(&spins);
+    double cpu = thread_cpu();
     j->begin = now();
     if (j->done != NULL)
         replay_thread(j->t, j->api, j->ptr, j->slot, j->thread, j->done);
     else
         replay_ops(j->t, j->api, j->ptr, j->slot);
     j->end = now();
+    j->cpu = thread_cpu() - cpu;
 }
 
 static void *pool_worker(void *arg)
@@ -287,16 +301,14 @@ static void pool_start(replay_pool *p, const trace_t *t, void **ptr,
 {
     p->threads = 1;
     p->posted = p->quit = p->arrived = p->finished = 0;
+    p->cpu[0] = p->cpu[1] = p->wall[0] = p->wall[1] = 0;
     for (int k = 0; k < threads; k++) {
-        p->job[k] = (copy_job){t,
-                               NULL,
-                               done ? ptr : ptr + (size_t)k * stride,
-                               &status_page->slot[k],
-                               k,
-                               done,
-                               p,
-                               0,
-                               0};
+        p->job[k] = (copy_job){.t = t,
+                               .ptr = done ? ptr : ptr + (size_t)k * stride,
+                               .slot = &status_page->slot[k],
+                               .thread = k,
+                               .done = done,
+                               .pool = p};
         p->started[k] = false;
     }
     p->job[0].slot->tid = (int32_t)syscall(SYS_gettid);
@@ -338,13 +350,18 @@ static double replay_copies(replay_pool *p, const trace_t *t,
     unsigned spins = 0;
     while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) < p->threads - 1)
         wait_step(&spins);
-    double begin = p->job[0].begin, end = p->job[0].end;
-    for (int k = 1; k < threads; k++) {
-        if (!p->started[k] && done != NULL)
+    double begin = p->job[0].begin, end = p->job[0].end, cpu = 0;
+    int ran = 0;
+    for (int k = 0; k < threads; k++) {
+        if (!p->started[k] && k > 0 && done != NULL)
             continue;
         begin = p->job[k].begin < begin ? p->job[k].begin : begin;
         end = p->job[k].end > end ? p->job[k].end : end;
+        cpu += p->job[k].cpu;
+        ran++;
     }
+    p->cpu[api->is_mm] += cpu;
+    p->wall[api->is_mm] += ran * (end - begin);
     return end - begin;
 }
 
@@ -549,8 +566,11 @@ static void time_replays(const trace_t *t, const driver_opts *o, timing_ctx *c,
                    c->slots.stride, mt ? c->slots.done : NULL, replay_threads);
     c->slots.pool = &pool;
     time_pair(once_mm, o->overhead ? once_checked : once_glibc, c, mm, other);
-    if (replay_threads > 1)
+    if (replay_threads > 1) {
         pool_stop(&pool, replay_threads);
+        r->cpu_share = pool.wall[1] > 0 ? pool.cpu[1] / pool.wall[1] : 0;
+        r->glibc_cpu_share = pool.wall[0] > 0 ? pool.cpu[0] / pool.wall[0] : 0;
+    }
     if (replay_threads > 1 && !o->overhead)
         time_one_thread(c, r);
 }
@@ -979,6 +999,12 @@ static bool finite_nonneg(double x)
     return isfinite(x) && x >= 0;
 }
 
+/* A CPU share (0: not measured); a little above 1 is the clocks' grain. */
+static bool plausible_share(double x)
+{
+    return finite_nonneg(x) && x <= 2;
+}
+
 /* The result came from the child, where mm.c may have written anything:
  * every field is checked before the parent uses it. */
 static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
@@ -999,7 +1025,9 @@ static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
               r->where <= WHERE_HEAP_WALK && finite_nonneg(r->util) &&
               r->util <= 1 && finite_nonneg(r->secs) &&
               finite_nonneg(r->glibc_secs) && finite_nonneg(r->checked_secs) &&
-              r->samples >= 0 && r->glibc_samples >= 0 && r->arenas >= -1;
+              r->samples >= 0 && r->glibc_samples >= 0 && r->arenas >= -1 &&
+              plausible_share(r->cpu_share) &&
+              plausible_share(r->glibc_cpu_share);
     if (!ok) {
         memset(r, 0, sizeof *r);
         result_fail(r, main_slot(), KIND_CRASHED, OP_UNKNOWN,

@@ -54,6 +54,12 @@ def test_quick_prints_every_row_and_the_goals():
                   "MT suite, its threads", "MT suite --serial"):
         kit.expect(re.search(r"^\| %s \| \d+ \| \d+ \| [\d.]+ \| [\d.]+%% \|"
                              % re.escape(label), out, re.M), label, out)
+    for label in ("suite -T 2", "suite -T 4", "MT suite, its threads"):
+        kit.expect(re.search(r"^\| %s \|.* \| [\d.]+, [\d.]+ \|$"
+                             % re.escape(label), out, re.M),
+                   "%s: the CPU share of its threads" % label, out)
+    kit.expect(re.search(r"^\| suite -T 1 \|.* \| - \|$", out, re.M),
+               "-T 1: no CPU share", out)
     for goal in (1, 2, 3):
         kit.expect(re.search(r"^- Goal %d, .*: \*\*(met|NOT met)\*\*" % goal,
                              out, re.M), "goal %d" % goal, out)
@@ -62,6 +68,23 @@ def test_quick_prints_every_row_and_the_goals():
     kit.expect(re.search(r"^Load average \(1 min\) during the runs: min "
                          r"[\d.]+, median [\d.]+, max [\d.]+ \(6 readings",
                          out, re.M), "the load of the 5 runs", out)
+
+
+def test_cpu_share_is_weighted_by_each_traces_time():
+    run = {"traces": [
+        {"tput_weight": 1, "secs": 1.0, "cpu_share": 1.0,
+         "glibc_secs": 2.0, "glibc_cpu_share": 0.5},
+        {"tput_weight": 2, "secs": 1.0, "cpu_share": 0.25,
+         "glibc_secs": 1.0, "glibc_cpu_share": 1.0},
+        {"tput_weight": 1, "secs": 5.0, "cpu_share": None,
+         "glibc_secs": 5.0, "glibc_cpu_share": None}]}
+    kit.expect(abs(bench.cpu_share(run, False) - 0.5) < 1e-9,
+               bench.cpu_share(run, False))
+    kit.expect(abs(bench.cpu_share(run, True) - 0.75) < 1e-9,
+               bench.cpu_share(run, True))
+    for t in run["traces"]:
+        t["cpu_share"] = t["glibc_cpu_share"] = None
+    kit.expect(bench.cpu_share(run, False) is None, "no share: None")
 
 
 def test_load_line_states_the_spread_or_unknown():

@@ -19,7 +19,12 @@ mm/glibc (median of the per-run ratios) and util; the scaling -T 2 / -T 1
 and -T 4 / -T 1 (median of the ratios of one round's runs) for mm.c and
 glibc, and mdriver's own in-run scaling (each trace timed with N threads
 and then with one, in one process); util in MT mode against single-
-threaded util on the same work. Then issue 11's three goals, each met or
+threaded util on the same work; the CPU share of the threaded runs
+(mdriver's cpu_share: the threads' CPU time over threads x the timed
+windows, weighted by each trace's time; 1 when every thread had a core
+all along, 1/N when N threads took turns on one, lower when the machine
+was busy with other work: a scaling figure means something only when
+its CPU share is near 1). Then issue 11's three goals, each met or
 NOT met with its numbers:
   1. -T 2 aggregate >= 1.7x -T 1 (mm.c);
   2. ahead of glibc at 1, 2 and 4 threads (mm/glibc > 1 at each);
@@ -132,6 +137,22 @@ def fig(x, form="%.0f"):
     return "-" if x is None else form % x
 
 
+def cpu_share(run, glibc):
+    """The CPU share of a run's threads (mdriver's per trace: their CPU
+    time over threads x their windows), weighted by each trace's time; None
+    when no trace measured it (one thread)."""
+    key = "glibc_" if glibc else ""
+    num = den = 0.0
+    for t in run["traces"]:
+        share, sec = t.get(key + "cpu_share"), t[key + "secs"]
+        if share is None or sec is None:
+            continue
+        tw = t["tput_weight"] or 1
+        num += tw * sec * share
+        den += tw * sec
+    return num / den if den > 0 else None
+
+
 def summary(runs):
     """Per configuration: the medians of its figures."""
     s = {}
@@ -145,6 +166,8 @@ def summary(runs):
             "in_run": med(in_run_scaling(r, False, copies) for r in rs),
             "glibc_in_run": med(in_run_scaling(r, True, copies)
                                 for r in rs),
+            "cpu": med(cpu_share(r, False) for r in rs),
+            "glibc_cpu": med(cpu_share(r, True) for r in rs),
         }
     for n in THREADS[1:]:
         for key, field in (("scaling", "kops"), ("glibc_scaling",
@@ -156,8 +179,9 @@ def summary(runs):
 
 def throughput_table(s):
     lines = ["| run | Kops/s (mm) | Kops/s (glibc) | mm / glibc | util "
-             "| scaling vs -T 1 (mm, glibc) | in-run scaling (mm, glibc) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| scaling vs -T 1 (mm, glibc) | in-run scaling (mm, glibc) "
+             "| CPU share (mm, glibc) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     names = [("T%d" % n, "suite -T %d" % n) for n in THREADS]
     names += [("mt", "MT suite, its threads"), ("serial",
                                                 "MT suite --serial")]
@@ -169,9 +193,12 @@ def throughput_table(s):
         inrun = ("%s, %s" % (fig(f["in_run"], "%.2fx"),
                              fig(f["glibc_in_run"], "%.2fx"))
                  if f["in_run"] is not None else "-")
-        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+        cpu = ("%s, %s" % (fig(f.get("cpu"), "%.2f"),
+                           fig(f.get("glibc_cpu"), "%.2f"))
+               if f.get("cpu") is not None else "-")
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, fig(f["kops"]), fig(f["glibc"]), fig(f["ratio"], "%.2f"),
-            fig(100 * f["util"], "%.1f%%"), sc, inrun))
+            fig(100 * f["util"], "%.1f%%"), sc, inrun, cpu))
     return lines
 
 
