@@ -425,7 +425,8 @@ static double time_replay(const trace_t *t, const alloc_api *api,
 
 /* The seconds of one sample: replays until TIMING_MIN_SAMPLE_SECS, or
  * until SAMPLE_MAX_WALL_SECS have passed (with threads, what is not timed,
- * their creation, can cost a short trace 10 to 100 times its replay). */
+ * posting a replay to the pool, its start barrier and the wait for its
+ * last thread, can cost a tiny trace several times its replay). */
 static double sample(double (*once)(void *), void *arg)
 {
     static const double SAMPLE_MAX_WALL_SECS = 0.05;
