@@ -615,6 +615,15 @@ static void json_trace(FILE *f, const trace_t *t, const trace_result *r)
     json_number(f, r->cpu_share, timed && r->cpu_share > 0);
     fputs(", \"glibc_cpu_share\": ", f);
     json_number(f, r->glibc_cpu_share, timed && r->glibc_cpu_share > 0);
+    /* ops per CPU-second of each thread, times the threads: the aggregate
+     * if each thread had a core of its own all along */
+    double threads = r->threads > 0 ? r->threads : 1;
+    fputs(", \"cpu_kops\": ", f);
+    json_number(f, threads * ops / r->cpu_secs / 1000,
+                timed && r->cpu_secs > 0);
+    fputs(", \"glibc_cpu_kops\": ", f);
+    json_number(f, threads * ops / r->glibc_cpu_secs / 1000,
+                timed && r->glibc_cpu_secs > 0);
     json_arenas(f, r);
     fputs(", \"checker_probe\": ", f);
     if (r->probe == PROBE_NOT_RUN)

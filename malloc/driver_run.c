@@ -333,7 +333,7 @@ static void pool_stop(replay_pool *p, int threads)
  * first thread's leaving the start barrier (all the threads had reached
  * it) to the last one's last op. */
 static double replay_copies(replay_pool *p, const trace_t *t,
-                            const alloc_api *api, int threads)
+                            const alloc_api *api, int threads, double *cpu_all)
 {
     int32_t *done = p->job[0].done;
     for (uint32_t b = 0; done != NULL && b < t->blocks; b++)
@@ -362,6 +362,7 @@ static double replay_copies(replay_pool *p, const trace_t *t,
     }
     p->cpu[api->is_mm] += cpu;
     p->wall[api->is_mm] += ran * (end - begin);
+    *cpu_all += cpu;
     return end - begin;
 }
 
@@ -373,6 +374,10 @@ typedef struct {
     void **blocks;     /* MT trace: t->blocks */
     int32_t *done;     /* MT trace: t->blocks */
     replay_pool *pool; /* threaded replays: their threads */
+    /* per API (0: glibc, 1: mm.c): the CPU time of the replaying threads
+     * in the timed replays (mm_init and the ops), and the replays */
+    double cpu[2];
+    double replays[2];
 } timing_slots;
 
 /* After the clock: glibc's blocks still live are freed, and the per-block
@@ -407,7 +412,7 @@ static double time_replay(const trace_t *t, const alloc_api *api,
                           timing_slots *s, const engine *e, int threads)
 {
     bool mt = t->threads > 1 && threads > 1;
-    double start = now(), secs;
+    double cpu = thread_cpu(), start = now(), secs;
     if (api->is_mm)
         mem_reset_brk();
     if (api->init != NULL)
@@ -415,10 +420,14 @@ static double time_replay(const trace_t *t, const alloc_api *api,
     if (threads == 1) {
         replay_ops(t, api, s->ptr, main_slot());
         secs = now() - start;
+        cpu = thread_cpu() - cpu;
     } else {
         secs = now() - start;
-        secs += replay_copies(s->pool, t, api, threads);
+        cpu = thread_cpu() - cpu;
+        secs += replay_copies(s->pool, t, api, threads, &cpu);
     }
+    s->cpu[api->is_mm] += cpu;
+    s->replays[api->is_mm] += 1;
     release_blocks(t, api, s, e, mt);
     return secs;
 }
@@ -567,6 +576,11 @@ static void time_replays(const trace_t *t, const driver_opts *o, timing_ctx *c,
                    c->slots.stride, mt ? c->slots.done : NULL, replay_threads);
     c->slots.pool = &pool;
     time_pair(once_mm, o->overhead ? once_checked : once_glibc, c, mm, other);
+    for (int api = 0; api < 2; api++) /* [1]: mm.c, [0]: glibc */
+        c->slots.cpu[api] /=
+            c->slots.replays[api] > 0 ? c->slots.replays[api] : 1;
+    r->cpu_secs = c->slots.cpu[1];
+    r->glibc_cpu_secs = o->overhead ? 0 : c->slots.cpu[0];
     if (replay_threads > 1) {
         pool_stop(&pool, replay_threads);
         r->cpu_share = pool.wall[1] > 0 ? pool.cpu[1] / pool.wall[1] : 0;
@@ -585,9 +599,13 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
     size_t stride = ((size_t)t->slots + 7) / 8 * 8;
     trace_result scratch = {0};
     timing_ctx c = {t,
-                    {line_array(stride * copies + 1), stride,
+                    {line_array(stride * copies + 1),
+                     stride,
                      calloc(blocks, sizeof(void *)),
-                     calloc(blocks, sizeof(int32_t)), NULL},
+                     calloc(blocks, sizeof(int32_t)),
+                     NULL,
+                     {0, 0},
+                     {0, 0}},
                     e,
                     &scratch,
                     replay_threads};
@@ -1028,7 +1046,8 @@ static void sanitize_result(const trace_t *t, int out_fd, trace_result *r)
               finite_nonneg(r->glibc_secs) && finite_nonneg(r->checked_secs) &&
               r->samples >= 0 && r->glibc_samples >= 0 && r->arenas >= -1 &&
               plausible_share(r->cpu_share) &&
-              plausible_share(r->glibc_cpu_share);
+              plausible_share(r->glibc_cpu_share) &&
+              finite_nonneg(r->cpu_secs) && finite_nonneg(r->glibc_cpu_secs);
     if (!ok) {
         memset(r, 0, sizeof *r);
         result_fail(r, main_slot(), KIND_CRASHED, OP_UNKNOWN,

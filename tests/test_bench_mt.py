@@ -54,12 +54,16 @@ def test_quick_prints_every_row_and_the_goals():
                   "MT suite, its threads", "MT suite --serial"):
         kit.expect(re.search(r"^\| %s \| \d+ \| \d+ \| [\d.]+ \| [\d.]+%% \|"
                              % re.escape(label), out, re.M), label, out)
-    for label in ("suite -T 2", "suite -T 4", "MT suite, its threads"):
-        kit.expect(re.search(r"^\| %s \|.* \| [\d.]+, [\d.]+ \|$"
-                             % re.escape(label), out, re.M),
-                   "%s: the CPU share of its threads" % label, out)
-    kit.expect(re.search(r"^\| suite -T 1 \|.* \| - \|$", out, re.M),
-               "-T 1: no CPU share", out)
+    for label in ("suite -T 2", "suite -T 4"):
+        kit.expect(re.search(r"^\| %s \|.* \| [\d.]+, [\d.]+ \| "
+                             r"[\d.]+x, [\d.]+x \|$" % re.escape(label),
+                             out, re.M),
+                   "%s: the CPU share and CPU-time scaling" % label, out)
+    kit.expect(re.search(r"^\| MT suite, its threads \|.* \| [\d.]+, "
+                         r"[\d.]+ \| - \|$", out, re.M),
+               "the MT suite: its CPU share", out)
+    kit.expect(re.search(r"^\| suite -T 1 \|.* \| - \| - \|$", out,
+                         re.M), "-T 1: no CPU share or scaling", out)
     for goal in (1, 2, 3):
         kit.expect(re.search(r"^- Goal %d, .*: \*\*(met|NOT met)\*\*" % goal,
                              out, re.M), "goal %d" % goal, out)
@@ -85,6 +89,18 @@ def test_cpu_share_is_weighted_by_each_traces_time():
     for t in run["traces"]:
         t["cpu_share"] = t["glibc_cpu_share"] = None
     kit.expect(bench.cpu_share(run, False) is None, "no share: None")
+
+
+def test_cpu_kops_is_weighted_like_kops():
+    run = {"traces": [
+        {"tput_weight": 1, "ops": 1000, "cpu_kops": 1000.0,
+         "glibc_cpu_kops": None},
+        {"tput_weight": 1, "ops": 3000, "cpu_kops": 3000.0,
+         "glibc_cpu_kops": None}]}
+    # 4000 ops in 1 ms + 1 ms of CPU per thread-core: 2000 Kops
+    kit.expect(abs(bench.cpu_kops(run, False) - 2000.0) < 1e-6,
+               bench.cpu_kops(run, False))
+    kit.expect(bench.cpu_kops(run, True) is None, "glibc: not measured")
 
 
 def test_load_line_states_the_spread_or_unknown():
