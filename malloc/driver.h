@@ -317,8 +317,8 @@ typedef struct {
      * their windows (1: each thread had a core all along; 1/N: they took
      * turns on one), of mm.c and of glibc; 0 when not measured */
     double cpu_share, glibc_cpu_share;
-    /* The mean CPU time of one timed replay, all its threads together
-     * (mm_init and the ops), of mm.c and of glibc (0: not measured) */
+    /* Threaded timed replays: the mean CPU time of one replay, all its
+     * threads' spans together, of mm.c and of glibc (0: not measured) */
     double cpu_secs, glibc_cpu_secs;
     uint64_t max_live; /* --overhead: most blocks live at once */
     int samples, glibc_samples;
