@@ -115,13 +115,11 @@ static inline const uint32_t *thread_ops(const trace_t *t, int thread,
     return t->order + t->first[thread];
 }
 
-/* One step of a wait on another thread: a pause instruction while the
- * wait is young, then the CPU is handed over (the other thread may need
- * it: there may be more replaying threads than cores). */
-static inline void wait_step(unsigned *spins)
+/* One step of a spin-wait: a pause instruction for the first
+ * before_yield steps, then the CPU is handed over at each step. */
+static inline void spin_step(unsigned *spins, unsigned before_yield)
 {
-    enum { SPINS_BEFORE_YIELD = 32 };
-    if (++*spins < SPINS_BEFORE_YIELD) {
+    if (++*spins < before_yield) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -130,6 +128,15 @@ static inline void wait_step(unsigned *spins)
     } else {
         sched_yield();
     }
+}
+
+/* One step of a wait on another thread: a pause instruction while the
+ * wait is young, then the CPU is handed over (the other thread may need
+ * it: there may be more replaying threads than cores). */
+static inline void wait_step(unsigned *spins)
+{
+    enum { SPINS_BEFORE_YIELD = 32 };
+    spin_step(spins, SPINS_BEFORE_YIELD);
 }
 
 /* MT traces: waits until *cell (done[] of op's id, or of its block in a

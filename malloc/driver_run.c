@@ -226,15 +226,7 @@ typedef struct replay_pool {
 static void barrier_step(unsigned *spins)
 {
     enum { BARRIER_SPINS = 1024 };
-    if (++*spins < BARRIER_SPINS) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        __asm__ __volatile__("yield");
-#endif
-    } else {
-        sched_yield();
-    }
+    spin_step(spins, BARRIER_SPINS);
 }
 
 /* One step of a worker's wait for the next replay: wait_step (a pause,
