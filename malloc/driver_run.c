@@ -386,6 +386,7 @@ typedef struct {
      * isolation and no PCID empties the TLB before the timed window */
     double cpu[2];
     double replays[2];
+    bool cpu_one; /* one thread: read the CPU clock (untimed replays) */
 } timing_slots;
 
 /* After the clock: glibc's blocks still live are freed, and the per-block
@@ -426,8 +427,11 @@ static double time_replay(const trace_t *t, const alloc_api *api,
     if (api->init != NULL)
         api->init();
     if (threads == 1) {
+        double cpu = s->cpu_one ? thread_cpu() : 0;
         replay_ops(t, api, s->ptr, main_slot());
         secs = now() - start;
+        s->cpu[api->is_mm] += s->cpu_one ? thread_cpu() - cpu : 0;
+        s->replays[api->is_mm] += s->cpu_one;
     } else {
         secs = now() - start;
         double cpu = 0;
@@ -572,6 +576,19 @@ static void **line_array(size_t n)
     return a;
 }
 
+/* One thread: after the timing, CPU_EVERY replays of mm.c and of glibc
+ * whose CPU time (of their ops) is cpu_kops's, untimed: the timed ones
+ * read no CPU clock (see CPU_EVERY). */
+static void cpu_one_thread(timing_ctx *c)
+{
+    c->slots.cpu_one = true;
+    for (int k = 0; k < CPU_EVERY; k++) {
+        time_replay(c->t, &MM_API, &c->slots, c->e, 1);
+        time_replay(c->t, &LIBC_API, &c->slots, c->e, 1);
+    }
+    c->slots.cpu_one = false;
+}
+
 /* The timed replays of t, threaded (a pool: see replay_copies) and, with
  * -T N, with one thread (the in-run scaling). */
 static void time_replays(const trace_t *t, const driver_opts *o, timing_ctx *c,
@@ -584,6 +601,8 @@ static void time_replays(const trace_t *t, const driver_opts *o, timing_ctx *c,
                    c->slots.stride, mt ? c->slots.done : NULL, replay_threads);
     c->slots.pool = &pool;
     time_pair(once_mm, o->overhead ? once_checked : once_glibc, c, mm, other);
+    if (replay_threads == 1 && !o->overhead)
+        cpu_one_thread(c);
     for (int api = 0; api < 2; api++) /* [1]: mm.c, [0]: glibc */
         c->slots.cpu[api] /=
             c->slots.replays[api] > 0 ? c->slots.replays[api] : 1;
@@ -613,7 +632,8 @@ static void time_trace(const trace_t *t, const driver_opts *o, engine *e,
                      calloc(blocks, sizeof(int32_t)),
                      NULL,
                      {0, 0},
-                     {0, 0}},
+                     {0, 0},
+                     false},
                     e,
                     &scratch,
                     replay_threads};
