@@ -374,6 +374,7 @@ typedef struct {
     bool probe;           /* --probe-checker */
     bool one_replay;      /* --one-replay */
     int threads;          /* -T: replaying threads, 1 .. STATUS_SLOTS */
+    bool threads_given;   /* -T was given (-T 1: cpu_kops is measured) */
     bool serial;          /* --serial: MT traces on one thread, in file order */
     const char *tracedir;
     FILE *report; /* where ERROR reports go */

@@ -576,9 +576,9 @@ static void **line_array(size_t n)
     return a;
 }
 
-/* One thread: after the timing, CPU_EVERY replays of mm.c and of glibc
- * whose CPU time (of their ops) is cpu_kops's, untimed: the timed ones
- * read no CPU clock (see CPU_EVERY). */
+/* -T 1: after the timing, CPU_EVERY replays of mm.c and of glibc whose
+ * CPU time (of their ops) is cpu_kops's, untimed: the timed ones read no
+ * CPU clock (see CPU_EVERY). Without -T, a run does not pay for them. */
 static void cpu_one_thread(timing_ctx *c)
 {
     c->slots.cpu_one = true;
@@ -601,7 +601,7 @@ static void time_replays(const trace_t *t, const driver_opts *o, timing_ctx *c,
                    c->slots.stride, mt ? c->slots.done : NULL, replay_threads);
     c->slots.pool = &pool;
     time_pair(once_mm, o->overhead ? once_checked : once_glibc, c, mm, other);
-    if (replay_threads == 1 && !o->overhead)
+    if (replay_threads == 1 && o->threads_given && !o->overhead)
         cpu_one_thread(c);
     for (int api = 0; api < 2; api++) /* [1]: mm.c, [0]: glibc */
         c->slots.cpu[api] /=

@@ -208,6 +208,7 @@ static int apply_option(int c, const char *arg, driver_opts *o, trace_list *l)
         o->serial = true;
         return -1;
     case 'T':
+        o->threads_given = true;
         return parse_threads(arg, &o->threads)
                    ? -1
                    : usage_error("-T takes a number of threads from 1 to %d, "

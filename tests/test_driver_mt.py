@@ -64,10 +64,14 @@ def test_timed_threads_report_scaling_and_glibc():
                              "binary-short.rep").stdout)["traces"][0]
     kit.expect(one["cpu_share"] is None and one["glibc_cpu_share"] is None,
                one)
-    # ops per CPU-second of each thread, times the threads; with one
-    # thread too, from untimed replays (the CPU-time scaling's denominator)
-    for r in (t, one):
+    # ops per CPU-second of each thread, times the threads; with -T 1 too,
+    # from untimed replays (the CPU-time scaling's denominator); none
+    # without -T (the default run does not pay for them)
+    one_t = json.loads(mdriver(locked(), "-T", "1", "-j", "-", "-f",
+                               "binary-short.rep").stdout)["traces"][0]
+    for r in (t, one_t):
         kit.expect(r["cpu_kops"] > 0 and r["glibc_cpu_kops"] > 0, r)
+    kit.expect(one["cpu_kops"] is None and one["glibc_cpu_kops"] is None, one)
     out = mdriver(locked(), "-T", "2", "-v", "-f", "binary-short.rep").stdout
     kit.expect(re.search(r"^  binary-short.rep: .*, CPU share of the 2 threads "
                          r"[\d.]+ \(glibc [\d.]+\)$", out, re.M), out)
