@@ -54,9 +54,11 @@
  * block carves a run of blocks of its size from the best fit (or from the
  * heap's growth): it takes the first, and the others wait, fresh and
  * marked Q, on the run list of that size, which malloc uses after the
- * quick list. A size carved again within RUN_HOT runs is in demand, and
- * its next run is twice as long (up to RUN_BYTES); any other size gets a
- * run of one block, which is plain best fit. Small blocks of a size in
+ * quick list. A size carved again within RUN_AGAIN runs of its previous
+ * carve, twice in a row, is in demand, and its next run is twice as long
+ * as its last (up to RUN_BYTES); any other size gets a run of one block,
+ * which is plain best fit (a size that repeats once by chance among
+ * random sizes does not cut a run into the holes). Small blocks of a size in
  * demand so sit together, away from the large ones, whose holes can then
  * merge; a block that realloc grows at the end of the heap is not hemmed
  * in by the small blocks allocated meanwhile. The fresh blocks of a size
@@ -305,7 +307,8 @@ enum {
     NUM_CLASSES = 40, /* ... then one per power of two, the last > 1 MiB */
     RUN_MAX = 256,    /* requests of at most this block size come in runs */
     RUN_BYTES = 1024, /* a run's size, at most */
-    RUN_HOT = 2,      /* a size carved this recently is in demand */
+    RUN_HOT = 2,      /* a size carved this recently keeps its run list */
+    RUN_AGAIN = 3, /* carved again this soon, twice in a row: longer runs */
     QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
@@ -357,6 +360,8 @@ typedef struct heap {
     uint8_t run_len[QUICK_CLASSES];     /* blocks in the last run of a size */
     uint16_t last_carve[QUICK_CLASSES]; /* carve_clock at its last run */
     uint16_t carve_clock;               /* runs carved (wraps) */
+    uint16_t carved_again; /* bit q: size q's last run came within RUN_AGAIN
+                              runs of the one before */
     uint32_t cached_units;              /* the freed quick lists' bytes / 16 */
     uint32_t first_region, last_region; /* offsets (16-byte units) */
     uint32_t regions;                   /* how many */
@@ -383,6 +388,7 @@ typedef struct arena_table {
 } arena_table_t;
 
 enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
+_Static_assert(QUICK_CLASSES <= 16, "heap_t.carved_again: one bit per size");
 
 /* ---- The allocator's only static: static data is limited to 256 bytes -- */
 
@@ -983,11 +989,18 @@ static block_t *free_block(heap_t *h, block_t *b);
 static block_t *discard_inside(heap_t *h, size_t freed, block_t *b);
 
 /* Whether size class q (quick list q) carved a run within the last
- * RUN_HOT runs: a size in demand. */
-static inline bool run_hot(const heap_t *h, size_t q)
+ * `runs` runs. */
+static inline bool carved_within(const heap_t *h, size_t q, unsigned runs)
 {
     return h->last_carve[q] != 0 &&
-           (uint16_t)(h->carve_clock - h->last_carve[q]) < RUN_HOT;
+           (uint16_t)(h->carve_clock - h->last_carve[q]) < runs;
+}
+
+/* Whether size class q carved a run within the last RUN_HOT runs: its
+ * fresh blocks stay on their run list when the heap would grow. */
+static inline bool run_hot(const heap_t *h, size_t q)
+{
+    return carved_within(h, q, RUN_HOT);
 }
 
 static bool drain_my_cache(heap_t *h);
@@ -1364,14 +1377,18 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
     return b;
 }
 
-/* How many blocks of asize bytes (class q) the next run holds: one for a
- * size that is not in demand; for a size carved again within the last
- * RUN_HOT runs, twice as many as last time, up to RUN_BYTES. */
+/* How many blocks of asize bytes (class q) the next run holds: for a size
+ * in demand, carved again within RUN_AGAIN runs now and at its previous
+ * carve too, twice as many as last time, up to RUN_BYTES; one for any other
+ * size (once alone is what random sizes do by chance). */
 static inline size_t run_length(heap_t *h, size_t q, size_t asize)
 {
     size_t most = RUN_BYTES / asize;
-    size_t len = run_hot(h, q) ? 2u * h->run_len[q] : 1;
+    uint16_t bit = (uint16_t)(1u << q);
+    bool again = carved_within(h, q, RUN_AGAIN);
+    size_t len = again && (h->carved_again & bit) ? 2u * h->run_len[q] : 1;
     len = len < most ? len : most;
+    h->carved_again = again ? h->carved_again | bit : h->carved_again & ~bit;
     h->last_carve[q] = ++h->carve_clock;
     h->run_len[q] = (uint8_t)len;
     return len;

@@ -490,6 +490,26 @@ def test_small_blocks_of_a_size_in_demand_come_in_runs():
                        "by only %d bytes: is the test still telling?" % grew)
 
 
+def test_a_size_repeated_once_gets_no_run():
+    # Blocks of 112, 208 and 112 bytes and a 48-byte fence: the second
+    # 112-byte request is a size carved again once, as random sizes do by
+    # chance. It gets one block, so the heap holds the four blocks and
+    # nothing more. A size carved again twice in a row (112, 208, 112, 208,
+    # 112) is in demand: its third carve is a run of two, one 112-byte block
+    # more. (The build before this rule cut a run of two at the first
+    # repeat: 112 bytes that the coalesce family's merged requests lost.)
+    overhead = trace_heap_bytes(ops_trace(["a 0 8"], 1)) - 16
+    once = ["a 0 100", "a 1 200", "a 2 100", "a 3 40"]
+    got = trace_heap_bytes(ops_trace(once, 4)) - overhead
+    kit.expect(got == 112 + 208 + 112 + 48, "112, 208, 112, 48: the blocks "
+               "take %d bytes of heap (expected 480: no run)" % got)
+    twice = ["a 0 100", "a 1 200", "a 2 100", "a 3 200", "a 4 100", "a 5 40"]
+    got = trace_heap_bytes(ops_trace(twice, 6)) - overhead
+    kit.expect(got == 800 + 112, "112, 208, 112, 208, 112, 48: the blocks "
+               "take %d bytes of heap (expected 912: a run of two for the "
+               "third 112-byte carve)" % got)
+
+
 def growing_trace(steps):
     """One block grows by realloc (+128 per step); at each step a 100-byte
     block is allocated and the previous one freed."""
