@@ -62,8 +62,8 @@
  * demand so sit together, away from the large ones, whose holes can then
  * merge; a block that realloc grows at the end of the heap is not hemmed
  * in by the small blocks allocated meanwhile. The fresh blocks of a size
- * no longer in demand are flushed with the quick lists; those of a size in
- * demand only when the heap cannot grow.
+ * not carved within the last RUN_HOT runs are flushed with the quick lists;
+ * the others only when the heap cannot grow.
  *
  * HEADER WORD (64 bits)
  *
@@ -308,7 +308,7 @@ enum {
     RUN_MAX = 256,    /* requests of at most this block size come in runs */
     RUN_BYTES = 1024, /* a run's size, at most */
     RUN_HOT = 2,      /* a size carved this recently keeps its run list */
-    RUN_AGAIN = 3, /* carved again this soon, twice in a row: longer runs */
+    RUN_AGAIN = 3,    /* carved again this soon, twice in a row: longer runs */
     QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
@@ -360,8 +360,7 @@ typedef struct heap {
     uint8_t run_len[QUICK_CLASSES];     /* blocks in the last run of a size */
     uint16_t last_carve[QUICK_CLASSES]; /* carve_clock at its last run */
     uint16_t carve_clock;               /* runs carved (wraps) */
-    uint16_t carved_again; /* bit q: size q's last run came within RUN_AGAIN
-                              runs of the one before */
+    uint16_t carved_again;              /* bit q: run_length's streak */
     uint32_t cached_units;              /* the freed quick lists' bytes / 16 */
     uint32_t first_region, last_region; /* offsets (16-byte units) */
     uint32_t regions;                   /* how many */
@@ -1006,9 +1005,9 @@ static inline bool run_hot(const heap_t *h, size_t q)
 static bool drain_my_cache(heap_t *h);
 
 /* Frees cached blocks for real, coalescing: every freed one, and the fresh
- * ones of the runs of sizes no longer in demand (all, if fresh_too). True
- * if there was one. (The arena build: the calling thread's cache first
- * gives its blocks back to the quick lists.) */
+ * ones of the runs of sizes not carved within RUN_HOT runs (all, if
+ * fresh_too). True if there was one. (The arena build: the calling
+ * thread's cache first gives its blocks back to the quick lists.) */
 static bool flush_quick(heap_t *h, bool fresh_too)
 {
     bool any = drain_my_cache(h);
