@@ -318,6 +318,9 @@ enum {
     DEBUG_POISON_FRESH = 0xab,
     ARENA_MAX = 64,          /* arenas at most (one per CPU) */
     ARENA_CHUNK = 64 * 1024, /* an arena's new region, at least */
+    ARENA_CHUNK_SHIFTS = 6,  /* ... doubled up to 64 times that: */
+    ARENA_CHUNK_MAX = ARENA_CHUNK << ARENA_CHUNK_SHIFTS, /* 4 MiB */
+    REGION_DOUBLING = 4,     /* once every 4 regions of the arena */
 };
 
 static const word_t ALLOC_BIT = 0x1;
@@ -1287,15 +1290,54 @@ static block_t *add_region(heap_t *h, char *p, size_t len)
     return b;
 }
 
+/* Whether the break is still the end of h's last region, which can then
+ * grow in place (always so while one heap uses memlib). */
+static inline bool break_is_mine(const heap_t *h)
+{
+    return (char *)mem_heap_hi() + 1 == h->brk;
+}
+
+/* The room of a new region of h for a request of asize bytes, when another
+ * arena's region ends at the break: exactly the request while the process
+ * has one thread; once threads run, twice the request and at least
+ * ARENA_CHUNK, doubled every REGION_DOUBLING regions of h up to
+ * ARENA_CHUNK_MAX. So a block that realloc keeps growing grows in place
+ * in its new region, and an arena that keeps growing takes few regions
+ * (coalescing never crosses a region: each one left behind is a hole). */
+static size_t region_room(const heap_t *h, size_t asize)
+{
+    if (!threads_running())
+        return asize;
+    size_t doublings = h->regions / REGION_DOUBLING;
+    size_t chunk = doublings < ARENA_CHUNK_SHIFTS ? ARENA_CHUNK << doublings
+                                                  : ARENA_CHUNK_MAX;
+    return 2 * asize > chunk ? 2 * asize : chunk;
+}
+
+/* A new region of h with a free block of at least asize bytes (room
+ * bytes, or asize if those cannot be had), from a break that may not be
+ * 16-byte aligned. Returns the block (in its list), or NULL. */
+static block_t *new_region(heap_t *h, size_t asize, size_t room)
+{
+    uintptr_t brk = (uintptr_t)mem_heap_hi() + 1;
+    size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + room;
+    char *p = take_memory(bytes);
+    if (p == NULL && room > asize)
+        return new_region(h, asize, asize);
+    block_t *b = p != NULL ? add_region(h, p, bytes) : NULL;
+    if (b != NULL && get_size(b) < asize) /* the break moved meanwhile */
+        return new_region(h, asize, room);
+    return b;
+}
+
 /* Grows the heap so that a free block of at least asize bytes ends its last
  * region, and returns that block (in its list), or NULL. At the heap's own
  * break the last region grows (merging with its last free block);
- * elsewhere the memory becomes a new region. */
+ * elsewhere the memory becomes a new region (region_room). */
 static block_t *grow_heap(heap_t *h, size_t asize)
 {
     dbg_requires(asize % ALIGNMENT == 0 && asize >= MIN_BLOCK);
-    uintptr_t brk = (uintptr_t)mem_heap_hi() + 1;
-    if ((char *)brk == h->brk) {
+    if (break_is_mine(h)) {
         block_t *last = last_free_block(h);
         size_t bytes = asize - (last != NULL ? get_size(last) : 0);
         char *p = take_memory(bytes);
@@ -1306,19 +1348,7 @@ static block_t *grow_heap(heap_t *h, size_t asize)
         add_region(h, p, bytes); /* someone moved the break meanwhile */
         return grow_heap(h, asize);
     }
-    /* a new region, from a break that may not be 16-byte aligned. Once
-     * threads share the break, an arena's is at least ARENA_CHUNK, and
-     * twice a larger request: a block that realloc keeps growing then
-     * grows in place, and its arena's regions grow geometrically instead
-     * of one per step (coalescing never crosses a region) */
-    size_t room = !threads_running()    ? asize
-                  : asize < ARENA_CHUNK ? ARENA_CHUNK
-                                        : 2 * asize;
-    size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + room;
-    char *p = take_memory(bytes);
-    block_t *b = p != NULL ? add_region(h, p, bytes) : NULL;
-    if (b != NULL && get_size(b) < asize) /* the break moved meanwhile */
-        return grow_heap(h, asize);
+    block_t *b = new_region(h, asize, region_room(h, asize));
     dbg_ensures(b == NULL || get_size(b) >= asize);
     return b;
 }
@@ -2350,10 +2380,11 @@ static bool grow_forward(heap_t *h, block_t *b, size_t asize, size_t want,
     if (avail < asize) {
         bool at_end =
             next == h->tail || (!get_alloc(next) && find_next(next) == h->tail);
-        if (!extend || !at_end)
+        if (!extend || !at_end || (ARENAS && !break_is_mine(h)))
             return false;
-        /* the last region grows under b, or the room is a new region that
-         * the caller's fallback then finds */
+        /* the last region grows under b (when another arena's region ends
+         * at the break, a new region could not: the caller's fallback
+         * takes one for the whole block, with room to grow) */
         next = grow_heap(h, asize - get_size(b));
         if (next == NULL || next != find_next(b))
             return false;

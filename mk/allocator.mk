@@ -6,7 +6,7 @@
 #                             (and the arena mode's: corrupt-arenas, stress_mt
 #                             with gcc, ThreadSanitizer, per-call getcpu and
 #                             for helgrind, cache_mt with gcc and TSan,
-#                             mdriver-arenas)
+#                             regions_mt, mdriver-arenas)
 #   make arenas-bench         the arena mode's cost and scaling
 #                             (tools/bench_arenas.py, docs/bench-arenas.md)
 #   make allocator-bench      the suite with each placement policy, coalescing
@@ -53,7 +53,8 @@ ALLOC_MT := $(addprefix $(ALLOC_DIR)/stress_mt-,gcc getcpu debug2 tsan \
 allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
                      $(ALLOC_DIR)/corrupt-clang-san build/libc-util \
                      $(ALLOC_DIR)/corrupt-arenas $(ALLOC_MT) \
-                     $(ALLOC_DIR)/cache_mt $(ALLOC_DIR)/cache_mt-tsan
+                     $(ALLOC_DIR)/cache_mt $(ALLOC_DIR)/cache_mt-tsan \
+                     $(ALLOC_DIR)/regions_mt
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
@@ -93,6 +94,11 @@ $(ALLOC_DIR)/cache_mt: tests/checker/cache_mt.c $(ALLOC_DEPS)
 $(ALLOC_DIR)/cache_mt-tsan: tests/checker/cache_mt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)
 	$(ALLOC_MT_tsan) -Wno-unused-function -o $@ $< malloc/memlib.c -pthread
+
+# Regions with threads of several arenas (regions_mt.c includes mm.c).
+$(ALLOC_DIR)/regions_mt: tests/checker/regions_mt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(ALLOC_MT_gcc) -Wno-unused-function -o $@ $< malloc/memlib.c -pthread
 
 $(ALLOC_DIR)/stress_mt-%: tests/checker/stress_mt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)

@@ -192,3 +192,34 @@ def test_stress_mt_bad_usage():
     proc = kit.run([alloc.binary("stress_mt-gcc"), "1", "0"])
     kit.expect(proc.returncode == 2 and "bad argument '0'" in proc.stderr,
                "stress_mt with 0 threads must say so and exit 2", proc)
+
+
+def regions_mt(*args):
+    return kit.run([alloc.binary("regions_mt")] + [str(a) for a in args],
+                   timeout=120)
+
+
+def test_regions_growing_block_with_threads_of_two_arenas():
+    # tests/checker/regions_mt.c: threads pinned to different CPUs (so to
+    # different arenas) grow one block each by realloc, in turn, so that
+    # every growth finds another arena's region at the break. Before the
+    # regions grew with the request (a realloc took a new region of
+    # exactly what it lacked, one per step), 2 threads ran out of the
+    # 100 MB heap (514 regions per arena) and 4 threads reached 29% util.
+    for threads in (2, 4):
+        proc = regions_mt("growing", threads, 1360, 35)
+        out = proc.stdout
+        kit.expect(proc.returncode == 0, "regions_mt growing %d threads "
+                   "failed (util floor 35%%)" % threads, proc)
+        arenas = re.findall(r"arena (\d+): regions (\d+)", out)
+        if len(os.sched_getaffinity(0)) >= 2:
+            kit.expect(len(arenas) >= 2, "regions_mt: the threads did not "
+                       "use two arenas", proc)
+        kit.expect(all(int(r) <= 16 for _, r in arenas),
+                   "regions_mt: an arena took more than 16 regions", proc)
+
+
+def test_regions_mt_bad_usage():
+    proc = regions_mt("growing", 0, 10)
+    kit.expect(proc.returncode == 2 and "THREADS" in proc.stderr,
+               "regions_mt with 0 threads must say so and exit 2", proc)
