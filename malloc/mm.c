@@ -158,8 +158,10 @@
  *     ARENA_MAX), each a heap_t with its own lock, lists, counters and
  *     regions, owner = index + 1; the root (owner 0) holds no blocks. An
  *     arena grows its last region when the break is still its own, and
- *     otherwise takes a new region of at least ARENA_CHUNK bytes (twice
- *     a larger request: see grow_heap). Link
+ *     otherwise takes a new region of twice the request, at least
+ *     ARENA_CHUNK bytes doubled every REGION_DOUBLING regions of the arena
+ *     (region_room); realloc never takes a region that cannot hold the
+ *     block it grows (grow_forward). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
  *     A thread is bound, at its first call, to the arena of the CPU it
  *     runs on; free and realloc go to the block's owner (header bits
