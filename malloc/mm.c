@@ -322,7 +322,7 @@ enum {
     ARENA_CHUNK = 64 * 1024, /* an arena's new region, at least */
     ARENA_CHUNK_SHIFTS = 6,  /* ... doubled up to 64 times that: */
     ARENA_CHUNK_MAX = ARENA_CHUNK << ARENA_CHUNK_SHIFTS, /* 4 MiB */
-    REGION_DOUBLING = 4,     /* once every 4 regions of the arena */
+    REGION_DOUBLING = 4, /* once every 4 regions of the arena */
 };
 
 static const word_t ALLOC_BIT = 0x1;
@@ -554,24 +554,29 @@ static heap_t *open_arena(heap_t *root, size_t i)
     return h;
 }
 
-/* The calling thread's arena: bound at its first call (or, with
- * MM_ARENA_GETCPU, the current CPU's at every call); NULL if it cannot be
- * made. */
-static inline uint32_t my_arena_number(const arena_table_t *t)
+#ifndef MM_ARENA_GETCPU
+static uint32_t idle_arena_or(heap_t *root, uint32_t cpu);
+#endif
+
+/* The calling thread's arena: bound at its first call, to its CPU's arena
+ * or to an idle one (idle_arena_or); or, with MM_ARENA_GETCPU, the current
+ * CPU's at every call. */
+static inline uint32_t my_arena_number(heap_t *root)
 {
+    const arena_table_t *t = root->table;
 #ifdef MM_ARENA_GETCPU
     return 1 + arena_index_of_cpu(t);
 #else
     uint32_t a = thread_arena;
     if (a == 0 || a > t->count)
-        thread_arena = a = 1 + arena_index_of_cpu(t);
+        thread_arena = a = 1 + idle_arena_or(root, arena_index_of_cpu(t));
     return a;
 #endif
 }
 
 static inline heap_t *my_arena(heap_t *root)
 {
-    uint32_t a = my_arena_number(root->table);
+    uint32_t a = my_arena_number(root);
     heap_t *h = arena_at(root->table, a - 1);
     return h != NULL ? h : open_arena(root, a - 1);
 }
@@ -1602,6 +1607,43 @@ static pthread_key_t cache_key; /* its destructor: close_cache */
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 static bool cache_key_made;
 
+#ifndef MM_ARENA_GETCPU
+/* The arena a new thread binds to: its CPU's (cpu), unless a live thread
+ * (one whose cache is on the root's list) is bound to it; then an arena no
+ * live thread is bound to, one made already first (its free memory is
+ * reused), else one not made yet; else its CPU's. So threads that come and
+ * go one after the other share an arena, like glibc's reuse of the arena
+ * of an exited thread: each replay of build/libmm_bench/replay runs on a
+ * new thread, and with one arena per CPU every arena kept a replay's peak
+ * (peak RSS 1.44x glibc's, docs/bench-libmm.md). The root's lock is only
+ * tried (the caller may hold an arena's: count_remote): if it is taken,
+ * the CPU's arena. */
+static uint32_t idle_arena_or(heap_t *root, uint32_t cpu)
+{
+    bool busy[ARENA_MAX] = {false}, locked = false;
+    if (threads_running() && !(locked = lock_try(&root->lock)))
+        return cpu;
+    arena_table_t *t = root->table;
+    size_t n = 0; /* the list ends (invariant 17); bound it all the same */
+    for (thread_cache_t *c = root->caches; c != NULL && n < (size_t)1 << 20;
+         c = c->next, n++)
+        busy[(c->arena->owner >> OWNER_SHIFT) - 1] = true;
+    arena_unlock(root, locked);
+    if (!busy[cpu])
+        return cpu;
+    uint32_t unmade = cpu;
+    for (uint32_t i = 0; i < t->count; i++) {
+        if (busy[i])
+            continue;
+        if (arena_at(t, i) != NULL)
+            return i;
+        if (unmade == cpu)
+            unmade = i;
+    }
+    return unmade;
+}
+#endif
+
 static inline thread_cache_t *my_thread_cache(void)
 {
     return my_cache.gen == generation ? my_cache.cache : NULL;
@@ -2114,6 +2156,13 @@ static inline bool cache_free(void *p)
     (void)p;
     return false;
 }
+#if defined(MM_ARENAS) && !defined(MM_ARENA_GETCPU)
+static uint32_t idle_arena_or(heap_t *root, uint32_t cpu)
+{
+    (void)root; /* no caches: which threads live is not known */
+    return cpu;
+}
+#endif
 #endif
 
 /* ---- The public interface -----------------------------------------------*/
@@ -2284,8 +2333,7 @@ void *mm_malloc(size_t size)
 static inline void count_remote(heap_t *h)
 {
 #ifdef MM_ARENAS
-    if (threads_running() &&
-        owner_bits(my_arena_number(heap->table)) != h->owner)
+    if (threads_running() && owner_bits(my_arena_number(heap)) != h->owner)
         h->remote_frees++;
 #else
     (void)h;

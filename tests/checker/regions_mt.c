@@ -25,14 +25,13 @@
 enum { THREADS_MAX = 16, FIRST = 512, STEP = 144 };
 
 static size_t nthreads, nsteps;
-static size_t turn;        /* atomic: whose step it is (round * n + i) */
-static size_t live, peak;  /* bytes of all threads, changed in turn */
+static size_t turn;       /* atomic: whose step it is (round * n + i) */
+static size_t live, peak; /* bytes of all threads, changed in turn */
 static bool failed;
 
 static void fail(const char *what, size_t thread, size_t step)
 {
-    printf("regions_mt: FAIL: %s (thread %zu, step %zu)\n", what, thread,
-           step);
+    printf("regions_mt: FAIL: %s (thread %zu, step %zu)\n", what, thread, step);
     failed = true;
 }
 
@@ -80,8 +79,8 @@ static void count(long bytes)
 
 /* One step of thread i: the block grows to `size`, a small block comes,
  * the one before goes. */
-static void step(size_t i, size_t s, unsigned char **grow, unsigned char **small,
-                 size_t *small_size)
+static void step(size_t i, size_t s, unsigned char **grow,
+                 unsigned char **small, size_t *small_size)
 {
     size_t size = FIRST + s * STEP, old = s == 0 ? 0 : size - STEP;
     unsigned char *p = mm_realloc(*grow, size);
@@ -159,16 +158,14 @@ static int growing(size_t threads, size_t steps, double min_util)
 int main(int argc, char **argv)
 {
     if (argc < 4 || argc > 5 || strcmp(argv[1], "growing") != 0) {
-        fprintf(stderr,
-                "usage: regions_mt growing THREADS STEPS [MIN_UTIL]\n");
+        fprintf(stderr, "usage: regions_mt growing THREADS STEPS [MIN_UTIL]\n");
         return 2;
     }
     size_t threads = strtoul(argv[2], NULL, 10);
     size_t steps = strtoul(argv[3], NULL, 10);
     double min_util = argc == 5 ? strtod(argv[4], NULL) : 0;
     if (threads < 1 || threads > THREADS_MAX || steps < 1) {
-        fprintf(stderr, "regions_mt: THREADS 1..%d, STEPS >= 1\n",
-                THREADS_MAX);
+        fprintf(stderr, "regions_mt: THREADS 1..%d, STEPS >= 1\n", THREADS_MAX);
         return 2;
     }
     if (!mem_init() || !mm_init())
