@@ -1610,15 +1610,16 @@ static bool cache_key_made;
 
 #ifndef MM_ARENA_GETCPU
 /* The arena a new thread binds to: its CPU's (cpu), unless a live thread
- * (one whose cache is on the root's list) is bound to it; then an arena no
- * live thread is bound to, one made already first (its free memory is
- * reused), else one not made yet; else its CPU's. So threads that come and
- * go one after the other share an arena, like glibc's reuse of the arena
- * of an exited thread: each replay of build/libmm_bench/replay runs on a
- * new thread, and with one arena per CPU every arena kept a replay's peak
- * (peak RSS 1.44x glibc's, docs/bench-libmm.md). The root's lock is only
- * tried (the caller may hold an arena's: count_remote): if it is taken,
- * the CPU's arena. */
+ * (one whose cache is on the root's list) is bound to it and an arena made
+ * already has none: then that one, whose free memory is reused. So threads
+ * that come and go one after the other share an arena, like glibc's reuse
+ * of the arena of an exited thread: each replay of
+ * build/libmm_bench/replay runs on a new thread, and with one arena per CPU
+ * every arena kept a replay's peak (peak RSS 1.44x glibc's,
+ * docs/bench-libmm.md). No arena is made for it: threads that start
+ * together on one CPU still share its arena. The root's lock is only tried
+ * (the caller may hold an arena's: count_remote): if it is taken, the
+ * CPU's arena. */
 static uint32_t idle_arena_or(heap_t *root, uint32_t cpu)
 {
     bool busy[ARENA_MAX] = {false}, locked = false;
@@ -1630,18 +1631,10 @@ static uint32_t idle_arena_or(heap_t *root, uint32_t cpu)
          c = c->next, n++)
         busy[(c->arena->owner >> OWNER_SHIFT) - 1] = true;
     arena_unlock(root, locked);
-    if (!busy[cpu])
-        return cpu;
-    uint32_t unmade = cpu;
-    for (uint32_t i = 0; i < t->count; i++) {
-        if (busy[i])
-            continue;
-        if (arena_at(t, i) != NULL)
+    for (uint32_t i = 0; busy[cpu] && i < t->count; i++)
+        if (!busy[i] && arena_at(t, i) != NULL)
             return i;
-        if (unmade == cpu)
-            unmade = i;
-    }
-    return unmade;
+    return cpu;
 }
 #endif
 
