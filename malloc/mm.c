@@ -164,8 +164,7 @@
  *     block it grows (grow_forward). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
  *     A thread is bound, at its first call, to the arena of the CPU it
- *     runs on, or to an idle arena if a live thread is bound to that one
- *     (idle_arena_or); free and realloc go to the block's owner (header bits
+ *     runs on; free and realloc go to the block's owner (header bits
  *     48..63), under the owner's lock, but for a small block freed by a
  *     thread with a cache: it waits in the cache's remote batch for its
  *     owner, and REMOTE_BATCH of them go back under one lock (flush_remote;
@@ -555,13 +554,8 @@ static heap_t *open_arena(heap_t *root, size_t i)
     return h;
 }
 
-#ifndef MM_ARENA_GETCPU
-static uint32_t idle_arena_or(heap_t *root, uint32_t cpu);
-#endif
-
-/* The calling thread's arena: bound at its first call, to its CPU's arena
- * or to an idle one (idle_arena_or); or, with MM_ARENA_GETCPU, the current
- * CPU's at every call. */
+/* The calling thread's arena: bound at its first call, to its CPU's arena;
+ * or, with MM_ARENA_GETCPU, the current CPU's at every call. */
 static inline uint32_t my_arena_number(heap_t *root)
 {
     const arena_table_t *t = root->table;
@@ -570,7 +564,7 @@ static inline uint32_t my_arena_number(heap_t *root)
 #else
     uint32_t a = thread_arena;
     if (a == 0 || a > t->count)
-        thread_arena = a = 1 + idle_arena_or(root, arena_index_of_cpu(t));
+        thread_arena = a = 1 + arena_index_of_cpu(t);
     return a;
 #endif
 }
@@ -1608,36 +1602,6 @@ static pthread_key_t cache_key; /* its destructor: close_cache */
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 static bool cache_key_made;
 
-#ifndef MM_ARENA_GETCPU
-/* The arena a new thread binds to: its CPU's (cpu), unless a live thread
- * (one whose cache is on the root's list) is bound to it and an arena made
- * already has none: then that one, whose free memory is reused. So threads
- * that come and go one after the other share an arena, like glibc's reuse
- * of the arena of an exited thread: each replay of
- * build/libmm_bench/replay runs on a new thread, and with one arena per CPU
- * every arena kept a replay's peak (peak RSS 1.44x glibc's,
- * docs/bench-libmm.md). No arena is made for it: threads that start
- * together on one CPU still share its arena. The root's lock is only tried
- * (the caller may hold an arena's: count_remote): if it is taken, the
- * CPU's arena. */
-static uint32_t idle_arena_or(heap_t *root, uint32_t cpu)
-{
-    bool busy[ARENA_MAX] = {false}, locked = false;
-    if (threads_running() && !(locked = lock_try(&root->lock)))
-        return cpu;
-    arena_table_t *t = root->table;
-    size_t n = 0; /* the list ends (invariant 17); bound it all the same */
-    for (thread_cache_t *c = root->caches; c != NULL && n < (size_t)1 << 20;
-         c = c->next, n++)
-        busy[(c->arena->owner >> OWNER_SHIFT) - 1] = true;
-    arena_unlock(root, locked);
-    for (uint32_t i = 0; busy[cpu] && i < t->count; i++)
-        if (!busy[i] && arena_at(t, i) != NULL)
-            return i;
-    return cpu;
-}
-#endif
-
 static inline thread_cache_t *my_thread_cache(void)
 {
     return my_cache.gen == generation ? my_cache.cache : NULL;
@@ -2150,13 +2114,6 @@ static inline bool cache_free(void *p)
     (void)p;
     return false;
 }
-#if defined(MM_ARENAS) && !defined(MM_ARENA_GETCPU)
-static uint32_t idle_arena_or(heap_t *root, uint32_t cpu)
-{
-    (void)root; /* no caches: which threads live is not known */
-    return cpu;
-}
-#endif
 #endif
 
 /* ---- The public interface -----------------------------------------------*/
