@@ -954,20 +954,28 @@ static inline size_t quick_class(size_t size)
     return size / ALIGNMENT - 1;
 }
 
+/* Links allocated block b, marked Q already (at most QUICK_MAX bytes), on
+ * its size's quick list (a freed block) or run list (fresh). */
+static inline void link_quick(heap_t *h, block_t *b, bool fresh)
+{
+    dbg_requires(get_alloc(b) && get_quick(b) && get_size(b) <= QUICK_MAX);
+    size_t q = quick_class(get_size(b)) + (fresh ? QUICK_CLASSES : 0);
+    b->links.next = h->quick_heads[q];
+    h->quick_heads[q] = to_offset(h, b);
+    h->cached_units += fresh ? 0 : (uint32_t)(get_size(b) / ALIGNMENT);
+}
+
 /* Caches allocated block b (at most QUICK_MAX bytes) on its size's quick
  * list (a freed block) or run list (fresh): it stays allocated for the
  * heap, marked Q, until a malloc of its size or a flush. */
 static inline void push_quick(heap_t *h, block_t *b, bool fresh)
 {
     dbg_requires(get_alloc(b) && !get_quick(b) && get_size(b) <= QUICK_MAX);
-    size_t q = quick_class(get_size(b)) + (fresh ? QUICK_CLASSES : 0);
     if (ALLOC_FOOTER)
         rewrite_header(b, b->header | QUICK_BIT);
     else /* allocated: no footer */
         store_header(b, header_of(b) | QUICK_BIT);
-    b->links.next = h->quick_heads[q];
-    h->quick_heads[q] = to_offset(h, b);
-    h->cached_units += fresh ? 0 : (uint32_t)(get_size(b) / ALIGNMENT);
+    link_quick(h, b, fresh);
 }
 
 /* A cached block of exactly asize bytes, back in use, or NULL: a freed
@@ -1719,12 +1727,8 @@ static size_t return_remote(heap_t *h, thread_cache_t *c, size_t i)
     for (uint32_t o = c->remote_head[i]; o != 0; n++) {
         block_t *b = node_at(h, o);
         o = b->links.next;
-        size_t size = get_size(b);
-        if (size <= QUICK_MAX) {
-            size_t q = quick_class(size);
-            b->links.next = h->quick_heads[q];
-            h->quick_heads[q] = to_offset(h, b);
-            h->cached_units += (uint32_t)(size / ALIGNMENT);
+        if (get_size(b) <= QUICK_MAX) {
+            link_quick(h, b, /*fresh=*/false);
         } else {
             set_cached(b, false);
             free_block(h, b);
