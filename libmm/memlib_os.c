@@ -158,6 +158,13 @@ size_t mem_discarded_pages(void)
     return __atomic_load_n(&discarded_pages, __ATOMIC_RELAXED);
 }
 
+/* Pages past the break were never written (mem_sbrk writes nothing, nor
+ * does mm.c past its end fence): they read as zeros. */
+bool mem_sbrk_zeroes(void)
+{
+    return true;
+}
+
 /* The heap is dense here: no sampled windows. */
 void *mem_memcpy(void *dst, const void *src, size_t n)
 {

@@ -214,10 +214,15 @@ EXPORT void *calloc(size_t nmemb, size_t size)
     size_t bytes;
     if (__builtin_mul_overflow(nmemb, size, &bytes))
         return enomem();
-    void *p = alloc(bytes);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
+    if (!ready()) {
+        void *p = init_here ? boot_alloc(bytes) : enomem();
+        if (p != NULL)
+            memset(p, 0, bytes);
+        return p;
+    }
+    /* mm_calloc: a large block clears only what was used before */
+    void *p = mm_calloc(bytes != 0 ? bytes : 1, 1);
+    return p != NULL ? p : enomem();
 }
 
 /* realloc of a bootstrap block: a new block, the old one copied. */

@@ -323,6 +323,11 @@ size_t mem_discarded_pages(void)
 {
     return __atomic_load_n(&discarded_pages, __ATOMIC_RELAXED);
 }
+/* Fresh bytes hold garbage here (mem_sbrk fills them). */
+bool mem_sbrk_zeroes(void)
+{
+    return false;
+}
 bool mem_limit_reached(void)
 {
     return __atomic_load_n(&limit_reached, __ATOMIC_RELAXED);

@@ -59,6 +59,16 @@ void mem_discard(void *addr, size_t len);
 size_t mem_discarded_pages(void);
 
 /*
+ * Whether the bytes mem_sbrk hands out read as zeros (until someone writes
+ * them). True in the real-memory backend (fresh pages of an anonymous
+ * mapping: mm.c's calloc then clears only what was used before, as glibc's
+ * does with fresh memory, so that a large calloc'd table costs memory only
+ * where it is written); false in the simulated heap, whose fresh bytes hold
+ * garbage.
+ */
+bool mem_sbrk_zeroes(void);
+
+/*
  * For mdriver's timing replays only: when on, mem_reset_brk() keeps the
  * pages it granted and mem_sbrk() skips the garbage fill, so that timing
  * measures the allocator rather than mprotect and the fill.

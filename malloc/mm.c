@@ -2403,6 +2403,8 @@ static bool grow_forward(heap_t *h, block_t *b, size_t asize, size_t want,
     return true;
 }
 
+static void discard_left(char *lo, char *hi);
+
 /* Grows b to asize (up to `want` bytes) by sliding it down into a free
  * previous block (and a free next block). Returns the moved block, or NULL
  * when it cannot. */
@@ -2424,16 +2426,22 @@ static block_t *grow_backward(heap_t *h, block_t *b, size_t asize, size_t want)
                 get_prev_mini(prev));
     mem_memmove(prev->payload, b->payload, keep);
     split_block(h, prev, room_taken(avail, asize, want));
+    if (ARENAS) /* the top of b may now be (inside) a free block */
+        discard_left((char *)prev + get_size(prev) + MIN_BLOCK + WSIZE,
+                     (char *)b + keep);
     return prev;
 }
 
 /* Copies b's payload into the free block `to` (out of its list), sized
- * asize, and frees b. */
+ * asize, and frees b (a large one's pages go back at once:
+ * discard_moved). */
 static block_t *move_block(heap_t *h, block_t *b, block_t *to, size_t asize)
 {
     split_free(h, to, asize);
-    mem_memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
+    size_t size = get_size(b);
+    mem_memcpy(to->payload, b->payload, size - ALLOC_OVERHEAD);
     free_block(h, b);
+    discard_left((char *)b + MIN_BLOCK + WSIZE, (char *)b + size - WSIZE);
     return to;
 }
 
@@ -2504,10 +2512,62 @@ void *mm_realloc(void *ptr, size_t size)
     return h != NULL ? realloc_in(h, ptr, size) : realloc_locked(ptr, size);
 }
 
+/* A large calloc clears only the bytes that were used before: its block's
+ * bytes above the break as it was before the block was taken came from
+ * mem_sbrk during the call, and read as zeros where memlib says so
+ * (mem_sbrk_zeroes: the real-memory backend), but for the words mm.c wrote
+ * into them as a free block: its links (the payload's first 16 bytes) and
+ * its footer (the last 8 bytes of the block, in the payload's last 16 when
+ * the request reaches it). So a table that a program callocs and writes
+ * sparsely costs memory only where it writes, as under glibc (git commit's
+ * 512 KiB hash table: docs/bench-libmm.md). From CALLOC_FRESH_MIN bytes:
+ * smaller blocks seldom come from the break. The arena build only. */
+static const size_t CALLOC_FRESH_MIN = 64 << 10;
+
+/* Clears the `size` bytes of payload p but those at or above `fresh`
+ * (zeros: taken from mem_sbrk by this call) other than mm.c's free-block
+ * words. */
+static void clear_used(char *p, size_t size, char *fresh)
+{
+    char *end = p + size;
+    char *clean = fresh < p + 2 * WSIZE ? p + 2 * WSIZE : fresh;
+    if (clean >= end) {
+        mem_memset(p, 0, size);
+        return;
+    }
+    mem_memset(p, 0, (size_t)(clean - p));
+    char *footer = end - 2 * WSIZE < clean ? clean : end - 2 * WSIZE;
+    mem_memset(footer, 0, (size_t)(end - footer));
+}
+
+/* calloc on heap h (its lock held when threads run), for at least
+ * CALLOC_FRESH_MIN bytes. */
+static void *calloc_in(heap_t *h, size_t size)
+{
+    debug_check(h, __LINE__);
+    if (ARENAS)
+        h->ops++;
+    if (size > MAX_REQUEST)
+        return NULL;
+    size_t asize = adjust_size(size);
+    char *fresh = (char *)mem_heap_hi() + 1; /* read under the lock */
+    block_t *b = take_block(h, asize, asize);
+    if (b == NULL)
+        return NULL;
+    split_free(h, b, asize);
+    clear_used((char *)b->payload, size, fresh);
+    debug_check(h, __LINE__);
+    return header_to_payload(b);
+}
+
+static void *calloc_fresh(size_t size);
+
 void *mm_calloc(size_t nmemb, size_t size)
 {
     if (size != 0 && nmemb > SIZE_MAX / size)
         return NULL;
+    if (ARENAS && nmemb * size >= CALLOC_FRESH_MIN && mem_sbrk_zeroes())
+        return calloc_fresh(nmemb * size);
     void *p = mm_malloc(nmemb * size);
     if (p != NULL)
         mem_memset(p, 0, nmemb * size);
@@ -3241,6 +3301,22 @@ static void discard_sweep(heap_t *h)
                 discard_block(b);
 }
 
+/* What a large block that realloc moved left behind (copied elsewhere and
+ * freed, or slid down over a free block before it) gives its pages back at
+ * once, as glibc's munmap of a block it had mmapped: a block that grows by
+ * moving would otherwise leave its old copies resident until a sweep (two
+ * blocks grown in turn to 64 MiB each: docs/bench-libmm.md). From
+ * MOVED_DISCARD_MIN bytes left. */
+static const size_t MOVED_DISCARD_MIN = 256 << 10;
+
+/* After realloc moved a block: the whole pages in [lo, hi), which lie
+ * inside a free block (outside its header, links and footer), go back. */
+static void discard_left(char *lo, char *hi)
+{
+    if (ARENAS && hi > lo && (size_t)(hi - lo) >= MOVED_DISCARD_MIN)
+        mem_discard(lo, (size_t)(hi - lo));
+}
+
 /* Counts the `freed` bytes that made free block b (just coalesced, in h's
  * lists) against the debt when b is large; sweeps h when the debt is due.
  * Returns b. */
@@ -3325,6 +3401,19 @@ void *mm_memalign(size_t align, size_t size)
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
     return b != NULL ? header_to_payload(b) : NULL;
+}
+
+/* mm_calloc of at least CALLOC_FRESH_MIN bytes (arena build, fresh
+ * memory reads as zeros): in the caller's heap, under its lock. */
+static void *calloc_fresh(size_t size)
+{
+    bool locked;
+    heap_t *h = enter_caller_heap(&locked);
+    if (h == NULL)
+        return NULL;
+    void *p = calloc_in(h, size);
+    arena_unlock(h, locked);
+    return p;
 }
 
 size_t mm_usable_size(void *ptr)

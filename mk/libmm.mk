@@ -20,7 +20,7 @@ LIBMM_LDFLAGS := -shared -Wl,-z,defs -Wl,-z,nodelete -pthread
 LIBMM_UBSAN := -fsanitize=undefined -fno-sanitize-recover=all
 
 LIBMM_TEST_DIR := build/libmm-tests
-LIBMM_TESTS := glibc_tests threads hardened mixing ttest
+LIBMM_TESTS := glibc_tests threads hardened mixing ttest rss
 # -fno-builtin: gcc would drop a malloc whose block is unused; the glibc-style
 # tests ask for absurd sizes and use a pointer after a failed realloc, on
 # purpose.

@@ -141,6 +141,13 @@ def test_libmm_rss_follows_live_bytes():
     expect_ok(run_under(LIB, [program("threads"), "rss"]), LIB, "rss")
 
 
+def test_libmm_large_calloc_and_realloc_resident_memory():
+    # under the library and under glibc (the control: its behaviour)
+    for name in ["calloc_sparse", "calloc_zeroes", "realloc_grow"]:
+        for lib in [LIB, None]:
+            expect_ok(run_under(lib, [program("rss"), name]), lib, name)
+
+
 HARDENED = [("double_free", "free", "not allocated (double free?)"),
             ("double_free_small", "free", "not allocated (double free?)"),
             ("stack", "free", "not inside the heap"),
