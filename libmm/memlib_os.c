@@ -20,6 +20,7 @@
  * break is published with an atomic store. Nothing here allocates or
  * prints.
  */
+#define _GNU_SOURCE /* mremap */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +30,10 @@
 
 #include "memlib.h"
 #include "memlib_os.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4 /* Linux 5.7; older C libraries lack the name */
+#endif
 
 static const size_t MEM_OS_CEILING = (size_t)64 << 30;
 static const size_t MEM_OS_MIN = (size_t)1 << 20;
@@ -156,6 +161,36 @@ void mem_discard(void *addr, size_t len)
 size_t mem_discarded_pages(void)
 {
     return __atomic_load_n(&discarded_pages, __ATOMIC_RELAXED);
+}
+
+/* Moves the len bytes of whole pages at `from` to `to` (same offset in a
+ * page, no overlap): the pages at `to` are replaced, those at `from` stay
+ * mapped and read as zeros (MREMAP_DONTUNMAP, Linux 5.7). False when the
+ * kernel refuses (an older kernel, Valgrind, or a range that crosses two
+ * mappings after earlier moves): nothing moved. */
+static bool move_pages(uintptr_t to, uintptr_t from, size_t len)
+{
+    void *p =
+        mremap((void *)from, len, len,
+               MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, (void *)to);
+    return p == (void *)to;
+}
+
+void *mem_move(void *dst, void *src, size_t n)
+{
+    size_t page = mem_pagesize();
+    uintptr_t s = (uintptr_t)src, d = (uintptr_t)dst;
+    uintptr_t from = (s + page - 1) / page * page, to = (s + n) / page * page;
+    if ((d - s) % page != 0 || to <= from ||
+        !move_pages(d + (from - s), from, (size_t)(to - from))) {
+        memcpy(dst, src, n);
+        mem_discard(src, n);
+        return dst;
+    }
+    memcpy(dst, src, (size_t)(from - s));
+    memcpy((char *)dst + (to - s), (const char *)to, (size_t)(s + n - to));
+    __atomic_add_fetch(&discarded_pages, (to - from) / page, __ATOMIC_RELAXED);
+    return dst;
 }
 
 /* Pages past the break were never written (mem_sbrk writes nothing, nor

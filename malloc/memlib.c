@@ -323,6 +323,14 @@ size_t mem_discarded_pages(void)
 {
     return __atomic_load_n(&discarded_pages, __ATOMIC_RELAXED);
 }
+/* Copies (the sampled windows of a giant block), then discards. */
+void *mem_move(void *dst, void *src, size_t n)
+{
+    mem_memcpy(dst, src, n);
+    mem_discard(src, n);
+    return dst;
+}
+
 /* Fresh bytes hold garbage here (mem_sbrk fills them). */
 bool mem_sbrk_zeroes(void)
 {

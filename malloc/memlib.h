@@ -59,6 +59,18 @@ void mem_discard(void *addr, size_t len);
 size_t mem_discarded_pages(void);
 
 /*
+ * Moves the n bytes at src to dst (the ranges do not overlap), like
+ * mem_memcpy, and gives back the whole pages inside [src, src + n), as
+ * mem_discard does: what src held is lost. Returns dst. When dst and src
+ * lie at the same offset in a page, the real-memory backend moves those
+ * whole pages instead of copying them (mremap: no copy, and the old pages
+ * read as zeros, not resident), as glibc's realloc of an mmapped block
+ * does; otherwise, and in the simulated heap, it copies and discards.
+ * mm.c's realloc moves a large block so. Thread-safe.
+ */
+void *mem_move(void *dst, void *src, size_t n);
+
+/*
  * Whether the bytes mem_sbrk hands out read as zeros (until someone writes
  * them). True in the real-memory backend (fresh pages of an anonymous
  * mapping: mm.c's calloc then clears only what was used before, as glibc's

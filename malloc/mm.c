@@ -2403,7 +2403,7 @@ static bool grow_forward(heap_t *h, block_t *b, size_t asize, size_t want,
     return true;
 }
 
-static void discard_left(char *lo, char *hi);
+static void slide_down(char *dst, char *src, size_t n);
 
 /* Grows b to asize (up to `want` bytes) by sliding it down into a free
  * previous block (and a free next block). Returns the moved block, or NULL
@@ -2424,24 +2424,72 @@ static block_t *grow_backward(heap_t *h, block_t *b, size_t asize, size_t want)
         remove_free(h, next);
     write_block(h, prev, avail, /*alloc=*/true, get_prev_alloc(prev),
                 get_prev_mini(prev));
-    mem_memmove(prev->payload, b->payload, keep);
+    slide_down((char *)prev->payload, (char *)b->payload, keep);
     split_block(h, prev, room_taken(avail, asize, want));
-    if (ARENAS) /* the top of b may now be (inside) a free block */
-        discard_left((char *)prev + get_size(prev) + MIN_BLOCK + WSIZE,
-                     (char *)b + keep);
     return prev;
 }
 
+/* Makes the first `gap` bytes of b (out of its list; 0 or at least 16
+ * bytes, a multiple of 16) a free block of their own, whose previous block
+ * is allocated (b was free: invariant 7), and the rest an allocated block,
+ * which it returns: an aligned block's or a page-moved block's place. */
+static block_t *cut_front(heap_t *h, block_t *b, size_t gap)
+{
+    size_t total = get_size(b);
+    if (gap == 0) {
+        write_block(h, b, total, /*alloc=*/true, get_prev_alloc(b),
+                    get_prev_mini(b));
+        return b;
+    }
+    write_block(h, b, gap, /*alloc=*/false, get_prev_alloc(b),
+                get_prev_mini(b));
+    insert_free(h, b);
+    block_t *c = (block_t *)((char *)b + gap);
+    write_block(h, c, total - gap, /*alloc=*/true, /*prev_alloc=*/false,
+                /*prev_mini=*/gap == MIN_BLOCK);
+    return c;
+}
+
+/* A large block that realloc moves (arena build) keeps its payload's offset
+ * in a page, so that memlib can move its whole pages instead of copying
+ * them (mem_move: mremap in build/libmm.so's backend, as glibc's realloc of
+ * an mmapped block), and the old pages go back: it is placed in a free
+ * block of up to a page more (move_need). From MOVE_PAGES_MIN bytes. */
+static const size_t MOVE_PAGES_MIN = 256 << 10;
+
+static inline bool moves_pages(const block_t *b)
+{
+    return ARENAS && get_size(b) >= MOVE_PAGES_MIN;
+}
+
+/* The free block that realloc needs to move b to asize bytes. */
+static inline size_t move_need(const block_t *b, size_t asize)
+{
+    return moves_pages(b) ? asize + mem_pagesize() - ALIGNMENT : asize;
+}
+
+/* Moves large block b into free block `to` (out of its list, of at least
+ * move_need bytes) at b's offset in a page, sized asize, and frees b. */
+static block_t *move_pages(heap_t *h, block_t *b, block_t *to, size_t asize)
+{
+    uintptr_t from = (uintptr_t)b->payload, at = (uintptr_t)to->payload;
+    size_t gap = (size_t)((from - at) % mem_pagesize()); /* 0 mod 16 */
+    block_t *c = cut_front(h, to, gap);
+    split_block(h, c, asize);
+    mem_move(c->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
+    free_block(h, b);
+    return c;
+}
+
 /* Copies b's payload into the free block `to` (out of its list), sized
- * asize, and frees b (a large one's pages go back at once:
- * discard_moved). */
+ * asize, and frees b (a large one: move_pages). */
 static block_t *move_block(heap_t *h, block_t *b, block_t *to, size_t asize)
 {
+    if (moves_pages(b))
+        return move_pages(h, b, to, asize);
     split_free(h, to, asize);
-    size_t size = get_size(b);
-    mem_memcpy(to->payload, b->payload, size - ALLOC_OVERHEAD);
+    mem_memcpy(to->payload, b->payload, get_size(b) - ALLOC_OVERHEAD);
     free_block(h, b);
-    discard_left((char *)b + MIN_BLOCK + WSIZE, (char *)b + size - WSIZE);
     return to;
 }
 
@@ -2461,15 +2509,15 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
     block_t *to = grow_backward(h, b, asize, want);
     if (to != NULL)
         return to;
-    size_t c;
-    to = find_fit(h, asize, &c);
+    size_t c, need = move_need(b, asize);
+    to = find_fit(h, need, &c);
     if (to != NULL) {
         unlink_free(h, to, c);
         return move_block(h, b, to, asize);
     }
     if (grow_forward(h, b, asize, want, /*extend=*/true))
         return b;
-    to = take_block(h, asize, asize);
+    to = take_block(h, need, need);
     return to != NULL ? move_block(h, b, to, asize) : NULL;
 }
 
@@ -3301,20 +3349,32 @@ static void discard_sweep(heap_t *h)
                 discard_block(b);
 }
 
-/* What a large block that realloc moved left behind (copied elsewhere and
- * freed, or slid down over a free block before it) gives its pages back at
- * once, as glibc's munmap of a block it had mmapped: a block that grows by
- * moving would otherwise leave its old copies resident until a sweep (two
- * blocks grown in turn to 64 MiB each: docs/bench-libmm.md). From
- * MOVED_DISCARD_MIN bytes left. */
-static const size_t MOVED_DISCARD_MIN = 256 << 10;
+/* A large block that realloc slides down over a free block before it
+ * (grow_backward) moves a chunk of SLIDE_CHUNK bytes at a time, and the
+ * source pages of each chunk that no longer hold its bytes go back at once
+ * (arena build): the block's old top would otherwise stay resident (in
+ * its room or in the free block after it), and the slide would touch the
+ * whole destination while the whole source is still resident: two blocks
+ * grown in turn to 64 MiB each peaked at 1.38x glibc's RSS
+ * (docs/bench-libmm.md). A block moved elsewhere: mem_move. */
+static const size_t SLIDE_CHUNK = 1 << 20;
 
-/* After realloc moved a block: the whole pages in [lo, hi), which lie
- * inside a free block (outside its header, links and footer), go back. */
-static void discard_left(char *lo, char *hi)
+/* memmove of n bytes from src down to dst (dst < src). */
+static void slide_down(char *dst, char *src, size_t n)
 {
-    if (ARENAS && hi > lo && (size_t)(hi - lo) >= MOVED_DISCARD_MIN)
-        mem_discard(lo, (size_t)(hi - lo));
+    if (!ARENAS || n < 2 * SLIDE_CHUNK) {
+        mem_memmove(dst, src, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i += SLIDE_CHUNK) {
+        size_t len = n - i < SLIDE_CHUNK ? n - i : SLIDE_CHUNK;
+        mem_memmove(dst + i, src + i, len);
+        /* [dst, dst + i + len) holds the moved bytes, the rest of the
+         * source lies above src + i + len */
+        char *done = dst + i + len, *lo = src + i < done ? done : src + i;
+        if (lo < src + i + len)
+            mem_discard(lo, (size_t)(src + i + len - lo));
+    }
 }
 
 /* Counts the `freed` bytes that made free block b (just coalesced, in h's
@@ -3360,22 +3420,10 @@ static block_t *memalign_in(heap_t *h, size_t align, size_t asize)
     block_t *b = take_block(h, need, need);
     if (b == NULL)
         return NULL;
-    size_t total = get_size(b);
     uintptr_t payload = (uintptr_t)header_to_payload(b);
     size_t gap =
         (size_t)(((payload + align - 1) & ~(uintptr_t)(align - 1)) - payload);
-    block_t *c = b;
-    if (gap != 0) {
-        write_block(h, b, gap, /*alloc=*/false, get_prev_alloc(b),
-                    get_prev_mini(b));
-        insert_free(h, b);
-        c = (block_t *)((char *)b + gap);
-        write_block(h, c, total - gap, /*alloc=*/true, /*prev_alloc=*/false,
-                    /*prev_mini=*/gap == MIN_BLOCK);
-    } else {
-        write_block(h, c, total, /*alloc=*/true, get_prev_alloc(b),
-                    get_prev_mini(b));
-    }
+    block_t *c = cut_front(h, b, gap);
     split_block(h, c, asize);
     dbg_ensures((uintptr_t)header_to_payload(c) % align == 0);
     return c;

@@ -143,7 +143,8 @@ def test_libmm_rss_follows_live_bytes():
 
 def test_libmm_large_calloc_and_realloc_resident_memory():
     # under the library and under glibc (the control: its behaviour)
-    for name in ["calloc_sparse", "calloc_zeroes", "realloc_grow"]:
+    for name in ["calloc_sparse", "calloc_zeroes", "realloc_grow",
+                 "realloc_move"]:
         for lib in [LIB, None]:
             expect_ok(run_under(lib, [program("rss"), name]), lib, name)
 

@@ -5,7 +5,10 @@
  * blocks that realloc grows in turn do not leave their old copies
  * resident.
  *
- * Usage: rss NAME   (NAME: calloc_sparse calloc_zeroes realloc_grow)
+ * The peak is VmHWM less VmRSS at the start.
+ *
+ * Usage: rss NAME   (NAME: calloc_sparse calloc_zeroes realloc_grow
+ *        realloc_move)
  * Prints `FAIL: ...` per failed check, exits 1 if any. tests/test_libmm.py
  * runs each under LD_PRELOAD=build/libmm.so and under glibc's malloc (the
  * control: glibc passes them too). The figures are in kB of
@@ -94,8 +97,9 @@ static void test_calloc_zeroes(void)
 }
 
 /* Two blocks grown in turn by realloc to 32 MiB each, in 1 MiB steps,
- * every byte written: each step moves them (neither can grow in place),
- * and what a move leaves behind is not left resident. */
+ * every byte written: neither can always grow in place, so they move
+ * (elsewhere, or down over a free block before them), and neither the
+ * move nor what it leaves behind doubles the resident memory. */
 static void test_realloc_grow(void)
 {
     enum { STEP = MIB, TOP = 32 * MIB };
@@ -114,15 +118,51 @@ static void test_realloc_grow(void)
         memset(b + n - STEP, 0x5a, STEP);
     }
     long live = 2 * TOP / 1024, grown = status_kb("VmRSS") - before;
-    printf("resident: +%ld kB for %ld kB live (peak %ld kB)\n", grown, live,
-           status_kb("VmHWM"));
-    check(grown < live + live / 4,
+    long peak = status_kb("VmHWM") - before;
+    printf("resident: +%ld kB for %ld kB live, at the peak +%ld kB\n", grown,
+           live, peak);
+    check(grown < live + live / 8,
           "old copies of moved blocks are not left resident");
+    check(peak < live + live / 8, "a move does not copy the whole block "
+                                  "while its old copy is resident");
     check(a != NULL && a[0] == 0xa5 && a[TOP - 1] == 0xa5 && b != NULL &&
               b[0] == 0x5a && b[TOP - 1] == 0x5a,
           "the grown blocks kept their bytes");
     free(a);
     free(b);
+}
+
+/* One block grown by realloc to 64 MiB in 1 MiB steps, a 200 KB block
+ * allocated and written after each step, so that the block cannot always
+ * grow in place and moves to fresh memory: its pages move (no copy), and
+ * its bytes (a pattern that depends on the offset) stay in place. */
+static void test_realloc_move(void)
+{
+    enum { STEP = MIB, TOP = 64 * MIB, OTHER = 200000, SEED = 77 };
+    long before = status_kb("VmRSS");
+    unsigned char *a = NULL, *other[TOP / STEP] = {0};
+    size_t k = 0, bad = 0;
+    for (size_t n = STEP; n <= TOP; n += STEP, k++) {
+        unsigned char *a2 = realloc(a, n);
+        if (!check(a2 != NULL, "realloc grows the block"))
+            break;
+        a = a2;
+        bad += n > STEP && !verify(a + n - 2 * STEP, STEP, SEED + n - 2 * STEP);
+        fill(a + n - STEP, STEP, SEED + n - STEP);
+        other[k] = malloc(OTHER);
+        if (other[k] != NULL)
+            memset(other[k], 0x33, OTHER);
+    }
+    long live = (long)(TOP + k * OTHER) / 1024;
+    long peak = status_kb("VmHWM") - before;
+    printf("resident at the peak: +%ld kB for %ld kB live\n", peak, live);
+    check(bad == 0 && a != NULL && verify(a, TOP, SEED),
+          "a moved block keeps its bytes");
+    check(peak < live + live / 8, "a move does not copy the whole block "
+                                  "while its old copy is resident");
+    free(a);
+    for (size_t i = 0; i < k; i++)
+        free(other[i]);
 }
 
 int main(int argc, char **argv)
@@ -131,6 +171,7 @@ int main(int argc, char **argv)
         {"calloc_sparse", test_calloc_sparse},
         {"calloc_zeroes", test_calloc_zeroes},
         {"realloc_grow", test_realloc_grow},
+        {"realloc_move", test_realloc_move},
     };
     return run_named(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
