@@ -12,7 +12,9 @@
  * mprotect fails, it returns (void *)-1 and mm.c's malloc returns NULL
  * (the wrappers set ENOMEM). The pages past the break stay PROT_NONE: a
  * write past the heap faults. mem_discard gives whole pages back
- * (MADV_DONTNEED: they read as zeros afterwards).
+ * (MADV_DONTNEED: they read as zeros afterwards). mem_move moves whole
+ * pages from one place of the heap to another (mremap), up to a budget.
+ * Fresh pages read as zeros (mem_sbrk_zeroes).
  *
  * Thread-safe: mem_sbrk runs under one lock (taken under mm.c's arena
  * locks, never the other way round; libmm/preload.c takes it last in its
@@ -38,6 +40,7 @@
 static const size_t MEM_OS_CEILING = (size_t)64 << 30;
 static const size_t MEM_OS_MIN = (size_t)1 << 20;
 static const size_t MEM_OS_COMMIT_STEP = (size_t)1 << 20;
+static const size_t MEM_OS_MOVES_MAX = 1024; /* mem_move's page moves */
 
 static char *heap_lo;        /* the reservation's first byte (NULL: none) */
 static size_t heap_reserved; /* its size */
@@ -45,6 +48,7 @@ static char *heap_brk;       /* first byte past the heap (atomic) */
 static char *heap_granted;   /* first byte past the writable pages */
 static size_t page_size;
 static size_t discarded_pages;
+static size_t page_moves; /* mem_move's mremap calls (atomic) */
 static pthread_mutex_t sbrk_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The ceiling: MEM_OS_CEILING, or MM_HEAP_CEILING (bytes, or with a K,
@@ -167,9 +171,16 @@ size_t mem_discarded_pages(void)
  * page, no overlap): the pages at `to` are replaced, those at `from` stay
  * mapped and read as zeros (MREMAP_DONTUNMAP, Linux 5.7). False when the
  * kernel refuses (an older kernel, Valgrind, or a range that crosses two
- * mappings after earlier moves): nothing moved. */
+ * mappings after earlier moves) or after MEM_OS_MOVES_MAX moves: nothing
+ * moved. Each move splits the heap's mapping (the moved pages become a
+ * mapping of their own that cannot merge with their neighbours): up to 4
+ * more lines in /proc/PID/maps, which a process has at most
+ * vm.max_map_count (65530) of; 40,000 reallocs of 256 KiB..4 MiB blocks
+ * made 7,500 of them. The budget keeps the heap's share small. */
 static bool move_pages(uintptr_t to, uintptr_t from, size_t len)
 {
+    if (__atomic_add_fetch(&page_moves, 1, __ATOMIC_RELAXED) > MEM_OS_MOVES_MAX)
+        return false;
     void *p =
         mremap((void *)from, len, len,
                MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, (void *)to);

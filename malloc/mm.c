@@ -3349,14 +3349,17 @@ static void discard_sweep(heap_t *h)
                 discard_block(b);
 }
 
-/* A large block that realloc slides down over a free block before it
- * (grow_backward) moves a chunk of SLIDE_CHUNK bytes at a time, and the
- * source pages of each chunk that no longer hold its bytes go back at once
- * (arena build): the block's old top would otherwise stay resident (in
- * its room or in the free block after it), and the slide would touch the
- * whole destination while the whole source is still resident: two blocks
- * grown in turn to 64 MiB each peaked at 1.38x glibc's RSS
- * (docs/bench-libmm.md). A block moved elsewhere: mem_move. */
+/* A large block that realloc slides down by d bytes over a free block
+ * before it (grow_backward) moves a chunk of SLIDE_CHUNK bytes at a time,
+ * and the source pages of each chunk that lie above the block's new end
+ * (its old top, which no later chunk writes) go back at once (arena
+ * build): otherwise the slide touches d bytes more while the old top is
+ * still resident, and the old top stays resident after it (in the block's
+ * room or in the free block after it): two blocks grown in turn to 64 MiB
+ * each peaked at 1.38x glibc's RSS (docs/bench-libmm.md). The pages the
+ * block slides over are not given back: they are written again at once,
+ * and on this machine a page fault costs more than copying the page. A
+ * block moved elsewhere: mem_move. */
 static const size_t SLIDE_CHUNK = 1 << 20;
 
 /* memmove of n bytes from src down to dst (dst < src). */
@@ -3369,9 +3372,9 @@ static void slide_down(char *dst, char *src, size_t n)
     for (size_t i = 0; i < n; i += SLIDE_CHUNK) {
         size_t len = n - i < SLIDE_CHUNK ? n - i : SLIDE_CHUNK;
         mem_memmove(dst + i, src + i, len);
-        /* [dst, dst + i + len) holds the moved bytes, the rest of the
-         * source lies above src + i + len */
-        char *done = dst + i + len, *lo = src + i < done ? done : src + i;
+        /* the chunk's source pages above dst + n: no later chunk writes
+         * there (its source lies above src + i + len) */
+        char *lo = src + i < dst + n ? dst + n : src + i;
         if (lo < src + i + len)
             mem_discard(lo, (size_t)(src + i + len - lo));
     }
