@@ -214,8 +214,8 @@ EXPORT void *calloc(size_t nmemb, size_t size)
     size_t bytes;
     if (__builtin_mul_overflow(nmemb, size, &bytes))
         return enomem();
-    if (!ready()) {
-        void *p = init_here ? boot_alloc(bytes) : enomem();
+    if (!ready()) { /* alloc: the bootstrap buffer, or ENOMEM */
+        void *p = alloc(bytes);
         if (p != NULL)
             memset(p, 0, bytes);
         return p;
