@@ -1017,28 +1017,40 @@ static inline bool run_hot(const heap_t *h, size_t q)
 
 static bool drain_my_cache(heap_t *h);
 
+/* Frees the blocks of cached list q (a freed quick list, q <
+ * QUICK_CLASSES, or a run list) for real, coalescing, in list order. True
+ * if there was one. */
+static bool flush_list(heap_t *h, size_t q)
+{
+    bool any = false;
+    block_t *b;
+    while ((b = from_offset(h, h->quick_heads[q])) != NULL) {
+        h->quick_heads[q] = b->links.next;
+        h->cached_units -= q < QUICK_CLASSES ? quick_class(get_size(b)) + 1 : 0;
+        /* allocated: free_block rewrites the header */
+        store_header(b, header_of(b) & ~QUICK_BIT);
+        free_block(h, b);
+        any = true;
+    }
+    return any;
+}
+
 /* Frees cached blocks for real, coalescing: every freed one, and the fresh
  * ones of the runs of sizes not carved within RUN_HOT runs (all, if
- * fresh_too). True if there was one. (The arena build: the calling
- * thread's cache first gives its blocks back to the quick lists.) */
+ * fresh_too), list by list in the order of quick_heads. True if there was
+ * one. (The arena build: the calling thread's cache first gives its blocks
+ * back to the quick lists.) The freed lists hold cached_units (invariant
+ * 13): once it is 0, the rest of them are empty and not visited; an empty
+ * run list is skipped before its carve clock is read. */
 static bool flush_quick(heap_t *h, bool fresh_too)
 {
     bool any = drain_my_cache(h);
-    for (size_t q = 0; q < 2 * QUICK_CLASSES; q++) {
-        if (q >= QUICK_CLASSES && !fresh_too && run_hot(h, q - QUICK_CLASSES))
-            continue;
-        block_t *b;
-        while ((b = from_offset(h, h->quick_heads[q])) != NULL) {
-            h->quick_heads[q] = b->links.next;
-            h->cached_units -=
-                q < QUICK_CLASSES ? quick_class(get_size(b)) + 1 : 0;
-            store_header(
-                b, header_of(b) &
-                       ~QUICK_BIT); /* allocated: free_block rewrites it */
-            free_block(h, b);
-            any = true;
-        }
-    }
+    for (size_t q = 0; q < QUICK_CLASSES && h->cached_units != 0; q++)
+        any |= flush_list(h, q);
+    for (size_t q = 0; q < QUICK_CLASSES; q++)
+        if (h->quick_heads[QUICK_CLASSES + q] != 0 &&
+            (fresh_too || !run_hot(h, q)))
+            any |= flush_list(h, QUICK_CLASSES + q);
     return any;
 }
 
