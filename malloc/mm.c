@@ -786,6 +786,14 @@ static inline word_t owner_bits(unsigned arena)
     return ((word_t)arena << OWNER_SHIFT) & OWNER_MASK;
 }
 
+/* The owner bits of every header of h: h->owner, which the plain build's
+ * one heap sets to 0 (mm_init), folded to the constant there, so that the
+ * hot paths do not load it. */
+static inline word_t heap_owner(const heap_t *h)
+{
+    return ARENAS ? h->owner : 0;
+}
+
 /* ---- Offsets: list links and region links --------------------------------*/
 
 static inline uint32_t to_offset(const heap_t *h, const block_t *b)
@@ -842,8 +850,8 @@ static inline block_t *region_end_fence(const region_t *r)
 static inline void write_block(const heap_t *h, block_t *b, size_t size,
                                bool alloc, bool prev_alloc, bool prev_mini)
 {
-    store_header(
-        b, pack(size, flags_of(alloc, prev_alloc, prev_mini), 0, h->owner));
+    store_header(b, pack(size, flags_of(alloc, prev_alloc, prev_mini), 0,
+                         heap_owner(h)));
     if (has_footer(b->header))
         *header_to_footer(b) = b->header;
 }
@@ -1157,7 +1165,7 @@ static inline block_t *coalesce(heap_t *h, block_t *b)
         size += extract_size(w);
     }
     size_t c = size_class(size);
-    w = pack(size, w & PREV_BITS, c, h->owner);
+    w = pack(size, w & PREV_BITS, c, heap_owner(h));
     store_header(b, w);
     if (COALESCE && !ALLOC_FOOTER) {
         /* The block after is allocated (invariant 7 held before): it has
@@ -1233,14 +1241,14 @@ static inline void split_free(heap_t *h, block_t *b, size_t size)
     block_t *next = (block_t *)((char *)b + total);
     word_t next_w = header_of(next) & ~PREV_BITS;
     if (rest < MIN_BLOCK) {
-        store_header(b, pack(total, bits | ALLOC_BIT, 0, h->owner));
+        store_header(b, pack(total, bits | ALLOC_BIT, 0, heap_owner(h)));
         store_neighbour_header(next, next_w | PREV_ALLOC_BIT);
         return;
     }
-    store_header(b, pack(size, bits | ALLOC_BIT, 0, h->owner));
+    store_header(b, pack(size, bits | ALLOC_BIT, 0, heap_owner(h)));
     block_t *r = (block_t *)((char *)b + size);
     size_t c = size_class(rest);
-    word_t rest_w = pack(rest, PREV_ALLOC_BIT, c, h->owner);
+    word_t rest_w = pack(rest, PREV_ALLOC_BIT, c, heap_owner(h));
     store_header(r, rest_w);
     *((word_t *)next - 1) = rest_w; /* mini: the links, written next */
     store_neighbour_header(next, next_w | (rest == MIN_BLOCK) * PREV_MINI_BIT);
@@ -1418,13 +1426,14 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
     dbg_requires(get_size(b) == n * asize && get_alloc(b));
     for (size_t i = n - 1; i > 0; i--) {
         block_t *q = (block_t *)((char *)b + i * asize);
-        store_header(q, pack(asize, ALLOC_BIT | PREV_ALLOC_BIT, 0, h->owner));
+        store_header(q,
+                     pack(asize, ALLOC_BIT | PREV_ALLOC_BIT, 0, heap_owner(h)));
         if (ALLOC_FOOTER && asize > MIN_BLOCK)
             *header_to_footer(q) = q->header;
         push_quick(h, q, /*fresh=*/true);
     }
     rewrite_header(
-        b, pack(asize, (b->header & PREV_BITS) | ALLOC_BIT, 0, h->owner));
+        b, pack(asize, (b->header & PREV_BITS) | ALLOC_BIT, 0, heap_owner(h)));
     return b;
 }
 
@@ -1492,7 +1501,7 @@ static inline block_t *checked_block(const heap_t *h, const char *func, void *p)
         fail_pointer(func, p, "not inside the heap");
     block_t *b = payload_to_header(p);
     if ((b->header & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) !=
-        (ALLOC_BIT | h->owner))
+        (ALLOC_BIT | heap_owner(h)))
         fail_pointer(func, p, "not allocated (double free?)");
     return b;
 }
@@ -1534,6 +1543,18 @@ static inline heap_t *owner_of(heap_t *root, const char *func, void *p)
 #endif
 
 static inline void free_check(const char *func, void *ptr);
+
+/* The block of payload p that free or realloc works on, in h: free_check
+ * has checked p already (mm_free, mm_realloc); the arena build checks it
+ * again under h's lock (checked_block), since another thread may have
+ * changed the block in between. The plain build has one thread: the check
+ * would say what free_check said. */
+static inline block_t *block_to_free(const heap_t *h, const char *func, void *p)
+{
+    if (ARENAS)
+        return checked_block(h, func, p);
+    return payload_to_header(p);
+}
 
 /* Cached blocks of an arena that sit in thread caches: unknown to the
  * check of MM_DEBUG=2 in each call, which reads no other thread's cache. */
@@ -2311,7 +2332,7 @@ static inline void count_remote(heap_t *h)
 static inline void free_in(heap_t *h, void *ptr)
 {
     debug_check(h, __LINE__);
-    block_t *b = checked_block(h, "mm_free", ptr);
+    block_t *b = block_to_free(h, "mm_free", ptr);
     if (ARENAS)
         h->ops++;
     if (QUICK && get_size(b) <= QUICK_MAX)
@@ -2537,7 +2558,7 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
  * the block stays in its owner's arena. */
 static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
 {
-    block_t *b = checked_block(h, "mm_realloc", ptr);
+    block_t *b = block_to_free(h, "mm_realloc", ptr);
     if (size > MAX_REQUEST)
         return NULL;
     debug_check(h, __LINE__);
@@ -3311,7 +3332,7 @@ static inline bool pointer_ok(const heap_t *root, uintptr_t p)
     size_t size = extract_size(w);
     word_t mask = ALLOC_BIT | QUICK_BIT | OWNER_MASK | RESERVED_BIT |
                   CLASS_MASK | ZERO_BIT;
-    if (!(((w & mask) == (ALLOC_BIT | one->owner)) & (size >= MIN_BLOCK) &
+    if (!(((w & mask) == (ALLOC_BIT | heap_owner(one))) & (size >= MIN_BLOCK) &
           (size <= top - (p - WSIZE))))
         return false;
     return (read_header(p + size) & PREV_ALLOC_BIT) != 0;
