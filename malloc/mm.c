@@ -2250,7 +2250,31 @@ bool mm_init(void)
     return true;
 }
 
-/* mm_malloc on heap h (its lock held when threads run). */
+/* A fresh block for a request of `size` (asize) bytes, out of line: a
+ * small request that no cached block serves (a run), or a larger one (a
+ * fit, split). Returns its payload, or NULL. */
+__attribute__((noinline)) static void *malloc_miss(heap_t *h, size_t size,
+                                                   size_t asize)
+{
+    block_t *b = NULL;
+    if (QUICK && asize <= QUICK_MAX) {
+        b = take_run(h, asize);
+    } else {
+        b = take_block(h, asize, asize);
+        if (b != NULL)
+            split_free(h, b, asize);
+    }
+    if (b == NULL)
+        return NULL;
+    if (MM_DEBUG >= 1)
+        mem_memset(b->payload, DEBUG_POISON_FRESH, size);
+    debug_check(h, __LINE__);
+    return header_to_payload(b);
+}
+
+/* mm_malloc on heap h (its lock held when threads run). A block of a quick
+ * list is handed out here; the rest is malloc_miss's, a tail call, so that
+ * the hit saves and restores no register. */
 static inline void *malloc_in(heap_t *h, size_t size)
 {
     debug_check(h, __LINE__);
@@ -2259,18 +2283,9 @@ static inline void *malloc_in(heap_t *h, size_t size)
     if (size == 0 || size > MAX_REQUEST)
         return NULL;
     size_t asize = adjust_size(size);
-    block_t *b = NULL;
-    if (QUICK && asize <= QUICK_MAX) {
-        b = pop_quick(h, asize);
-        if (b == NULL)
-            b = take_run(h, asize);
-    } else {
-        b = take_block(h, asize, asize);
-        if (b != NULL)
-            split_free(h, b, asize);
-    }
+    block_t *b = QUICK && asize <= QUICK_MAX ? pop_quick(h, asize) : NULL;
     if (b == NULL)
-        return NULL;
+        return malloc_miss(h, size, asize);
     if (MM_DEBUG >= 1)
         mem_memset(b->payload, DEBUG_POISON_FRESH, size);
     debug_check(h, __LINE__);
@@ -3338,13 +3353,21 @@ static inline bool pointer_ok(const heap_t *root, uintptr_t p)
     return (read_header(p + size) & PREV_ALLOC_BIT) != 0;
 }
 
+/* Reports why ptr, which pointer_ok refused, cannot be freed, and aborts:
+ * out of line, so that the check's caller keeps no register for it. */
+__attribute__((noinline, noreturn, cold)) static void
+fail_free_check(const char *func, void *ptr)
+{
+    const char *fault = pointer_fault(heap, (uintptr_t)ptr);
+    fail_pointer(func, ptr, fault != NULL ? fault : "corrupted header");
+    abort(); /* fail_pointer does not return */
+}
+
 __attribute__((always_inline)) static inline void free_check(const char *func,
                                                              void *ptr)
 {
-    if (__builtin_expect(!pointer_ok(heap, (uintptr_t)ptr), 0)) {
-        const char *fault = pointer_fault(heap, (uintptr_t)ptr);
-        fail_pointer(func, ptr, fault != NULL ? fault : "corrupted header");
-    }
+    if (__builtin_expect(!pointer_ok(heap, (uintptr_t)ptr), 0))
+        fail_free_check(func, ptr);
 }
 
 /* ---- Memory goes back: the pages inside large free blocks ----------------*/
