@@ -3334,7 +3334,10 @@ __attribute__((noinline)) static const char *pointer_fault(const heap_t *root,
 
 /* pointer_fault's verdict with fewer branches while no lock is taken (the
  * plain build, one thread): the header's flags, class and owner in one
- * compare. */
+ * compare, its size in another (p is 16-aligned and at most top, an end
+ * fence's header, so room >= MIN_BLOCK: 16 <= size <= room is one
+ * unsigned compare). With one thread no other writes the headers: they
+ * are plain loads, which the free that follows reads again for free. */
 static inline bool pointer_ok(const heap_t *root, uintptr_t p)
 {
     const heap_t *one = lockless_heap();
@@ -3343,14 +3346,14 @@ static inline bool pointer_ok(const heap_t *root, uintptr_t p)
     uintptr_t lo = root->lo, top = (uintptr_t)one->tail;
     if ((p % ALIGNMENT != 0) | (p - lo - 1 >= top - lo))
         return false;
-    word_t w = read_header(p);
-    size_t size = extract_size(w);
+    word_t w = *(const word_t *)(p - WSIZE);
+    size_t size = extract_size(w), room = top - (p - WSIZE);
     word_t mask = ALLOC_BIT | QUICK_BIT | OWNER_MASK | RESERVED_BIT |
                   CLASS_MASK | ZERO_BIT;
-    if (!(((w & mask) == (ALLOC_BIT | heap_owner(one))) & (size >= MIN_BLOCK) &
-          (size <= top - (p - WSIZE))))
+    if (!(((w & mask) == (ALLOC_BIT | heap_owner(one))) &
+          (size - MIN_BLOCK <= room - MIN_BLOCK)))
         return false;
-    return (read_header(p + size) & PREV_ALLOC_BIT) != 0;
+    return (*(const word_t *)(p + size - WSIZE) & PREV_ALLOC_BIT) != 0;
 }
 
 /* Reports why ptr, which pointer_ok refused, cannot be freed, and aborts:
