@@ -907,6 +907,13 @@ static inline uint32_t *select_word(bool cond, uint32_t *a, uint32_t *b)
     return (uint32_t *)(((uintptr_t)a & mask) | ((uintptr_t)b & ~mask));
 }
 
+/* a if cond, else b, without a branch (scan_best's choice of a node). */
+static inline uintptr_t select_bits(bool cond, uintptr_t a, uintptr_t b)
+{
+    uintptr_t mask = (uintptr_t)0 - (uintptr_t)cond;
+    return (a & mask) | (b & ~mask);
+}
+
 /* Pushes free block b on the front of list c. Branchless: when the list is
  * empty, the old head's prev link that would take b's offset is b's own,
  * which is then cleared. */
@@ -1078,7 +1085,10 @@ static block_t *scan_first(const heap_t *h, uint32_t from, uint32_t stop,
 }
 
 /* The smallest fitting node among the first BEST_FIT_SCAN from the first
- * fit on (ties: the first found); an exact fit stops the scan. */
+ * fit on (ties: the first found); an exact fit stops the scan. The choice
+ * of each node is a select by mask (select_bits), not a branch that random
+ * sizes mispredict: gcc made the ?: of the two a branch. The loop tests
+ * the node's own size for the exact fit, not best_size. */
 static inline block_t *scan_best(const heap_t *h, uint32_t o, size_t asize)
 {
     block_t *b;
@@ -1090,14 +1100,17 @@ static inline block_t *scan_best(const heap_t *h, uint32_t o, size_t asize)
     } while (get_size(b) < asize);
     block_t *best = b;
     size_t best_size = get_size(b);
-    for (int budget = BEST_FIT_SCAN - 1;
-         o != 0 && budget > 0 && best_size != asize; budget--) {
+    if (best_size == asize)
+        return best;
+    for (int budget = BEST_FIT_SCAN - 1; o != 0 && budget > 0; budget--) {
         b = node_at(h, o);
         size_t size = get_size(b);
-        /* asize <= size < best_size, as one unsigned compare (a cmov) */
+        /* asize <= size < best_size, as one unsigned compare */
         bool better = size - asize < best_size - asize;
-        best = better ? b : best;
-        best_size = better ? size : best_size;
+        best = (block_t *)select_bits(better, (uintptr_t)b, (uintptr_t)best);
+        best_size = select_bits(better, size, best_size);
+        if (size == asize) /* it is the best now: none can beat it */
+            break;
         o = b->links.next;
     }
     return best;
