@@ -164,7 +164,8 @@
  *     block it grows (grow_forward). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
  *     A thread is bound, at its first call, to the arena of the CPU it
- *     runs on; free and realloc go to the block's owner (header bits
+ *     runs on, and moves to its CPU's arena when it finds its arena's
+ *     lock held (rebind_on_contention); free and realloc go to the block's owner (header bits
  *     48..63), under the owner's lock, but for a small block freed by a
  *     thread with a cache: it waits in the cache's remote batch for its
  *     owner, and REMOTE_BATCH of them go back under one lock (flush_remote;
@@ -198,6 +199,9 @@
  *   MM_ARENAS        one arena per CPU, thread-safe (above)
  *   MM_ARENA_GETCPU  with MM_ARENAS: sched_getcpu() on every call picks the
  *                    arena, instead of binding a thread at its first call
+ *   MM_ARENA_FIRST   with MM_ARENAS: a thread stays in the arena it was
+ *                    bound to at its first call (no move on contention;
+ *                    kept to measure the default against)
  *   MM_ARENA_MUTEX   with MM_ARENAS: a pthread mutex per arena instead of
  *                    the spinlock (measured against it)
  *   MM_NO_THREAD_CACHE  with MM_ARENAS: no thread caches (helgrind takes
@@ -499,6 +503,22 @@ static inline bool arena_lock(heap_t *h)
     return true;
 }
 
+static void rebind_on_contention(const heap_t *h);
+
+/* Takes the lock of h, the calling thread's own arena, when threads run;
+ * returns whether it did. If another thread holds it, the thread is bound
+ * anew (rebind_on_contention), for its next calls, before it waits. */
+static inline bool arena_lock_mine(heap_t *h)
+{
+    if (!threads_running())
+        return false;
+    if (!lock_try(&h->lock)) {
+        rebind_on_contention(h);
+        lock_acquire(&h->lock);
+    }
+    return true;
+}
+
 static inline void arena_unlock(heap_t *h, bool locked)
 {
     if (locked)
@@ -554,8 +574,45 @@ static heap_t *open_arena(heap_t *root, size_t i)
     return h;
 }
 
-/* The calling thread's arena: bound at its first call, to its CPU's arena;
- * or, with MM_ARENA_GETCPU, the current CPU's at every call. */
+/* The calling thread met contention on h, the arena it is bound to: it is
+ * bound to the arena of the CPU it runs on now, if that is another one
+ * (glibc's arena_get2 also moves a thread on contention). A new thread's
+ * first call mostly runs on its creator's CPU, so two busy threads start
+ * in one arena; the one that waits for the other's lock runs on the other
+ * CPU and moves there. Its thread cache follows at its next refill
+ * (binding_left). No rebinding with MM_ARENA_FIRST or MM_ARENA_GETCPU. */
+#if defined(MM_ARENA_FIRST) || defined(MM_ARENA_GETCPU)
+static void rebind_on_contention(const heap_t *h)
+{
+    (void)h;
+}
+#else
+__attribute__((noinline)) static void rebind_on_contention(const heap_t *h)
+{
+    uint32_t a = 1 + arena_index_of_cpu(heap->table);
+    if (a != (uint32_t)(h->owner >> OWNER_SHIFT))
+        thread_arena = a;
+}
+#endif
+
+#ifdef MM_THREAD_CACHE
+/* Whether the calling thread is now bound to an arena other than the one
+ * of owner bits `owner` (its cache's: the binding moved on contention). */
+static inline bool binding_left(word_t owner)
+{
+#if defined(MM_ARENA_FIRST) || defined(MM_ARENA_GETCPU)
+    (void)owner;
+    return false;
+#else
+    uint32_t a = thread_arena;
+    return a != 0 && (word_t)a << OWNER_SHIFT != owner;
+#endif
+}
+#endif
+
+/* The calling thread's arena: bound at its first call, to its CPU's arena,
+ * and moved on contention (rebind_on_contention); with MM_ARENA_GETCPU,
+ * the current CPU's at every call. */
 static inline uint32_t my_arena_number(heap_t *root)
 {
     const arena_table_t *t = root->table;
@@ -601,6 +658,11 @@ static inline bool threads_running(void)
     return false;
 }
 static inline bool arena_lock(heap_t *h)
+{
+    (void)h;
+    return false;
+}
+static inline bool arena_lock_mine(heap_t *h)
 {
     (void)h;
     return false;
@@ -1869,7 +1931,7 @@ __attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
     if (b != NULL)
         return b;
     heap_t *h = c->arena;
-    bool locked = arena_lock(h);
+    bool locked = arena_lock_mine(h);
     debug_check(h, __LINE__);
     b = fill_bins(h, c, q);
     settle_cache(h, c);
@@ -1900,7 +1962,7 @@ __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q,
                                                 bool all)
 {
     heap_t *h = c->arena;
-    bool locked = arena_lock(h);
+    bool locked = arena_lock_mine(h);
     debug_check(h, __LINE__);
     for (size_t l = all ? 0 : q; l < (all ? CACHE_BINS : q + 1); l++)
         if (c->count[l] != 0)
@@ -1911,6 +1973,7 @@ __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q,
 }
 
 static void close_cache(void *arg);
+static void retire_cache(thread_cache_t *c);
 
 static void make_cache_key(void)
 {
@@ -1929,7 +1992,7 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
         return NULL;
     pthread_once(&cache_key_once, make_cache_key);
     size_t asize = adjust_size(sizeof(thread_cache_t));
-    bool locked = arena_lock(h);
+    bool locked = arena_lock_mine(h);
     block_t *b = cache_key_made ? take_block(h, asize, asize) : NULL;
     if (b != NULL)
         split_free(h, b, asize);
@@ -1965,8 +2028,15 @@ static void close_cache(void *arg)
     my_cache.cache = NULL;
     my_cache.gen = 0;
     my_cache.exited = true; /* later calls (other destructors) use locks */
-    if (!live)
-        return;
+    if (live)
+        retire_cache(c);
+}
+
+/* Cache c, off the root's list, back to its arena with its blocks, and its
+ * remote batches to theirs (at its thread's exit, or when the thread's
+ * binding moved to another arena). */
+static void retire_cache(thread_cache_t *c)
+{
     bool locked = arena_lock(heap);
     thread_cache_t **link = &heap->caches;
     while (*link != c)
@@ -1994,11 +2064,27 @@ static inline void *cache_hand_out(thread_cache_t *c, block_t *b, size_t size)
     return b->payload;
 }
 
+/* The calling thread's cache c, left in its old arena by a rebinding
+ * (binding_left), goes back to that arena; NULL: the caller opens a new
+ * one in the thread's arena. */
+__attribute__((noinline)) static thread_cache_t *
+leave_cache(thread_cache_t *c)
+{
+    my_cache.cache = NULL;
+    my_cache.gen = 0;
+    pthread_setspecific(cache_key, NULL);
+    retire_cache(c);
+    return NULL;
+}
+
 /* cache_malloc's slow path: no cache yet (it is opened), or an empty bin
- * (refilled under the arena's lock); else the arena's path. */
+ * (refilled under the arena's lock); else the arena's path. A cache left
+ * behind by a rebinding is replaced first. */
 __attribute__((noinline)) static void *cache_malloc_slow(thread_cache_t *c,
                                                          size_t size)
 {
+    if (c != NULL && binding_left(c->want & OWNER_MASK))
+        c = leave_cache(c);
     if (c == NULL && (c = open_cache()) == NULL)
         return malloc_heap(size);
     size_t q = quick_class(adjust_size(size));
@@ -2323,7 +2409,7 @@ __attribute__((noinline)) static void *malloc_locked(size_t size)
     heap_t *h = heap != NULL ? caller_arena(heap) : NULL;
     if (h == NULL)
         return NULL;
-    bool locked = arena_lock(h);
+    bool locked = arena_lock_mine(h);
     void *p = malloc_in(h, size);
     arena_unlock(h, locked);
     return p;
@@ -3479,7 +3565,7 @@ static heap_t *enter_caller_heap(bool *locked)
         return h;
     h = heap != NULL ? caller_arena(heap) : NULL;
     if (h != NULL)
-        *locked = arena_lock(h);
+        *locked = arena_lock_mine(h);
     return h;
 }
 

@@ -54,7 +54,7 @@ allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
                      $(ALLOC_DIR)/corrupt-clang-san build/libc-util \
                      $(ALLOC_DIR)/corrupt-arenas $(ALLOC_MT) \
                      $(ALLOC_DIR)/cache_mt $(ALLOC_DIR)/cache_mt-tsan \
-                     $(ALLOC_DIR)/regions_mt
+                     $(ALLOC_DIR)/regions_mt $(ALLOC_DIR)/bind_mt
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-debug2 \
 	    EXTRA_CFLAGS=-DMM_DEBUG=2
 	$(MAKE) -s -C malloc -B OUT=../$(ALLOC_DIR)/mdriver-asan \
@@ -97,6 +97,11 @@ $(ALLOC_DIR)/cache_mt-tsan: tests/checker/cache_mt.c $(ALLOC_DEPS)
 
 # Regions with threads of several arenas (regions_mt.c includes mm.c).
 $(ALLOC_DIR)/regions_mt: tests/checker/regions_mt.c $(ALLOC_DEPS)
+	@mkdir -p $(@D)
+	$(ALLOC_MT_gcc) -Wno-unused-function -o $@ $< malloc/memlib.c -pthread
+
+# The binding: a thread moves on contention (bind_mt.c includes mm.c).
+$(ALLOC_DIR)/bind_mt: tests/checker/bind_mt.c $(ALLOC_DEPS)
 	@mkdir -p $(@D)
 	$(ALLOC_MT_gcc) -Wno-unused-function -o $@ $< malloc/memlib.c -pthread
 

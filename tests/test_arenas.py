@@ -223,3 +223,23 @@ def test_regions_mt_bad_usage():
     proc = regions_mt("growing", 0, 10)
     kit.expect(proc.returncode == 2 and "THREADS" in proc.stderr,
                "regions_mt with 0 threads must say so and exit 2", proc)
+
+
+def test_thread_meeting_contention_moves_to_its_cpus_arena():
+    # tests/checker/bind_mt.c: a thread pinned to arena 2's CPU but bound
+    # to arena 1 (as a new thread is, bound on its creator's CPU) waits for
+    # arena 1's lock: it is bound to arena 2 before the lock is released,
+    # and its next refill comes from arena 2 (its cache moved); a thread
+    # on its own arena's CPU stays. No timing: the main thread holds the
+    # lock until it sees the move (or gives up after 60 s).
+    proc = kit.run([alloc.binary("bind_mt"), "contention"], timeout=120)
+    if proc.returncode == 77:
+        raise kit.Skip(proc.stdout.strip())
+    kit.expect(proc.returncode == 0 and "contention ok" in proc.stdout,
+               "bind_mt contention failed", proc)
+
+
+def test_bind_mt_bad_usage():
+    proc = kit.run([alloc.binary("bind_mt"), "no-such-case"])
+    kit.expect(proc.returncode == 2 and "usage" in proc.stderr,
+               "bind_mt with an unknown case must say so and exit 2", proc)
