@@ -384,6 +384,7 @@ typedef struct heap {
     struct arena_table *table;   /* the root's: the arenas (NULL in arenas) */
     struct thread_cache *caches; /* the root's: every live thread cache */
     arena_lock_t lock;           /* an arena's lock (arena_lock) */
+    uint32_t bound; /* MM_ARENA_IDLE: threads bound to it (count_bound) */
 #endif
 } heap_t;
 
@@ -503,7 +504,7 @@ static inline bool arena_lock(heap_t *h)
     return true;
 }
 
-static void rebind_on_contention(const heap_t *h);
+static void rebind_on_contention(heap_t *h);
 
 /* Takes the lock of h, the calling thread's own arena, when threads run;
  * returns whether it did. If another thread holds it, the thread is bound
@@ -581,17 +582,95 @@ static heap_t *open_arena(heap_t *root, size_t i)
  * in one arena; the one that waits for the other's lock runs on the other
  * CPU and moves there. Its thread cache follows at its next refill
  * (binding_left). No rebinding with MM_ARENA_FIRST or MM_ARENA_GETCPU. */
+#if defined(MM_ARENA_IDLE) && defined(MM_ARENA_GETCPU)
+#error "MM_ARENA_IDLE binds a thread; MM_ARENA_GETCPU binds none"
+#endif
+#ifdef MM_ARENA_IDLE
+/* MM_ARENA_IDLE: counts a thread more (n = 1) or less (n = -1) bound to
+ * arena h, never below 0. A hint, not an invariant: a thread bound before
+ * mm_init made a new heap is not counted in it. */
+static void count_bound(heap_t *h, int n)
+{
+    uint32_t v = __atomic_load_n(&h->bound, __ATOMIC_RELAXED);
+    while ((n > 0 || v > 0) &&
+           !__atomic_compare_exchange_n(&h->bound, &v, v + (uint32_t)n, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        continue;
+}
+
+/* Arena a (index + 1), counted one thread more (made if it is not yet:
+ * the caller holds no lock); a, or 0 when the heap is full. */
+static uint32_t count_into(heap_t *root, uint32_t a)
+{
+    heap_t *h = arena_at(root->table, a - 1);
+    if (h == NULL && (h = open_arena(root, a - 1)) == NULL)
+        return 0;
+    count_bound(h, 1);
+    return a;
+}
+
+/* A new thread's arena (MM_ARENA_IDLE), like glibc's reuse of an exited
+ * thread's arena: one made already that no live thread is bound to,
+ * claimed by its count's exchange 0 -> 1 (two threads that start together
+ * cannot both take it), else its CPU's. */
+static uint32_t first_arena(heap_t *root)
+{
+    const arena_table_t *t = root->table;
+    for (uint32_t i = 0; i < t->count; i++) {
+        heap_t *h = arena_at(t, i);
+        uint32_t idle = 0;
+        if (h != NULL &&
+            __atomic_compare_exchange_n(&h->bound, &idle, 1, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return i + 1;
+    }
+    uint32_t a = count_into(root, 1 + arena_index_of_cpu(t));
+    return a != 0 ? a : 1 + arena_index_of_cpu(t);
+}
+
+#ifdef MM_THREAD_CACHE
+/* The calling thread's exit (its cache's destructor): its arena counts it
+ * no more. (A thread without a cache stays counted.) */
+static inline void unbind_thread(void)
+{
+    uint32_t a = thread_arena;
+    heap_t *h = a != 0 && a <= heap->table->count ? arena_at(heap->table, a - 1)
+                                                   : NULL;
+    if (h != NULL)
+        count_bound(h, -1);
+}
+#endif
+#else
+#ifndef MM_ARENA_GETCPU
+static uint32_t first_arena(heap_t *root)
+{
+    return 1 + arena_index_of_cpu(root->table);
+}
+#endif
+#ifdef MM_THREAD_CACHE
+static inline void unbind_thread(void)
+{
+}
+#endif
+#endif
+
 #if defined(MM_ARENA_FIRST) || defined(MM_ARENA_GETCPU)
-static void rebind_on_contention(const heap_t *h)
+static void rebind_on_contention(heap_t *h)
 {
     (void)h;
 }
 #else
-__attribute__((noinline)) static void rebind_on_contention(const heap_t *h)
+__attribute__((noinline)) static void rebind_on_contention(heap_t *h)
 {
     uint32_t a = 1 + arena_index_of_cpu(heap->table);
-    if (a != (uint32_t)(h->owner >> OWNER_SHIFT))
-        thread_arena = a;
+    if (a == (uint32_t)(h->owner >> OWNER_SHIFT))
+        return;
+#ifdef MM_ARENA_IDLE
+    if ((a = count_into(heap, a)) == 0)
+        return;
+    count_bound(h, -1);
+#endif
+    thread_arena = a;
 }
 #endif
 
@@ -621,8 +700,20 @@ static inline uint32_t my_arena_number(heap_t *root)
 #else
     uint32_t a = thread_arena;
     if (a == 0 || a > t->count)
-        thread_arena = a = 1 + arena_index_of_cpu(t);
+        thread_arena = a = first_arena(root);
     return a;
+#endif
+}
+
+/* The arena the calling thread is bound to (index + 1), 0 if none yet;
+ * it does not bind (count_remote calls it under an arena's lock). */
+static inline uint32_t bound_arena_number(heap_t *root)
+{
+#ifdef MM_ARENA_GETCPU
+    return 1 + arena_index_of_cpu(root->table);
+#else
+    (void)root;
+    return thread_arena;
 #endif
 }
 
@@ -2028,8 +2119,10 @@ static void close_cache(void *arg)
     my_cache.cache = NULL;
     my_cache.gen = 0;
     my_cache.exited = true; /* later calls (other destructors) use locks */
-    if (live)
+    if (live) {
+        unbind_thread();
         retire_cache(c);
+    }
 }
 
 /* Cache c, off the root's list, back to its arena with its blocks, and its
@@ -2435,7 +2528,7 @@ void *mm_malloc(size_t size)
 static inline void count_remote(heap_t *h)
 {
 #ifdef MM_ARENAS
-    if (threads_running() && owner_bits(my_arena_number(heap)) != h->owner)
+    if (threads_running() && owner_bits(bound_arena_number(heap)) != h->owner)
         h->remote_frees++;
 #else
     (void)h;
