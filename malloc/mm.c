@@ -406,6 +406,9 @@ static heap_t *heap; /* NULL before mm_init (arena build: the root) */
 /* ---- Threads: every lock and atomic of the allocator (arena build) ------*/
 
 #ifdef MM_ARENAS
+#if !defined(MM_ARENA_FIRST) && !defined(MM_ARENA_GETCPU)
+#define MM_ARENA_REBIND 1 /* a thread moves on contention (the default) */
+#endif
 #ifndef MM_ARENA_GETCPU
 /* The arena a thread is bound to: index + 1 (0: not bound yet). It is
  * thread-local, 4 bytes of .tbss (nm shows it as 'b', counted as static);
@@ -580,8 +583,9 @@ static heap_t *open_arena(heap_t *root, size_t i)
  * (glibc's arena_get2 also moves a thread on contention). A new thread's
  * first call mostly runs on its creator's CPU, so two busy threads start
  * in one arena; the one that waits for the other's lock runs on the other
- * CPU and moves there. Its thread cache follows at its next refill
- * (binding_left). No rebinding with MM_ARENA_FIRST or MM_ARENA_GETCPU. */
+ * CPU and moves there. Its thread cache follows at its next malloc
+ * (leave_cache_behind). No rebinding with MM_ARENA_FIRST or
+ * MM_ARENA_GETCPU. */
 #if defined(MM_ARENA_IDLE) && defined(MM_ARENA_GETCPU)
 #error "MM_ARENA_IDLE binds a thread; MM_ARENA_GETCPU binds none"
 #endif
@@ -609,21 +613,29 @@ static uint32_t count_into(heap_t *root, uint32_t a)
     return a;
 }
 
+/* Whether arena i (made: made, else made now) had no thread bound to it
+ * and now counts the caller's (its count's exchange 0 -> 1: two threads
+ * that start together cannot both take it). */
+static bool claim_idle(heap_t *root, uint32_t i, bool made)
+{
+    heap_t *h = arena_at(root->table, i);
+    if (made ? h == NULL : h != NULL || (h = open_arena(root, i)) == NULL)
+        return false;
+    uint32_t idle = 0;
+    return __atomic_compare_exchange_n(&h->bound, &idle, 1, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 /* A new thread's arena (MM_ARENA_IDLE), like glibc's reuse of an exited
- * thread's arena: one made already that no live thread is bound to,
- * claimed by its count's exchange 0 -> 1 (two threads that start together
- * cannot both take it), else its CPU's. */
+ * thread's arena: one that no live thread is bound to, made already (its
+ * free memory is reused), else made now; else its CPU's. */
 static uint32_t first_arena(heap_t *root)
 {
     const arena_table_t *t = root->table;
-    for (uint32_t i = 0; i < t->count; i++) {
-        heap_t *h = arena_at(t, i);
-        uint32_t idle = 0;
-        if (h != NULL &&
-            __atomic_compare_exchange_n(&h->bound, &idle, 1, false,
-                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            return i + 1;
-    }
+    for (int made = 1; made >= 0; made--)
+        for (uint32_t i = 0; i < t->count; i++)
+            if (claim_idle(root, i, made))
+                return i + 1;
     uint32_t a = count_into(root, 1 + arena_index_of_cpu(t));
     return a != 0 ? a : 1 + arena_index_of_cpu(t);
 }
@@ -654,12 +666,20 @@ static inline void unbind_thread(void)
 #endif
 #endif
 
-#if defined(MM_ARENA_FIRST) || defined(MM_ARENA_GETCPU)
+#ifndef MM_ARENA_REBIND
 static void rebind_on_contention(heap_t *h)
 {
     (void)h;
 }
 #else
+#ifdef MM_THREAD_CACHE
+static void leave_cache_behind(void); /* in the thread caches' section */
+#else
+static void leave_cache_behind(void)
+{
+}
+#endif
+
 __attribute__((noinline)) static void rebind_on_contention(heap_t *h)
 {
     uint32_t a = 1 + arena_index_of_cpu(heap->table);
@@ -671,21 +691,7 @@ __attribute__((noinline)) static void rebind_on_contention(heap_t *h)
     count_bound(h, -1);
 #endif
     thread_arena = a;
-}
-#endif
-
-#ifdef MM_THREAD_CACHE
-/* Whether the calling thread is now bound to an arena other than the one
- * of owner bits `owner` (its cache's: the binding moved on contention). */
-static inline bool binding_left(word_t owner)
-{
-#if defined(MM_ARENA_FIRST) || defined(MM_ARENA_GETCPU)
-    (void)owner;
-    return false;
-#else
-    uint32_t a = thread_arena;
-    return a != 0 && (word_t)a << OWNER_SHIFT != owner;
-#endif
+    leave_cache_behind();
 }
 #endif
 
@@ -1814,6 +1820,40 @@ static inline thread_cache_t *my_thread_cache(void)
     return my_cache.gen == generation ? my_cache.cache : NULL;
 }
 
+/* The calling thread's cache that a rebinding left in its old arena, or
+ * NULL: marked by gen == ~generation, no longer the thread's cache for
+ * my_thread_cache, until open_cache (at the thread's next malloc) or its
+ * exit (close_cache) retires it. So no path of the cache checks the
+ * binding. */
+static inline thread_cache_t *cache_left_behind(void)
+{
+    return my_cache.gen == ~generation ? my_cache.cache : NULL;
+}
+
+#ifdef MM_ARENA_REBIND
+/* The calling thread was bound to another arena (rebind_on_contention):
+ * its cache, of the old arena, is left behind (above). */
+static void leave_cache_behind(void)
+{
+    if (my_cache.gen == generation && my_cache.cache != NULL)
+        my_cache.gen = ~generation;
+}
+
+/* open_cache's end: if the thread was bound anew while it opened its
+ * cache in arena h (it met h's lock held), that cache is left behind. */
+static void follow_binding(const heap_t *h)
+{
+    uint32_t a = thread_arena;
+    if (a != 0 && a != (uint32_t)(h->owner >> OWNER_SHIFT))
+        leave_cache_behind();
+}
+#else
+static void follow_binding(const heap_t *h)
+{
+    (void)h;
+}
+#endif
+
 /* Sets or clears the Q bit of b, which the calling thread holds, without a
  * lock: a store of the header's byte 5 alone (Q; the class bits and bit 47
  * are 0 in an allocated block). The arena's stores into the header of an
@@ -2078,6 +2118,13 @@ static void make_cache_key(void)
  * heap, no key, a full heap, or the thread is exiting). */
 __attribute__((noinline)) static thread_cache_t *open_cache(void)
 {
+    thread_cache_t *old = cache_left_behind();
+    if (old != NULL) { /* back to its arena: the new one is the thread's */
+        my_cache.cache = NULL;
+        my_cache.gen = 0;
+        pthread_setspecific(cache_key, NULL);
+        retire_cache(old);
+    }
     heap_t *root = heap, *h;
     if (my_cache.exited || root == NULL || (h = caller_arena(root)) == NULL)
         return NULL;
@@ -2106,6 +2153,7 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
     pthread_setspecific(cache_key, c);
     my_cache.cache = c;
     my_cache.gen = generation;
+    follow_binding(h);
     return c;
 }
 
@@ -2115,7 +2163,7 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
 static void close_cache(void *arg)
 {
     thread_cache_t *c = arg;
-    bool live = my_thread_cache() == c;
+    bool live = my_thread_cache() == c || cache_left_behind() == c;
     my_cache.cache = NULL;
     my_cache.gen = 0;
     my_cache.exited = true; /* later calls (other destructors) use locks */
@@ -2157,27 +2205,11 @@ static inline void *cache_hand_out(thread_cache_t *c, block_t *b, size_t size)
     return b->payload;
 }
 
-/* The calling thread's cache c, left in its old arena by a rebinding
- * (binding_left), goes back to that arena; NULL: the caller opens a new
- * one in the thread's arena. */
-__attribute__((noinline)) static thread_cache_t *
-leave_cache(thread_cache_t *c)
-{
-    my_cache.cache = NULL;
-    my_cache.gen = 0;
-    pthread_setspecific(cache_key, NULL);
-    retire_cache(c);
-    return NULL;
-}
-
 /* cache_malloc's slow path: no cache yet (it is opened), or an empty bin
- * (refilled under the arena's lock); else the arena's path. A cache left
- * behind by a rebinding is replaced first. */
+ * (refilled under the arena's lock); else the arena's path. */
 __attribute__((noinline)) static void *cache_malloc_slow(thread_cache_t *c,
                                                          size_t size)
 {
-    if (c != NULL && binding_left(c->want & OWNER_MASK))
-        c = leave_cache(c);
     if (c == NULL && (c = open_cache()) == NULL)
         return malloc_heap(size);
     size_t q = quick_class(adjust_size(size));

@@ -229,7 +229,7 @@ def test_thread_meeting_contention_moves_to_its_cpus_arena():
     # tests/checker/bind_mt.c: a thread pinned to arena 2's CPU but bound
     # to arena 1 (as a new thread is, bound on its creator's CPU) waits for
     # arena 1's lock: it is bound to arena 2 before the lock is released,
-    # and its next refill comes from arena 2 (its cache moved); a thread
+    # and its next malloc comes from arena 2 (its cache moved); a thread
     # on its own arena's CPU stays. No timing: the main thread holds the
     # lock until it sees the move (or gives up after 60 s).
     proc = kit.run([alloc.binary("bind_mt"), "contention"], timeout=120)

@@ -12,7 +12,7 @@
  *   arena 1's lock while the second thread's first malloc waits for it:
  *   the thread must be bound to arena 2 before the lock is released (the
  *   main thread waits for that, at most WAIT_SECONDS: no timing is
- *   measured). Its next refill must then come from arena 2 (a new cache
+ *   measured). Its next malloc must then come from arena 2 (a new cache
  *   there, the old one retired: two caches listed), its blocks keep their
  *   payloads, and mm_checkheap holds before and after the main thread
  *   frees them. Also: a thread that meets contention on the arena of the
@@ -103,9 +103,9 @@ static void *meet_contention(void *arg)
     blocks[0] = mm_malloc(24); /* opens its cache: waits for arena 1 */
     if (blocks[0] == NULL || owner_of_block(blocks[0]) != 1)
         fail("the first block is not arena 1's (the cache opened there)");
-    blocks[1] = mm_malloc(200); /* an empty bin: the refill */
+    blocks[1] = mm_malloc(200); /* the next malloc: a new cache */
     if (blocks[1] == NULL || owner_of_block(blocks[1]) != 2)
-        fail("after the contention, a refill did not come from arena 2");
+        fail("after the contention, a malloc did not come from arena 2");
     if (my_thread_cache() == NULL || my_thread_cache()->arena->owner !=
                                          owner_bits(2))
         fail("the thread's cache did not move to arena 2");
