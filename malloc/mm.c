@@ -165,13 +165,14 @@
  *     offsets are relative to each arena's heap_t, below all its regions.
  *     A thread is bound, at its first call, to the arena of the CPU it
  *     runs on, and moves to its CPU's arena when it finds its arena's
- *     lock held (rebind_on_contention); free and realloc go to the block's owner (header bits
- *     48..63), under the owner's lock, but for a small block freed by a
- *     thread with a cache: it waits in the cache's remote batch for its
- *     owner, and REMOTE_BATCH of them go back under one lock (flush_remote;
- *     also at the thread's exit, and before the owner grows when the
- *     growing thread holds such a batch). Locks are taken only once the
- *     process has a second thread (glibc's __libc_single_threaded); an
+ *     lock held (rebind_on_contention); free and realloc go to the
+ *     block's owner (header bits 48..63), under the owner's lock, but for
+ *     a small block freed by a thread with a cache: it waits in the
+ *     cache's remote batch for its owner, and REMOTE_BATCH of them go
+ *     back under one lock (flush_remote; also at the thread's exit, and
+ *     before the owner grows when the growing thread holds such a
+ *     batch). Locks are taken only once the process has a second thread
+ *     (glibc's __libc_single_threaded); an
  *     arena's lock is a test-and-test-and-set spinlock that yields the
  *     CPU after a short spin (MM_ARENA_MUTEX: a pthread mutex).
  *
@@ -202,6 +203,10 @@
  *   MM_ARENA_FIRST   with MM_ARENAS: a thread stays in the arena it was
  *                    bound to at its first call (no move on contention;
  *                    kept to measure the default against)
+ *   MM_ARENA_IDLE    with MM_ARENAS: a new thread claims an arena no live
+ *                    thread is bound to (made, else made now), else its
+ *                    CPU's (lower peak RSS when threads come and go, lower
+ *                    util when they start together: docs/design.md)
  *   MM_ARENA_MUTEX   with MM_ARENAS: a pthread mutex per arena instead of
  *                    the spinlock (measured against it)
  *   MM_NO_THREAD_CACHE  with MM_ARENAS: no thread caches (helgrind takes
@@ -646,8 +651,8 @@ static uint32_t first_arena(heap_t *root)
 static inline void unbind_thread(void)
 {
     uint32_t a = thread_arena;
-    heap_t *h = a != 0 && a <= heap->table->count ? arena_at(heap->table, a - 1)
-                                                   : NULL;
+    heap_t *h =
+        a != 0 && a <= heap->table->count ? arena_at(heap->table, a - 1) : NULL;
     if (h != NULL)
         count_bound(h, -1);
 }
@@ -660,9 +665,7 @@ static uint32_t first_arena(heap_t *root)
 }
 #endif
 #ifdef MM_THREAD_CACHE
-static inline void unbind_thread(void)
-{
-}
+static inline void unbind_thread(void) {}
 #endif
 #endif
 
@@ -675,9 +678,7 @@ static void rebind_on_contention(heap_t *h)
 #ifdef MM_THREAD_CACHE
 static void leave_cache_behind(void); /* in the thread caches' section */
 #else
-static void leave_cache_behind(void)
-{
-}
+static void leave_cache_behind(void) {}
 #endif
 
 __attribute__((noinline)) static void rebind_on_contention(heap_t *h)

@@ -30,7 +30,7 @@
 
 enum { WAIT_SECONDS = 60, SKIP = 77 };
 
-static int cpu_of_arena[2]; /* an allowed CPU of arena 1 and of arena 2 */
+static int cpu_of_arena[2];     /* an allowed CPU of arena 1 and of arena 2 */
 static uint32_t *other_binding; /* the second thread's thread_arena */
 static int phase; /* atomic: 1 ready, 2 lock held, 3 allocated, 4 exit */
 static unsigned char *blocks[2];
@@ -106,8 +106,8 @@ static void *meet_contention(void *arg)
     blocks[1] = mm_malloc(200); /* the next malloc: a new cache */
     if (blocks[1] == NULL || owner_of_block(blocks[1]) != 2)
         fail("after the contention, a malloc did not come from arena 2");
-    if (my_thread_cache() == NULL || my_thread_cache()->arena->owner !=
-                                         owner_bits(2))
+    if (my_thread_cache() == NULL ||
+        my_thread_cache()->arena->owner != owner_bits(2))
         fail("the thread's cache did not move to arena 2");
     memset(blocks[0], 0x5a, 24);
     memset(blocks[1], 0xa5, 200);
