@@ -44,11 +44,14 @@ ALLOC_MT_getcpu := $(CC) $(ALLOC_CFLAGS) -DMM_ARENAS -DMM_ARENA_GETCPU
 ALLOC_MT_debug2 := $(ALLOC_MT_getcpu) -DMM_DEBUG=2
 ALLOC_MT_tsan := clang $(ALLOC_CFLAGS:-O2=-O1) -DMM_ARENAS -fsanitize=thread
 ALLOC_MT_tsan-getcpu := $(ALLOC_MT_tsan) -DMM_ARENA_GETCPU
+# idle arenas first (a switch: docs/design.md, "Binding")
+ALLOC_MT_idle := $(ALLOC_MT_gcc) -DMM_ARENA_IDLE
+ALLOC_MT_tsan-idle := $(ALLOC_MT_tsan) -DMM_ARENA_IDLE
 # helgrind takes the thread caches' lock-free stores (relaxed atomics) for
 # races: its build has no cache (TSan checks the caches).
 ALLOC_MT_helgrind := $(ALLOC_MT_getcpu) -DMM_NO_THREAD_CACHE
 ALLOC_MT := $(addprefix $(ALLOC_DIR)/stress_mt-,gcc getcpu debug2 tsan \
-                                          tsan-getcpu helgrind)
+                                          tsan-getcpu helgrind idle tsan-idle)
 
 allocator-test-deps: $(ALLOC_STRESS) $(ALLOC_DIR)/corrupt \
                      $(ALLOC_DIR)/corrupt-clang-san build/libc-util \

@@ -24,6 +24,8 @@ VARIANT_FLAGS = [[], ["-DMM_FIT=MM_FIT_FIRST"], ["-DMM_FIT=MM_FIT_NEXT"],
                  ["-DMM_NO_COALESCE"], ["-DMM_NO_QUICK"], ["-DMM_ALLOC_FOOTER"],
                  ["-DMM_DEBUG=1"], ["-DMM_DEBUG=2"], ["-DMM_ARENAS"],
                  ["-DMM_ARENAS", "-DMM_ARENA_GETCPU"],
+                 ["-DMM_ARENAS", "-DMM_ARENA_FIRST"],
+                 ["-DMM_ARENAS", "-DMM_ARENA_IDLE"],
                  ["-DMM_ARENAS", "-DMM_DEBUG=2"],
                  ["-DMM_ARENAS", "-DMM_NO_QUICK", "-DMM_ALLOC_FOOTER"]]
 STATIC_LIMIT = 256

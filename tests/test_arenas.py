@@ -93,6 +93,16 @@ def test_stress_mt_arena_per_call():
                "several arenas but no remote free counted", proc)
 
 
+def test_stress_mt_idle_arenas_first():
+    # -DMM_ARENA_IDLE: a new thread claims an arena no live thread is bound
+    # to (a count per arena, claimed by an exchange); also under TSan.
+    for threads in (2, 4, 8):
+        stress_mt("idle", 1, threads, 40000)
+    for threads in (2, 4):
+        tsan_clean(stress_mt("tsan-idle", 1, threads, 20000),
+                   "stress_mt-tsan-idle, %d threads" % threads)
+
+
 def test_stress_mt_checkheap_every_call():
     # MM_DEBUG=2: each call checks its own arena, under its lock.
     for threads in (2, 8):
