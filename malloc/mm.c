@@ -583,14 +583,6 @@ static heap_t *open_arena(heap_t *root, size_t i)
     return h;
 }
 
-/* The calling thread met contention on h, the arena it is bound to: it is
- * bound to the arena of the CPU it runs on now, if that is another one
- * (glibc's arena_get2 also moves a thread on contention). A new thread's
- * first call mostly runs on its creator's CPU, so two busy threads start
- * in one arena; the one that waits for the other's lock runs on the other
- * CPU and moves there. Its thread cache follows at its next malloc
- * (leave_cache_behind). No rebinding with MM_ARENA_FIRST or
- * MM_ARENA_GETCPU. */
 #if defined(MM_ARENA_IDLE) && defined(MM_ARENA_GETCPU)
 #error "MM_ARENA_IDLE binds a thread; MM_ARENA_GETCPU binds none"
 #endif
@@ -681,6 +673,14 @@ static void leave_cache_behind(void); /* in the thread caches' section */
 static void leave_cache_behind(void) {}
 #endif
 
+/* The calling thread met contention on h, the arena it is bound to: it is
+ * bound to the arena of the CPU it runs on now, if that is another one
+ * (glibc's arena_get2 also moves a thread on contention). A new thread's
+ * first call mostly runs on its creator's CPU, so two busy threads start
+ * in one arena; the one that waits for the other's lock runs on the other
+ * CPU and moves there. Its thread cache follows at its next malloc
+ * (leave_cache_behind). No rebinding with MM_ARENA_FIRST or
+ * MM_ARENA_GETCPU. */
 __attribute__((noinline)) static void rebind_on_contention(heap_t *h)
 {
     uint32_t a = 1 + arena_index_of_cpu(heap->table);
