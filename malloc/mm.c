@@ -135,8 +135,10 @@
  *      on the root's list of caches (which ends), and names that arena;
  *      each of its bins holds as many blocks as its count (at most
  *      CACHE_FILL), each inside the arena, allocated, marked Q, of the
- *      bin's exact size and owned by the arena. A block in a cache is
- *      allocated for the heap and Q: a free of it is a double free.
+ *      bin's exact size and owned by the arena; its byte count is its
+ *      lists' bytes, and its cap lies within CACHE_CAP_MIN ..
+ *      CACHE_CAP_MAX. A block in a cache is allocated for the heap and Q:
+ *      a free of it is a double free.
  *  18. (MM_ARENAS) Each thread cache's remote batch for arena a (blocks of
  *      a that the cache's thread freed, a not its own arena) holds as
  *      many blocks as its count (fewer than REMOTE_BATCH), each inside a,
@@ -390,6 +392,8 @@ typedef struct heap {
     struct thread_cache *caches; /* the root's: every live thread cache */
     arena_lock_t lock;           /* an arena's lock (arena_lock) */
     uint32_t bound; /* MM_ARENA_IDLE: threads bound to it (count_bound) */
+    uint32_t drain_epoch; /* an arena's: bumped when it is short of memory
+                             (drain_my_cache); its threads' caches drain */
 #endif
 } heap_t;
 
@@ -1190,7 +1194,7 @@ static inline bool run_hot(const heap_t *h, size_t q)
     return carved_within(h, q, RUN_HOT);
 }
 
-static bool drain_my_cache(heap_t *h);
+static bool drain_my_cache(heap_t *h, bool all);
 
 /* Frees the blocks of cached list q (a freed quick list, q <
  * QUICK_CLASSES, or a run list) for real, coalescing, in list order. True
@@ -1219,7 +1223,7 @@ static bool flush_list(heap_t *h, size_t q)
  * run list is skipped before its carve clock is read. */
 static bool flush_quick(heap_t *h, bool fresh_too)
 {
-    bool any = drain_my_cache(h);
+    bool any = drain_my_cache(h, fresh_too);
     for (size_t q = 0; q < QUICK_CLASSES && h->cached_units != 0; q++)
         any |= flush_list(h, q);
     for (size_t q = 0; q < QUICK_CLASSES; q++)
@@ -1765,8 +1769,10 @@ enum {
     CACHE_BINS = CACHE_MAX / 16, /* freed blocks: one per size */
     CACHE_LISTS = CACHE_BINS + QUICK_CLASSES, /* + the runs' fresh ones */
     CACHE_FILL = 32,                          /* blocks in a bin, at most ... */
-    CACHE_BIN_BYTES = 4096,                   /* ... and their bytes ... */
-    CACHE_BYTES = 65536,                      /* ... and a cache's bytes */
+    CACHE_BIN_BYTES = 8192,                   /* ... and their bytes */
+    CACHE_CAP_FIRST = 32768, /* a cache's bytes at most (its cap), at first */
+    CACHE_CAP_MIN = 8192,    /* the cap halves down to this ... */
+    CACHE_CAP_MAX = 262144,  /* ... and doubles up to this (cache_cap) */
     CACHE_BATCH = 16,  /* blocks a refill takes, a spill returns, at most */
     REMOTE_BATCH = 32, /* another arena's blocks that go back in one lock */
     CACHE_REQUEST_MAX = CACHE_MAX - ALLOC_OVERHEAD, /* the largest request */
@@ -1792,7 +1798,10 @@ typedef struct thread_cache {
     uintptr_t lo, hi;           /* the heap's span as last seen: a free
                                    checks a pointer against it */
     uint64_t ops;               /* calls served, not yet in arena->ops */
-    size_t bytes;               /* in its lists (at most CACHE_BYTES) */
+    size_t bytes;               /* in its lists (at most cap) */
+    size_t cap;                 /* its bytes at most: follows demand */
+    size_t refill_bytes;        /* brought in by refills since it was full */
+    uint32_t drain_epoch;       /* the arena's, when the cache last drained */
     uint32_t head[CACHE_LISTS]; /* offsets from the arena's heap_t */
     uint8_t count[CACHE_LISTS]; /* (drain_cache reads 8 at a time) */
     uint8_t limit[CACHE_BINS];  /* bin q's most blocks */
@@ -1993,19 +2002,35 @@ __attribute__((noinline)) static void flush_remote(thread_cache_t *c, size_t i)
     arena_unlock(h, locked);
 }
 
+static void spill_halves(heap_t *h, thread_cache_t *c);
+
 /* The calling thread's cache back to arena h (h's lock held), before the
- * heap grows (flush_quick): its remote batch for h, and, if it is h's
- * cache, all of it: as without the cache, its freed blocks are then freed
- * for real, and the fresh ones of a size in demand kept. True if it held
- * a block. */
-static bool drain_my_cache(heap_t *h)
+ * heap grows (flush_quick; `all`: its last resort, when it cannot grow):
+ * its remote batch for h, and, if it is h's cache, all of it (one
+ * thread: as without the cache, its freed blocks are then freed for real)
+ * or, once threads run, half of each bin (all of it cost xmalloc/1 and
+ * larson/1 a refill of every size after each growth: 3.5% more
+ * instructions, docs/bench-libmm.md). The other threads' caches of h
+ * drain at their next refill or spill (h's drain epoch, heed_drain).
+ * True if it held a block. */
+static bool drain_my_cache(heap_t *h, bool all)
 {
     thread_cache_t *c = my_thread_cache();
     size_t a = (size_t)(h->owner >> OWNER_SHIFT);
+    if (threads_running())
+        h->drain_epoch++; /* the other threads' caches: heed_drain */
     if (c == NULL || a == 0)
         return false;
     bool any = c->remote_count[a - 1] != 0 && return_remote(h, c, a - 1) != 0;
-    return (c->arena == h && drain_cache(h, c)) || any;
+    if (c->arena != h)
+        return any;
+    c->drain_epoch = h->drain_epoch;
+    if (threads_running() && !all) {
+        size_t before = c->bytes;
+        spill_halves(h, c);
+        return c->bytes != before || any;
+    }
+    return drain_cache(h, c) || any;
 }
 
 /* Moves up to CACHE_BATCH blocks of arena h's list for c's list l (h's
@@ -2016,6 +2041,8 @@ static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
     size_t n = move_nodes(h, &h->quick_heads[arena_list(l)], &c->head[l],
                           most < CACHE_BATCH ? most : CACHE_BATCH);
     bin_add(c, l, (long)n);
+    c->refill_bytes +=
+        n * ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) * ALIGNMENT;
     count_freed(h, l, -(long)n);
     return n;
 }
@@ -2038,6 +2065,20 @@ static block_t *fill_bins(heap_t *h, thread_cache_t *c, size_t q)
     block_t *b = take_run(h, asize); /* may drain c */
     fill_from(h, c, CACHE_BINS + q);
     return b;
+}
+
+/* Drains c into its arena h (h's lock held) when h ran short of memory
+ * since c last did (another thread's drain_my_cache bumped h's epoch), and
+ * halves c's cap: the blocks that a thread's cache holds then fill its
+ * arena's holes before the arena grows again (a cache cannot be drained
+ * by another thread: only its own reads and writes it without a lock). */
+static inline void heed_drain(heap_t *h, thread_cache_t *c)
+{
+    if (c->drain_epoch != h->drain_epoch) {
+        c->drain_epoch = h->drain_epoch;
+        drain_cache(h, c);
+        c->cap = c->cap / 2 >= CACHE_CAP_MIN ? c->cap / 2 : CACHE_CAP_MIN;
+    }
 }
 
 /* The first block of bin l, taken out of the cache, or NULL. */
@@ -2065,7 +2106,9 @@ __attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
     heap_t *h = c->arena;
     bool locked = arena_lock_mine(h);
     debug_check(h, __LINE__);
+    heed_drain(h, c);
     b = fill_bins(h, c, q);
+    c->refill_bytes += b != NULL ? (q + 1) * ALIGNMENT : 0;
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
@@ -2088,6 +2131,14 @@ static void spill_half(heap_t *h, thread_cache_t *c, size_t q)
     }
 }
 
+/* Half of every bin of c's freed blocks back to arena h (its lock held). */
+static void spill_halves(heap_t *h, thread_cache_t *c)
+{
+    for (size_t l = 0; l < CACHE_BINS; l++)
+        if (c->count[l] != 0)
+            spill_half(h, c, l);
+}
+
 /* cache_free's slow path: bin q is full (or, all, the cache: every bin);
  * half of it goes back to the arena, under its lock. */
 __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q,
@@ -2096,9 +2147,11 @@ __attribute__((noinline)) static void spill_bin(thread_cache_t *c, size_t q,
     heap_t *h = c->arena;
     bool locked = arena_lock_mine(h);
     debug_check(h, __LINE__);
-    for (size_t l = all ? 0 : q; l < (all ? CACHE_BINS : q + 1); l++)
-        if (c->count[l] != 0)
-            spill_half(h, c, l);
+    heed_drain(h, c);
+    if (all)
+        spill_halves(h, c);
+    else
+        spill_half(h, c, q);
     settle_cache(h, c);
     debug_check(h, __LINE__);
     arena_unlock(h, locked);
@@ -2141,6 +2194,8 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
     thread_cache_t *c = (thread_cache_t *)b->payload;
     *c = (thread_cache_t){.arena = h,
                           .want = ALLOC_BIT | h->owner,
+                          .drain_epoch = h->drain_epoch,
+                          .cap = CACHE_CAP_FIRST,
                           .lo = root->lo,
                           .hi = (uintptr_t)mem_heap_hi() + 1};
     for (size_t q = 0; q < CACHE_BINS; q++) {
@@ -2269,16 +2324,33 @@ __attribute__((noinline)) static bool spill_and_push(thread_cache_t *c,
     return bin_push(c, b, q);
 }
 
-/* bin_push into a full cache (CACHE_BYTES): half of every bin of freed
- * blocks goes back to the arena first, under one lock (one block at a
- * time under the lock cost xmalloc/1 a lock per free). False when the
- * cache is still full (its fresh blocks of runs fill it). */
+/* The cap follows demand (c full): it doubles, up to CACHE_CAP_MAX, when
+ * the thread's refills since it was last full brought in at least half
+ * the cap (it takes back what it gives: a thread that allocates batches
+ * larger than its cache, xmalloc/1's pattern). It halves when its arena
+ * runs short of memory (heed_drain). True if it grew. */
+static bool grow_cap(thread_cache_t *c)
+{
+    bool grow = c->refill_bytes >= c->cap / 2 && c->cap < CACHE_CAP_MAX;
+    c->refill_bytes = 0;
+    if (grow)
+        c->cap *= 2;
+    return grow;
+}
+
+/* bin_push into a full cache (its cap): unless the cap grows (grow_cap),
+ * half of every bin of freed blocks goes back to the arena first, under
+ * one lock (one block at a time under the lock cost xmalloc/1 a lock per
+ * free). False when the cache is still full (its fresh blocks of runs
+ * fill it). */
 __attribute__((noinline)) static bool spill_all_and_push(thread_cache_t *c,
                                                          block_t *b, size_t q)
 {
-    spill_bin(c, q, /*all=*/true);
-    if (c->bytes + (q + 1) * ALIGNMENT > CACHE_BYTES)
-        return false;
+    if (!grow_cap(c)) {
+        spill_bin(c, q, /*all=*/true);
+        if (c->bytes + (q + 1) * ALIGNMENT > c->cap)
+            return false;
+    }
     return c->count[q] >= c->limit[q] ? spill_and_push(c, b, q)
                                       : bin_push(c, b, q);
 }
@@ -2289,7 +2361,7 @@ __attribute__((noinline)) static bool spill_all_and_push(thread_cache_t *c,
 static inline bool cache_push(thread_cache_t *c, block_t *b, size_t size)
 {
     size_t q = quick_class(size);
-    if (c->bytes + size > CACHE_BYTES)
+    if (c->bytes + size > c->cap)
         return spill_all_and_push(c, b, q);
     if (c->count[q] >= c->limit[q])
         return spill_and_push(c, b, q);
@@ -2361,9 +2433,9 @@ static inline bool cache_free(void *p)
     return next_says_allocated(c, b, size) && cache_push(c, b, size);
 }
 #else
-static bool drain_my_cache(heap_t *h)
+static bool drain_my_cache(heap_t *h, bool all)
 {
-    (void)h;
+    (void)h, (void)all;
     return false;
 }
 static inline void *cache_malloc(size_t size)
@@ -3252,6 +3324,19 @@ static bool check_bin(int line, const thread_cache_t *c, size_t l,
     return check_cached_list(line, 17, c, list, cached);
 }
 
+/* Cache c's bytes (invariant 17): its lists' bytes by their counts, and a
+ * cap within CACHE_CAP_MIN .. CACHE_CAP_MAX. */
+static bool check_cache_bytes(int line, const thread_cache_t *c)
+{
+    size_t bytes = 0;
+    for (size_t l = 0; l < CACHE_LISTS; l++)
+        bytes += c->count[l] * ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) *
+                 ALIGNMENT;
+    if (bytes != c->bytes || c->cap < CACHE_CAP_MIN || c->cap > CACHE_CAP_MAX)
+        return report(line, 17, "thread cache miscounts its bytes or cap", c);
+    return true;
+}
+
 /* Cache c's remote batch for arena index i (invariant 18): empty, or of
  * an arena other than c's, with fewer than REMOTE_BATCH blocks of that
  * arena, of at most CACHE_MAX bytes. */
@@ -3289,6 +3374,7 @@ static bool check_caches(int line, const heap_t *root, size_t cached[ARENA_MAX])
             return report(line, 17, "thread cache names no arena", c);
         for (size_t l = 0; l < CACHE_LISTS; l++)
             ok &= check_bin(line, c, l, &cached[a - 1]);
+        ok &= check_cache_bytes(line, c);
         for (size_t i = 0; i < t->count; i++)
             ok &= check_remote(line, t, c, i, &cached[i]);
     }

@@ -287,9 +287,10 @@ def test_checker_invariant_16_arena_lock_held():
 
 def test_checker_invariant_17_thread_cache():
     # The thread's cache holds one block (bin 0): its count, its bin, its
-    # Q bit, a cycle in the bin, a cycle in the root's list of caches.
+    # Q bit, a cycle in the bin, a cycle in the root's list of caches, its
+    # byte count, its cap.
     for name in ("cache-count", "cache-size", "cache-unmarked", "cache-cycle",
-                 "cache-list"):
+                 "cache-list", "cache-bytes", "cache-cap"):
         expect_invariant(name, 17, "corrupt-arenas")
 
 

@@ -306,6 +306,10 @@ static bool corrupt_cache(const char *name)
         cached->links.next = c->head[0];
     else if (strcmp(name, "cache-list") == 0) /* 17: the list loops */
         c->next = c;
+    else if (strcmp(name, "cache-bytes") == 0) /* 17 */
+        c->bytes += ALIGNMENT;
+    else if (strcmp(name, "cache-cap") == 0) /* 17: above its maximum */
+        c->cap = 2 * CACHE_CAP_MAX;
     else if (strcmp(name, "double-free-cached") == 0) /* mm_free must abort */
         mm_free(header_to_payload(cached));
     else
