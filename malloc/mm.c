@@ -2188,13 +2188,14 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
     block_t *b = cache_key_made ? take_block(h, asize, asize) : NULL;
     if (b != NULL)
         split_free(h, b, asize);
+    uint32_t epoch = h->drain_epoch; /* read under h's lock */
     arena_unlock(h, locked);
     if (b == NULL)
         return NULL;
     thread_cache_t *c = (thread_cache_t *)b->payload;
     *c = (thread_cache_t){.arena = h,
                           .want = ALLOC_BIT | h->owner,
-                          .drain_epoch = h->drain_epoch,
+                          .drain_epoch = epoch,
                           .cap = CACHE_CAP_FIRST,
                           .lo = root->lo,
                           .hi = (uintptr_t)mem_heap_hi() + 1};
