@@ -183,11 +183,14 @@
  * the quick lists). A small malloc pops its bin and a free of a small block of
  * the thread's arena pushes it, with no lock and no atomic read-modify-write;
  * an empty bin refills, a full one spills half (a full cache: half of every
- * bin), in one batch under the arena's lock. Cached blocks stay allocated and
- * marked Q: the thread sets and clears Q by a store of the header's byte 5, the
- * arena changes an allocated neighbour's P and M bits by a store of its byte 0.
- * At a thread's exit (a pthread key's destructor) its blocks go back to the
- * arena.
+ * bin), in one batch under the arena's lock. A cache's cap follows demand:
+ * it doubles (up to CACHE_CAP_MAX) for a thread that refills what it
+ * spilled, halves when the arena runs short; an arena that must grow asks
+ * its threads' caches to drain (its drain epoch). Cached blocks stay allocated
+ * and marked Q: the thread sets and clears Q by a store of the header's byte 5,
+ * the arena changes an allocated neighbour's P and M bits by a store of its
+ * byte 0. At a thread's exit (a pthread key's destructor) its blocks go back to
+ * the arena.
  *
  * BUILD SWITCHES (the one place they are documented)
  *   MM_DEBUG=0  no checks (default); 1 = O(1) contracts on helpers and
