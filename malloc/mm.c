@@ -2009,11 +2009,11 @@ static void spill_halves(heap_t *h, thread_cache_t *c);
 
 /* The calling thread's cache back to arena h (h's lock held), before the
  * heap grows (flush_quick; `all`: its last resort, when it cannot grow):
- * its remote batch for h, and, if it is h's cache, all of it (one
- * thread: as without the cache, its freed blocks are then freed for real)
- * or, once threads run, half of each bin (all of it cost xmalloc/1 and
- * larson/1 a refill of every size after each growth: 3.5% more
- * instructions, docs/bench-libmm.md). The other threads' caches of h
+ * its remote batch for h, and, if it is h's cache, all of it (as without
+ * the cache, its freed blocks are then freed for real), but half of each
+ * bin once threads run and its cap grew (a thread that refills what it
+ * spills: all of it cost xmalloc/1 and larson/1 a refill of every size
+ * after each growth, docs/bench-libmm.md). The other threads' caches of h
  * drain at their next refill or spill (h's drain epoch, heed_drain).
  * True if it held a block. */
 static bool drain_my_cache(heap_t *h, bool all)
@@ -2028,7 +2028,7 @@ static bool drain_my_cache(heap_t *h, bool all)
     if (c->arena != h)
         return any;
     c->drain_epoch = h->drain_epoch;
-    if (threads_running() && !all) {
+    if (threads_running() && !all && c->cap > CACHE_CAP_FIRST) {
         size_t before = c->bytes;
         spill_halves(h, c);
         return c->bytes != before || any;
