@@ -1775,7 +1775,7 @@ enum {
     CACHE_BIN_BYTES = 8192,                   /* ... and their bytes */
     CACHE_CAP_FIRST = 32768, /* a cache's bytes at most (its cap), at first */
     CACHE_CAP_MIN = 8192,    /* the cap halves down to this ... */
-    CACHE_CAP_MAX = 262144,  /* ... and doubles up to this (cache_cap) */
+    CACHE_CAP_MAX = 262144,  /* ... and doubles up to this (grow_cap) */
     CACHE_BATCH = 16,  /* blocks a refill takes, a spill returns, at most */
     REMOTE_BATCH = 32, /* another arena's blocks that go back in one lock */
     CACHE_REQUEST_MAX = CACHE_MAX - ALLOC_OVERHEAD, /* the largest request */
@@ -1905,12 +1905,18 @@ static void settle_cache(heap_t *h, thread_cache_t *c)
     c->hi = (uintptr_t)mem_heap_hi() + 1;
 }
 
+/* The size of the blocks of a cache's list l (bin l, or the fresh ones of
+ * size class l - CACHE_BINS). */
+static inline size_t list_size(size_t l)
+{
+    return ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) * ALIGNMENT;
+}
+
 /* Counts n more blocks (n < 0: fewer) in c's list l. */
 static inline void bin_add(thread_cache_t *c, size_t l, long n)
 {
-    size_t q = l < CACHE_BINS ? l : l - CACHE_BINS;
     c->count[l] = (uint8_t)(c->count[l] + n);
-    c->bytes += (size_t)n * (q + 1) * ALIGNMENT;
+    c->bytes += (size_t)n * list_size(l);
 }
 
 /* The arena's quick or run list that takes c's list l (l < QUICK_CLASSES
@@ -2044,8 +2050,7 @@ static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
     size_t n = move_nodes(h, &h->quick_heads[arena_list(l)], &c->head[l],
                           most < CACHE_BATCH ? most : CACHE_BATCH);
     bin_add(c, l, (long)n);
-    c->refill_bytes +=
-        n * ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) * ALIGNMENT;
+    c->refill_bytes += n * list_size(l);
     count_freed(h, l, -(long)n);
     return n;
 }
@@ -3322,7 +3327,7 @@ static bool check_cached_list(int line, int inv, const thread_cache_t *c,
 static bool check_bin(int line, const thread_cache_t *c, size_t l,
                       size_t *cached)
 {
-    size_t size = ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) * ALIGNMENT;
+    size_t size = list_size(l);
     cached_list_t list = {c->arena, c->head[l], CACHE_FILL,
                           size,     size,       c->count[l]};
     return check_cached_list(line, 17, c, list, cached);
@@ -3334,8 +3339,7 @@ static bool check_cache_bytes(int line, const thread_cache_t *c)
 {
     size_t bytes = 0;
     for (size_t l = 0; l < CACHE_LISTS; l++)
-        bytes += c->count[l] * ((l < CACHE_BINS ? l : l - CACHE_BINS) + 1) *
-                 ALIGNMENT;
+        bytes += c->count[l] * list_size(l);
     if (bytes != c->bytes || c->cap < CACHE_CAP_MIN || c->cap > CACHE_CAP_MAX)
         return report(line, 17, "thread cache miscounts its bytes or cap", c);
     return true;
