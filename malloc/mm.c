@@ -394,7 +394,7 @@ typedef struct heap {
     struct arena_table *table;   /* the root's: the arenas (NULL in arenas) */
     struct thread_cache *caches; /* the root's: every live thread cache */
     arena_lock_t lock;           /* an arena's lock (arena_lock) */
-    uint32_t bound; /* MM_ARENA_IDLE: threads bound to it (count_bound) */
+    uint32_t bound;       /* MM_ARENA_IDLE: threads bound to it (count_bound) */
     uint32_t drain_epoch; /* an arena's: bumped when it is short of memory
                              (drain_my_cache); its threads' caches drain */
 #endif
