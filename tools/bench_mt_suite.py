@@ -4,8 +4,8 @@
 Usage: tools/bench_mt_suite.py [--rounds N] [--quick] [--mdriver PATH]
                                [-t DIR] [--mt-dir DIR] [--out FILE]
 
-Runs mdriver (default build/mt/mdriver-arenas: mm.c -DMM_ARENAS, `make
-build/mt/mdriver-arenas`) with -j -, N rounds (default 3) interleaved so
+Runs mdriver (default build/mt/mdriver-arenas: mm.c -DMM_ARENAS, which it
+first brings up to date with `make build/mt/mdriver-arenas`) with -j -, N rounds (default 3) interleaved so
 that a noisy machine hurts every configuration alike; each round runs:
   - the single-threaded suite (-t DIR, default traces/) with -T 1, -T 2
     and -T 4 (N copies of each trace, one per thread, at once);
@@ -311,6 +311,11 @@ def main():
         args.rounds = 1
     if args.rounds < 1:
         fail("--rounds must be at least 1")
+    if args.mdriver == MDRIVER:  # the default: never measure a stale build
+        r = subprocess.run(["make", "-s", "-C", ROOT, "build/mt/mdriver-arenas"],
+                           stdout=subprocess.DEVNULL)
+        if r.returncode != 0:
+            fail("`make build/mt/mdriver-arenas` failed (exit %d)" % r.returncode)
     if not os.access(args.mdriver, os.X_OK):
         fail("%s is missing: run `make build/mt/mdriver-arenas`" %
              args.mdriver)
