@@ -174,9 +174,9 @@
  *     back under one lock (flush_remote; also at the thread's exit, and
  *     before the owner grows when the growing thread holds such a
  *     batch). Locks are taken only once the process has a second thread
- *     (glibc's __libc_single_threaded); an
- *     arena's lock is a test-and-test-and-set spinlock that yields the
- *     CPU after a short spin (MM_ARENA_MUTEX: a pthread mutex).
+ *     (glibc's __libc_single_threaded); an arena's lock is a
+ *     test-and-test-and-set spinlock that yields the CPU after a short
+ *     spin (MM_ARENA_MUTEX: a pthread mutex).
  *
  *     THREAD CACHE: each thread has one, an allocated block of its arena,
  *     with one bin per block size 16 .. CACHE_MAX = 1024 (offset lists, like
@@ -1065,20 +1065,20 @@ static inline size_t size_class(size_t size)
     return c < NUM_CLASSES ? c : NUM_CLASSES - 1;
 }
 
-/* a if cond, else b, without a branch: the list updates below select the
- * word to write this way, because gcc turns a ?: of two addresses into a
- * branch that random sizes mispredict. */
-static inline uint32_t *select_word(bool cond, uint32_t *a, uint32_t *b)
-{
-    uintptr_t mask = (uintptr_t)0 - (uintptr_t)cond;
-    return (uint32_t *)(((uintptr_t)a & mask) | ((uintptr_t)b & ~mask));
-}
-
-/* a if cond, else b, without a branch (scan_best's choice of a node). */
+/* a if cond, else b, without a branch: gcc turns a ?: of two addresses
+ * (or sizes) into a branch that random sizes mispredict (scan_best's
+ * choice of a node, select_word). */
 static inline uintptr_t select_bits(bool cond, uintptr_t a, uintptr_t b)
 {
     uintptr_t mask = (uintptr_t)0 - (uintptr_t)cond;
     return (a & mask) | (b & ~mask);
+}
+
+/* The word to write, a if cond, else b, without a branch (the list
+ * updates below). */
+static inline uint32_t *select_word(bool cond, uint32_t *a, uint32_t *b)
+{
+    return (uint32_t *)select_bits(cond, (uintptr_t)a, (uintptr_t)b);
 }
 
 /* Pushes free block b on the front of list c. Branchless: when the list is

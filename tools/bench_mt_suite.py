@@ -5,8 +5,9 @@ Usage: tools/bench_mt_suite.py [--rounds N] [--quick] [--mdriver PATH]
                                [-t DIR] [--mt-dir DIR] [--out FILE]
 
 Runs mdriver (default build/mt/mdriver-arenas: mm.c -DMM_ARENAS, which it
-first brings up to date with `make build/mt/mdriver-arenas`) with -j -, N rounds (default 3) interleaved so
-that a noisy machine hurts every configuration alike; each round runs:
+first brings up to date with `make build/mt/mdriver-arenas`) with -j -, N
+rounds (default 3) interleaved so that a noisy machine hurts every
+configuration alike; each round runs:
   - the single-threaded suite (-t DIR, default traces/) with -T 1, -T 2
     and -T 4 (N copies of each trace, one per thread, at once);
   - the MT suite (--mt-dir, default traces/mt/) on its own threads, and
