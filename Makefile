@@ -26,10 +26,14 @@ TEST_DEPS :=
 BENCHES :=
 -include mk/*.mk
 
+# The test programs build in parallel (one job per core): they are
+# independent, each written by one rule.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 test:
 	@tools/setup.sh --test
 	$(MAKE) -C malloc
-	$(MAKE) test-deps
+	$(MAKE) -j$(TEST_JOBS) test-deps
 	$(PYTHON) tests/run.py
 
 test-deps: $(TEST_DEPS)
