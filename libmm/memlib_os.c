@@ -20,9 +20,12 @@
  * locks, never the other way round; libmm/preload.c takes it last in its
  * fork handlers: mem_os_lock/mem_os_unlock/mem_os_reset_lock), and the
  * break is published with an atomic store. Nothing here allocates or
- * prints.
+ * prints. mem_discard and mem_move keep errno (a failed madvise or mremap
+ * would set it): free and realloc reach them, and the exported free
+ * calls mm_free without saving errno (libmm/preload.c).
  */
 #define _GNU_SOURCE /* mremap */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -157,9 +160,11 @@ void mem_discard(void *addr, size_t len)
     uintptr_t to = ((uintptr_t)addr + len) / page * page;
     if (to <= from)
         return;
+    int saved = errno;
     if (madvise((void *)from, (size_t)(to - from), MADV_DONTNEED) == 0)
         __atomic_add_fetch(&discarded_pages, (to - from) / page,
                            __ATOMIC_RELAXED);
+    errno = saved;
 }
 
 size_t mem_discarded_pages(void)
@@ -181,9 +186,11 @@ static bool move_pages(uintptr_t to, uintptr_t from, size_t len)
 {
     if (__atomic_add_fetch(&page_moves, 1, __ATOMIC_RELAXED) > MEM_OS_MOVES_MAX)
         return false;
+    int saved = errno;
     void *p =
         mremap((void *)from, len, len,
                MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, (void *)to);
+    errno = saved;
     return p == (void *)to;
 }
 

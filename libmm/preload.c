@@ -160,18 +160,29 @@ static size_t boot_size(const void *p)
 
 /* ---- The calls -----------------------------------------------------------*/
 
-static void *enomem(void)
+__attribute__((cold, noinline)) static void *enomem(void)
 {
     errno = ENOMEM;
     return NULL;
 }
 
-/* malloc: a unique pointer for 0 bytes; NULL and ENOMEM on failure. */
-static void *alloc(size_t size)
+/* alloc before the initialization is done: it runs (on this thread), or a
+ * call of its own gets the bootstrap buffer. Out of line, so that alloc's
+ * path saves no register. */
+__attribute__((noinline)) static void *alloc_first(size_t size)
 {
-    if (!ready())
+    if (!init_slow())
         return init_here ? boot_alloc(size) : enomem();
-    void *p = mm_malloc(size != 0 ? size : 1);
+    void *p = mm_malloc(size + (size == 0));
+    return p != NULL ? p : enomem();
+}
+
+/* malloc: a unique pointer for 0 bytes; NULL and ENOMEM on failure. */
+static inline void *alloc(size_t size)
+{
+    if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) != INIT_DONE)
+        return alloc_first(size);
+    void *p = mm_malloc(size + (size == 0));
     return p != NULL ? p : enomem();
 }
 
@@ -200,13 +211,13 @@ EXPORT void *malloc(size_t size)
     return alloc(size);
 }
 
+/* free keeps errno without saving it: mm_free calls nothing that sets it
+ * (the memlib calls that make a system call keep it: memlib_os.c), so
+ * that this is a tail call. */
 EXPORT void free(void *ptr)
 {
-    if (ptr == NULL || in_boot(ptr))
-        return;
-    int saved = errno;
-    mm_free(ptr);
-    errno = saved;
+    if (!in_boot(ptr))
+        mm_free(ptr);
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)

@@ -1636,11 +1636,14 @@ static inline size_t run_length(heap_t *h, size_t q, size_t asize)
 
 /* A block for a small request that found no cached block: a free block of
  * exactly its size if there is one, else the first of a run of blocks of
- * its size carved from the best fit (up to RUN_BYTES, at least one). */
-static block_t *take_run(heap_t *h, size_t asize)
+ * its size carved from the best fit (up to RUN_BYTES, at least one). When
+ * the heap must grow, it grows by the run's bytes, or by grow_min if more
+ * (a thread cache's refill, refill_growth). */
+static block_t *take_run(heap_t *h, size_t asize, size_t grow_min)
 {
     size_t q = quick_class(asize), most = run_length(h, q, asize);
-    block_t *b = take_block(h, asize, most * asize);
+    size_t want = most * asize;
+    block_t *b = take_block(h, asize, want > grow_min ? want : grow_min);
     if (b == NULL)
         return NULL;
     size_t size = get_size(b);
@@ -1778,6 +1781,8 @@ enum {
     CACHE_CAP_MAX = 262144,  /* ... and doubles up to this (grow_cap) */
     CACHE_BATCH = 16,  /* blocks a refill takes, a spill returns, at most */
     REMOTE_BATCH = 32, /* another arena's blocks that go back in one lock */
+    REFILL_GROW_SHARE = 32,      /* a refill grows the heap by this ... */
+    REFILL_GROW_MAX = 64 * 1024, /* ... share of it, at most this */
     CACHE_REQUEST_MAX = CACHE_MAX - ALLOC_OVERHEAD, /* the largest request */
     Q_BYTE = 5, /* the header's byte that holds the Q bit (bit 40) */
 };
@@ -2055,6 +2060,26 @@ static inline size_t fill_from(heap_t *h, thread_cache_t *c, size_t l)
     return n;
 }
 
+/* The bytes by which a refill of a block of asize bytes grows the heap,
+ * when no free block holds it: while the process has one thread, a share
+ * of the heap (a REFILL_GROW_SHARE-th, up to REFILL_GROW_MAX), or asize if
+ * more. Growing by one block at a time, each next refill found no fit
+ * again, and flushed the quick lists and drained the cache (take_block)
+ * before it grew again: a program whose heap grows paid that on most
+ * refills (python's start-up: 15,000 flushes, docs/bench-libmm.md). The
+ * rest of the step is the heap's last free block, whose pages are not
+ * touched until blocks are carved from them. Once threads run, a refill
+ * grows by asize (regions already come in chunks: region_room; the share
+ * cost mdriver -T 2 util about 3 points). */
+static size_t refill_growth(size_t asize)
+{
+    if (threads_running())
+        return asize;
+    size_t share = mem_heapsize() / REFILL_GROW_SHARE;
+    share = share < REFILL_GROW_MAX ? share : REFILL_GROW_MAX;
+    return share > asize ? share / ALIGNMENT * ALIGNMENT : asize;
+}
+
 /* Fills c's lists of size class q from arena h (its lock held): its freed
  * blocks, else the fresh ones of its run. With neither, carves a new run:
  * returns its first block (not cached), or NULL when the heap is full.
@@ -2063,14 +2088,15 @@ static block_t *fill_bins(heap_t *h, thread_cache_t *c, size_t q)
 {
     size_t asize = (q + 1) * ALIGNMENT;
     if (q >= QUICK_CLASSES) {
-        block_t *b = take_block(h, asize, asize); /* may drain c */
+        /* may drain c */
+        block_t *b = take_block(h, asize, refill_growth(asize));
         if (b != NULL)
             split_free(h, b, asize);
         return b;
     }
     if (fill_from(h, c, q) != 0 || fill_from(h, c, CACHE_BINS + q) != 0)
         return NULL;
-    block_t *b = take_run(h, asize); /* may drain c */
+    block_t *b = take_run(h, asize, refill_growth(asize)); /* may drain c */
     fill_from(h, c, CACHE_BINS + q);
     return b;
 }
@@ -2564,7 +2590,7 @@ __attribute__((noinline)) static void *malloc_miss(heap_t *h, size_t size,
 {
     block_t *b = NULL;
     if (QUICK && asize <= QUICK_MAX) {
-        b = take_run(h, asize);
+        b = take_run(h, asize, asize);
     } else {
         b = take_block(h, asize, asize);
         if (b != NULL)
