@@ -1638,7 +1638,7 @@ static inline size_t run_length(heap_t *h, size_t q, size_t asize)
  * exactly its size if there is one, else the first of a run of blocks of
  * its size carved from the best fit (up to RUN_BYTES, at least one). When
  * the heap must grow, it grows by the run's bytes, or by grow_min if more
- * (a thread cache's refill, refill_growth). */
+ * (a thread cache's refill: refill_growth; mm_malloc's passes 0). */
 static block_t *take_run(heap_t *h, size_t asize, size_t grow_min)
 {
     size_t q = quick_class(asize), most = run_length(h, q, asize);
@@ -2590,7 +2590,7 @@ __attribute__((noinline)) static void *malloc_miss(heap_t *h, size_t size,
 {
     block_t *b = NULL;
     if (QUICK && asize <= QUICK_MAX) {
-        b = take_run(h, asize, asize);
+        b = take_run(h, asize, 0);
     } else {
         b = take_block(h, asize, asize);
         if (b != NULL)
