@@ -325,6 +325,7 @@ enum {
     RUN_BYTES = 1024, /* a run's size, at most */
     RUN_HOT = 2,      /* a size carved this recently keeps its run list */
     RUN_AGAIN = 3,    /* carved again this soon, twice in a row: longer runs */
+    RUN_LOG2_MAX = 6, /* a run holds at most 1 << 6 = RUN_BYTES / 16 blocks */
     QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
@@ -376,10 +377,10 @@ typedef struct heap {
     /* cached blocks, one size each: freed ones (q), then the fresh ones
      * of runs (QUICK_CLASSES + q) */
     uint32_t quick_heads[2 * QUICK_CLASSES];
-    uint8_t run_len[QUICK_CLASSES];     /* blocks in the last run of a size */
-    uint16_t last_carve[QUICK_CLASSES]; /* carve_clock at its last run */
-    uint16_t carve_clock;               /* runs carved (wraps) */
-    uint16_t carved_again;              /* bit q: run_length's streak */
+    uint64_t run_shape;   /* 4 bits per size q: run_length's streak (bit
+                             3), log2 of its last run's length (bits 0..2) */
+    uint32_t recent_runs; /* the sizes of the last RUN_AGAIN runs, q + 1 in
+                             a byte each (0: none), the newest lowest */
     uint32_t cached_units;              /* the freed quick lists' bytes / 16 */
     uint32_t first_region, last_region; /* offsets (16-byte units) */
     uint32_t regions;                   /* how many */
@@ -409,7 +410,11 @@ typedef struct arena_table {
 } arena_table_t;
 
 enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
-_Static_assert(QUICK_CLASSES <= 16, "heap_t.carved_again: one bit per size");
+_Static_assert(QUICK_CLASSES <= 16, "heap_t.run_shape: 4 bits per size");
+_Static_assert(RUN_AGAIN <= 4 && RUN_HOT <= RUN_AGAIN,
+               "heap_t.recent_runs: one byte per run");
+_Static_assert(RUN_BYTES / ALIGNMENT <= 1 << RUN_LOG2_MAX,
+               "run_length: log2 of a run's length in 3 bits");
 
 /* ---- The allocator's only static: static data is limited to 256 bytes -- */
 
@@ -1183,11 +1188,13 @@ static block_t *free_block(heap_t *h, block_t *b);
 static block_t *discard_inside(heap_t *h, size_t freed, block_t *b);
 
 /* Whether size class q (quick list q) carved a run within the last
- * `runs` runs. */
+ * `runs` runs (at most RUN_AGAIN). */
 static inline bool carved_within(const heap_t *h, size_t q, unsigned runs)
 {
-    return h->last_carve[q] != 0 &&
-           (uint16_t)(h->carve_clock - h->last_carve[q]) < runs;
+    for (unsigned i = 0; i < runs; i++)
+        if (((h->recent_runs >> (8 * i)) & 0xff) == q + 1)
+            return true;
+    return false;
 }
 
 /* Whether size class q carved a run within the last RUN_HOT runs: its
@@ -1623,15 +1630,18 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
  * size (once alone is what random sizes do by chance). */
 static inline size_t run_length(heap_t *h, size_t q, size_t asize)
 {
-    size_t most = RUN_BYTES / asize;
-    uint16_t bit = (uint16_t)(1u << q);
+    size_t most = RUN_BYTES / asize, shift = 4 * q;
+    unsigned shape = (unsigned)(h->run_shape >> shift) & 0xf;
     bool again = carved_within(h, q, RUN_AGAIN);
-    size_t len = again && (h->carved_again & bit) ? 2u * h->run_len[q] : 1;
-    len = len < most ? len : most;
-    h->carved_again = again ? h->carved_again | bit : h->carved_again & ~bit;
-    h->last_carve[q] = ++h->carve_clock;
-    h->run_len[q] = (uint8_t)len;
-    return len;
+    unsigned log2 = again && (shape & 0x8) ? (shape & 0x7) + 1 : 0;
+    log2 = log2 < RUN_LOG2_MAX ? log2 : RUN_LOG2_MAX; /* >= most: stays most */
+    shape = (again ? 0x8u : 0) | log2;
+    h->run_shape = (h->run_shape & ~((uint64_t)0xf << shift)) |
+                   (uint64_t)shape << shift;
+    uint32_t window = ((uint32_t)1 << (8 * RUN_AGAIN)) - 1;
+    h->recent_runs = ((h->recent_runs << 8) | (uint32_t)(q + 1)) & window;
+    size_t len = (size_t)1 << log2;
+    return len < most ? len : most;
 }
 
 /* A block for a small request that found no cached block: a free block of
