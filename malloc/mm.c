@@ -81,7 +81,7 @@
  *
  * THE HEAP: the heap struct, then one or more regions
  *
- *     first break  h (16-aligned)   region 0                     h->brk
+ *     first break  h (16-aligned)   region 0                 heap_brk(h)
  *     v            v                v                                 v
  *     +------------+--------+-------+-------+------ ... -------+------+
  *     | pad 0..15  | heap_t | desc. | start | blocks           | end  |
@@ -108,7 +108,7 @@
  *   5. Each region has a descriptor and a start fence at its start and an
  *      end fence (size 0, allocated) as its last word; the regions lie in
  *      the heap in address order without overlapping, and the last one
- *      ends at h->brk, at or below the heap's break.
+ *      ends at heap_brk(h), at or below the heap's break.
  *   6. Each block's P and M bits tell the truth about the previous block.
  *   7. No two free blocks are adjacent (unless built with MM_NO_COALESCE).
  *   8. Every free-list node lies inside the heap and is a free block.
@@ -377,22 +377,20 @@ typedef struct heap {
     /* cached blocks, one size each: freed ones (q), then the fresh ones
      * of runs (QUICK_CLASSES + q) */
     uint32_t quick_heads[2 * QUICK_CLASSES];
-    uint64_t run_shape;   /* 4 bits per size q: run_length's streak (bit
-                             3), log2 of its last run's length (bits 0..2) */
-    uint32_t recent_runs; /* the sizes of the last RUN_AGAIN runs, q + 1 in
-                             a byte each (0: none), the newest lowest */
-    uint32_t cached_units;              /* the freed quick lists' bytes / 16 */
-    uint32_t first_region, last_region; /* offsets (16-byte units) */
-    uint32_t regions;                   /* how many */
-    uint32_t rover;                     /* next fit: where a search starts */
-    word_t owner;                       /* owner bits of every header */
-    char *brk;                          /* end of the last region */
-    block_t *tail;                      /* the last region's end fence */
-    uintptr_t lo;                       /* first block of region 0 */
-    uint64_t ops;                       /* public calls (arena build) */
-    uint64_t remote_frees; /* frees, reallocs from other arenas' threads */
+    uint64_t run_shape;    /* 4 bits per size q: run_length's streak (bit
+                              3), log2 of its last run's length (bits 0..2) */
+    uint32_t recent_runs;  /* the sizes of the last RUN_AGAIN runs, q + 1 in
+                              a byte each (0: none), the newest lowest */
+    uint32_t cached_units; /* the freed quick lists' bytes / 16 */
+    uint32_t last_region;  /* offset (16-byte units) */
+    uint32_t regions;      /* how many */
+    uint32_t rover;        /* next fit: where a search starts */
+    word_t owner;          /* owner bits of every header */
+    block_t *tail;         /* the last region's end fence */
 #ifdef MM_ARENAS
-    struct arena_table *table;   /* the root's: the arenas (NULL in arenas) */
+    uint64_t ops;              /* public calls (mm_stats) */
+    uint64_t remote_frees;     /* frees, reallocs from other arenas' threads */
+    struct arena_table *table; /* the root's: the arenas (NULL in arenas) */
     struct thread_cache *caches; /* the root's: every live thread cache */
     arena_lock_t lock;           /* an arena's lock (arena_lock) */
     uint32_t bound;       /* MM_ARENA_IDLE: threads bound to it (count_bound) */
@@ -1015,6 +1013,24 @@ static inline block_t *region_end_fence(const region_t *r)
     return (block_t *)(region_end(r) - WSIZE);
 }
 
+/* Region 0 of heap h: right after its struct (make_heap). */
+static inline region_t *region_zero(const heap_t *h)
+{
+    return (region_t *)((char *)h + HEAP_BYTES);
+}
+
+/* The address of h's first block, region 0's: no block of h lies below. */
+static inline uintptr_t heap_lo(const heap_t *h)
+{
+    return (uintptr_t)h + HEAP_BYTES + REGION_HEAD;
+}
+
+/* The end of h's last region, just past its end fence h->tail. */
+static inline char *heap_brk(const heap_t *h)
+{
+    return (char *)h->tail + WSIZE;
+}
+
 /* ---- Writing blocks -----------------------------------------------------*/
 
 /* Writes b's header (with the heap's owner bits), and its footer when it
@@ -1474,7 +1490,6 @@ static block_t *extend_region(heap_t *h, size_t bytes)
     store_header(fence,
                  fence_word(h, /*prev_alloc=*/false, bytes == MIN_BLOCK));
     h->tail = fence;
-    h->brk += bytes;
     region_at(h, h->last_region)->units += (uint32_t)(bytes / ALIGNMENT);
     return coalesce(h, b);
 }
@@ -1502,7 +1517,6 @@ static block_t *add_region(heap_t *h, char *p, size_t len)
     h->tail = region_end_fence(r);
     store_header(h->tail,
                  fence_word(h, /*prev_alloc=*/false, size == MIN_BLOCK));
-    h->brk = region_end(r);
     insert_free(h, b);
     return b;
 }
@@ -1511,7 +1525,7 @@ static block_t *add_region(heap_t *h, char *p, size_t len)
  * grow in place (always so while one heap uses memlib). */
 static inline bool break_is_mine(const heap_t *h)
 {
-    return (char *)mem_heap_hi() + 1 == h->brk;
+    return (char *)mem_heap_hi() + 1 == heap_brk(h);
 }
 
 /* The room of a new region of h for a request of asize bytes, when another
@@ -1558,7 +1572,7 @@ static block_t *grow_heap(heap_t *h, size_t asize)
         block_t *last = last_free_block(h);
         size_t bytes = asize - (last != NULL ? get_size(last) : 0);
         char *p = take_memory(bytes);
-        if (p == h->brk)
+        if (p == heap_brk(h))
             return extend_region(h, bytes);
         if (p == NULL)
             return NULL;
@@ -1636,8 +1650,8 @@ static inline size_t run_length(heap_t *h, size_t q, size_t asize)
     unsigned log2 = again && (shape & 0x8) ? (shape & 0x7) + 1 : 0;
     log2 = log2 < RUN_LOG2_MAX ? log2 : RUN_LOG2_MAX; /* >= most: stays most */
     shape = (again ? 0x8u : 0) | log2;
-    h->run_shape = (h->run_shape & ~((uint64_t)0xf << shift)) |
-                   (uint64_t)shape << shift;
+    h->run_shape = (h->run_shape & ~((uint64_t)0xf << shift)) | (uint64_t)shape
+                                                                    << shift;
     uint32_t window = ((uint32_t)1 << (8 * RUN_AGAIN)) - 1;
     h->recent_runs = ((h->recent_runs << 8) | (uint32_t)(q + 1)) & window;
     size_t len = (size_t)1 << log2;
@@ -1690,7 +1704,8 @@ static inline block_t *checked_block(const heap_t *h, const char *func, void *p)
         fail_pointer(func, p, "not 16-byte aligned");
     /* lo < cp <= tail, as one unsigned compare; in integers, because
      * before mm_init h is NULL */
-    if (h == NULL || (uintptr_t)cp - h->lo - 1 >= (uintptr_t)h->tail - h->lo)
+    if (h == NULL ||
+        (uintptr_t)cp - heap_lo(h) - 1 >= (uintptr_t)h->tail - heap_lo(h))
         fail_pointer(func, p, "not inside the heap");
     block_t *b = payload_to_header(p);
     if ((b->header & (ALLOC_BIT | QUICK_BIT | OWNER_MASK | ZERO_BIT)) !=
@@ -1710,8 +1725,8 @@ static heap_t *owner_of_remote(heap_t *root, const char *func, void *p)
     char *cp = p;
     if ((uintptr_t)cp % ALIGNMENT != 0)
         fail_pointer(func, p, "not 16-byte aligned");
-    if (root == NULL ||
-        (uintptr_t)cp - root->lo - 1 >= (uintptr_t)mem_heap_hi() + 1 - root->lo)
+    if (root == NULL || (uintptr_t)cp - heap_lo(root) - 1 >=
+                            (uintptr_t)mem_heap_hi() + 1 - heap_lo(root))
         fail_pointer(func, p, "not inside the heap");
     word_t w = load_header_remote(payload_to_header(p));
     size_t owner = (size_t)(w >> OWNER_SHIFT);
@@ -2241,7 +2256,7 @@ __attribute__((noinline)) static thread_cache_t *open_cache(void)
                           .want = ALLOC_BIT | h->owner,
                           .drain_epoch = epoch,
                           .cap = CACHE_CAP_FIRST,
-                          .lo = root->lo,
+                          .lo = heap_lo(root),
                           .hi = (uintptr_t)mem_heap_hi() + 1};
     for (size_t q = 0; q < CACHE_BINS; q++) {
         size_t most = CACHE_BIN_BYTES / ((q + 1) * ALIGNMENT);
@@ -2514,13 +2529,11 @@ static heap_t *make_heap(char *p, size_t len, unsigned owner)
     region_t *r = (region_t *)((char *)h + HEAP_BYTES);
     *r = (region_t){.units = (uint32_t)units, .owner = owner};
     r->start_fence = fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false);
-    h->first_region = h->last_region = region_offset(h, r);
+    h->last_region = region_offset(h, r);
     h->regions = 1;
     h->tail = region_end_fence(r);
     store_header(h->tail,
                  fence_word(h, /*prev_alloc=*/true, /*prev_mini=*/false));
-    h->brk = region_end(r);
-    h->lo = (uintptr_t)region_first(r);
     dbg_ensures(h->tail == (block_t *)region_first(r));
     return h;
 }
@@ -2592,6 +2605,16 @@ bool mm_init(void)
     return true;
 }
 
+/* Counts a public call on h (the arena build's mm_stats). */
+static inline void count_op(heap_t *h)
+{
+#ifdef MM_ARENAS
+    h->ops++;
+#else
+    (void)h;
+#endif
+}
+
 /* A fresh block for a request of `size` (asize) bytes, out of line: a
  * small request that no cached block serves (a run), or a larger one (a
  * fit, split). Returns its payload, or NULL. */
@@ -2620,8 +2643,7 @@ __attribute__((noinline)) static void *malloc_miss(heap_t *h, size_t size,
 static inline void *malloc_in(heap_t *h, size_t size)
 {
     debug_check(h, __LINE__);
-    if (ARENAS)
-        h->ops++;
+    count_op(h);
     if (size == 0 || size > MAX_REQUEST)
         return NULL;
     size_t asize = adjust_size(size);
@@ -2690,8 +2712,7 @@ static inline void free_in(heap_t *h, void *ptr)
 {
     debug_check(h, __LINE__);
     block_t *b = block_to_free(h, "mm_free", ptr);
-    if (ARENAS)
-        h->ops++;
+    count_op(h);
     if (QUICK && get_size(b) <= QUICK_MAX)
         push_quick(h, b, /*fresh=*/false);
     else
@@ -2919,8 +2940,7 @@ static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
     if (size > MAX_REQUEST)
         return NULL;
     debug_check(h, __LINE__);
-    if (ARENAS)
-        h->ops++;
+    count_op(h);
     block_t *moved = realloc_block(h, b, adjust_size(size));
     debug_check(h, __LINE__);
     return moved != NULL ? header_to_payload(moved) : NULL;
@@ -2983,8 +3003,7 @@ static void clear_used(char *p, size_t size, char *fresh)
 static void *calloc_in(heap_t *h, size_t size)
 {
     debug_check(h, __LINE__);
-    if (ARENAS)
-        h->ops++;
+    count_op(h);
     if (size > MAX_REQUEST)
         return NULL;
     size_t asize = adjust_size(size);
@@ -3165,12 +3184,12 @@ static bool check_region(int line, const heap_t *h, region_t *r, char *floor)
 }
 
 /* The region list: each region in order, and the heap's own record of the
- * last one (its end is h->brk and its end fence h->tail). */
+ * last one (its end is heap_brk(h) and its end fence h->tail). */
 static bool check_regions(int line, const heap_t *h, heap_counts_t *counts)
 {
     bool ok = true;
     char *floor = (char *)h + HEAP_BYTES;
-    region_t *r = region_at(h, h->first_region), *last = NULL;
+    region_t *r = region_zero(h), *last = NULL;
     size_t n = 0, bound = mem_heapsize() / REGION_OVERHEAD;
     for (; r != NULL && n <= bound; n++, last = r, r = region_at(h, r->next)) {
         if (!check_region(line, h, r, floor))
@@ -3180,7 +3199,7 @@ static bool check_regions(int line, const heap_t *h, heap_counts_t *counts)
     }
     if (r != NULL || n != h->regions)
         return report(line, 5, "region list does not end or miscounts", r);
-    if (last != region_at(h, h->last_region) || region_end(last) != h->brk ||
+    if (last != region_at(h, h->last_region) ||
         region_end_fence(last) != h->tail)
         return report(line, 5, "last region is not the heap's end", last);
     return ok;
@@ -3190,7 +3209,7 @@ static bool check_regions(int line, const heap_t *h, heap_counts_t *counts)
 static bool node_in_heap(const heap_t *h, uint32_t off)
 {
     block_t *b = from_offset(h, off);
-    return (uintptr_t)b >= h->lo && b < h->tail;
+    return (uintptr_t)b >= heap_lo(h) && b < h->tail;
 }
 
 /* The offset after node o, or 0 when o is null or outside the heap. */
@@ -3439,7 +3458,7 @@ static bool check_caches(int line, const heap_t *root, size_t cached[ARENA_MAX])
 static bool check_arenas(int line, const heap_t *root)
 {
     const arena_table_t *t = root->table;
-    if ((char *)t < root->brk ||
+    if ((char *)t < heap_brk(root) ||
         (char *)t + sizeof *t > (char *)mem_heap_hi() || t->count == 0 ||
         t->count > ARENA_MAX)
         return report(line, 15, "arena table outside the heap or miscounts", t);
@@ -3538,7 +3557,7 @@ void mm_heap_walk(mm_walk_fn *visit, void *arg)
     region_t *next[ARENA_MAX + 1];
     size_t heaps = all_heaps(h, hs);
     for (size_t i = 0; i < heaps; i++)
-        next[i] = region_at(hs[i], hs[i]->first_region);
+        next[i] = region_zero(hs[i]);
     const char *from = mem_heap_lo(); /* region 0's overhead: pad, heap */
     size_t n = 0, bound = mem_heapsize() / MIN_BLOCK;
     for (size_t steps = 0; steps < bound; steps++) {
@@ -3559,8 +3578,7 @@ void mm_heap_walk(mm_walk_fn *visit, void *arg)
 /* Adds heap h's blocks to *st. */
 static void count_blocks(const heap_t *h, mm_arena_stats *st)
 {
-    for (region_t *r = region_at(h, h->first_region); r != NULL;
-         r = region_at(h, r->next)) {
+    for (region_t *r = region_zero(h); r != NULL; r = region_at(h, r->next)) {
         st->regions++;
         block_t *end = region_end_fence(r);
         for (block_t *b = region_first(r); b < end && get_size(b) >= MIN_BLOCK;
@@ -3580,8 +3598,12 @@ static void count_blocks(const heap_t *h, mm_arena_stats *st)
  * wait in other threads' remote batches (each is an op of h too). */
 static void arena_counts(const heap_t *h, mm_arena_stats *st)
 {
+#ifdef MM_ARENAS
     st->ops = h->ops;
     st->remote_frees = h->remote_frees;
+#else
+    (void)h, (void)st; /* no counts: 0 */
+#endif
 #ifdef MM_THREAD_CACHE
     size_t a = (size_t)(h->owner >> OWNER_SHIFT);
     for (const thread_cache_t *c = heap->caches; c != NULL; c = c->next) {
@@ -3670,7 +3692,7 @@ __attribute__((noinline)) static const char *pointer_fault(const heap_t *root,
 {
     if (p % ALIGNMENT != 0)
         return "not 16-byte aligned";
-    uintptr_t lo = root != NULL ? root->lo : 0;
+    uintptr_t lo = root != NULL ? heap_lo(root) : 0;
     uintptr_t top = root != NULL ? heap_top(root) : 0;
     if (p - lo - 1 >= top - lo) /* lo < p <= top, as one compare */
         return "not inside the heap";
@@ -3698,7 +3720,7 @@ static inline bool pointer_ok(const heap_t *root, uintptr_t p)
     const heap_t *one = lockless_heap();
     if (one == NULL || root == NULL)
         return pointer_fault(root, p) == NULL;
-    uintptr_t lo = root->lo, top = (uintptr_t)one->tail;
+    uintptr_t lo = heap_lo(root), top = (uintptr_t)one->tail;
     if ((p % ALIGNMENT != 0) | (p - lo - 1 >= top - lo))
         return false;
     word_t w = *(const word_t *)(p - WSIZE);
@@ -3858,8 +3880,7 @@ void *mm_memalign(size_t align, size_t size)
     if (h == NULL)
         return NULL;
     debug_check(h, __LINE__);
-    if (ARENAS)
-        h->ops++;
+    count_op(h);
     block_t *b = memalign_in(h, align, adjust_size(size));
     if (b != NULL && MM_DEBUG >= 1)
         mem_memset(b->payload, DEBUG_POISON_FRESH, size);

@@ -141,7 +141,7 @@ static block_t *list_second(block_t *b)
 
 static region_t *first_region(void)
 {
-    return region_at(H, H->first_region);
+    return region_zero(H);
 }
 
 static region_t *last_region(void)
@@ -193,7 +193,7 @@ static bool corrupt_region(const char *name)
     else if (strcmp(name, "region-units") == 0) /* 5 */
         last_region()->units -= 1;
     else if (strcmp(name, "region-order") == 0) /* 5: region 1 links back */
-        last_region()->next = H->first_region;
+        last_region()->next = region_offset(H, region_zero(H));
     else if (strcmp(name, "region-count") == 0) /* 5 */
         H->regions++;
     else
