@@ -319,13 +319,13 @@ enum {
     SMALL_CLASS_LOG2 = 7,
     SUBCLASS_BITS = 2, /* then 4 classes per power of two ... */
     SUBCLASSES = 1 << SUBCLASS_BITS,
-    FINE_OCTAVES = 6, /* ... from 128 up to 8 KiB ... */
-    NUM_CLASSES = 40, /* ... then one per power of two, the last > 1 MiB */
-    RUN_MAX = 256,    /* requests of at most this block size come in runs */
-    RUN_BYTES = 1024, /* a run's size, at most */
-    RUN_HOT = 2,      /* a size carved this recently keeps its run list */
-    RUN_AGAIN = 3,    /* carved again this soon, twice in a row: longer runs */
-    RUN_LOG2_MAX = 6, /* a run holds at most 1 << 6 = RUN_BYTES / 16 blocks */
+    FINE_OCTAVES = 6,  /* ... from 128 up to 8 KiB ... */
+    NUM_CLASSES = 40,  /* ... then one per power of two, the last > 1 MiB */
+    RUN_MAX = 256,     /* requests of at most this block size come in runs */
+    RUN_BYTES = 1024,  /* a run's size, at most */
+    RUN_HOT = 2,       /* a size carved this recently keeps its run list */
+    RUN_AGAIN = 3,     /* carved again this soon, twice in a row: longer runs */
+    RUN_STREAK = 0x80, /* heap_t.run_len: the bit of run_length's streak */
     QUICK_CLASSES = RUN_MAX / 16, /* quick lists: one per size 16 .. RUN_MAX */
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
@@ -377,8 +377,8 @@ typedef struct heap {
     /* cached blocks, one size each: freed ones (q), then the fresh ones
      * of runs (QUICK_CLASSES + q) */
     uint32_t quick_heads[2 * QUICK_CLASSES];
-    uint64_t run_shape;    /* 4 bits per size q: run_length's streak (bit
-                              3), log2 of its last run's length (bits 0..2) */
+    uint8_t run_len[QUICK_CLASSES]; /* per size: its last run's length,
+                                       | RUN_STREAK (run_length) */
     uint32_t recent_runs;  /* the sizes of the last RUN_AGAIN runs, q + 1 in
                               a byte each (0: none), the newest lowest */
     uint32_t cached_units; /* the freed quick lists' bytes / 16 */
@@ -408,11 +408,10 @@ typedef struct arena_table {
 } arena_table_t;
 
 enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
-_Static_assert(QUICK_CLASSES <= 16, "heap_t.run_shape: 4 bits per size");
 _Static_assert(RUN_AGAIN <= 4 && RUN_HOT <= RUN_AGAIN,
                "heap_t.recent_runs: one byte per run");
-_Static_assert(RUN_BYTES / ALIGNMENT <= 1 << RUN_LOG2_MAX,
-               "run_length: log2 of a run's length in 3 bits");
+_Static_assert(RUN_BYTES / ALIGNMENT < RUN_STREAK,
+               "heap_t.run_len: a run's length below the streak bit");
 
 /* ---- The allocator's only static: static data is limited to 256 bytes -- */
 
@@ -1207,10 +1206,11 @@ static block_t *discard_inside(heap_t *h, size_t freed, block_t *b);
  * `runs` runs (at most RUN_AGAIN). */
 static inline bool carved_within(const heap_t *h, size_t q, unsigned runs)
 {
-    for (unsigned i = 0; i < runs; i++)
-        if (((h->recent_runs >> (8 * i)) & 0xff) == q + 1)
-            return true;
-    return false;
+    /* x has a zero byte where recent_runs holds q + 1 (the bytes past the
+     * window are set); the test for a zero byte is exact, no branch */
+    uint32_t ones = 0x01010101u, window = ((uint32_t)1 << (8 * runs)) - 1;
+    uint32_t x = (h->recent_runs ^ (ones * (uint32_t)(q + 1))) | ~window;
+    return ((x - ones) & ~x & 0x80808080u) != 0;
 }
 
 /* Whether size class q carved a run within the last RUN_HOT runs: its
@@ -1644,18 +1644,14 @@ static block_t *cut_run(heap_t *h, block_t *b, size_t asize, size_t n)
  * size (once alone is what random sizes do by chance). */
 static inline size_t run_length(heap_t *h, size_t q, size_t asize)
 {
-    size_t most = RUN_BYTES / asize, shift = 4 * q;
-    unsigned shape = (unsigned)(h->run_shape >> shift) & 0xf;
+    size_t most = RUN_BYTES / asize, last = h->run_len[q];
     bool again = carved_within(h, q, RUN_AGAIN);
-    unsigned log2 = again && (shape & 0x8) ? (shape & 0x7) + 1 : 0;
-    log2 = log2 < RUN_LOG2_MAX ? log2 : RUN_LOG2_MAX; /* >= most: stays most */
-    shape = (again ? 0x8u : 0) | log2;
-    h->run_shape = (h->run_shape & ~((uint64_t)0xf << shift)) | (uint64_t)shape
-                                                                    << shift;
+    size_t len = again && (last & RUN_STREAK) ? 2 * (last & ~RUN_STREAK) : 1;
+    len = len < most ? len : most;
+    h->run_len[q] = (uint8_t)(len | (again ? RUN_STREAK : 0));
     uint32_t window = ((uint32_t)1 << (8 * RUN_AGAIN)) - 1;
     h->recent_runs = ((h->recent_runs << 8) | (uint32_t)(q + 1)) & window;
-    size_t len = (size_t)1 << log2;
-    return len < most ? len : most;
+    return len;
 }
 
 /* A block for a small request that found no cached block: a free block of
