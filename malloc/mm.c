@@ -1246,7 +1246,7 @@ static bool flush_list(heap_t *h, size_t q)
  * one. (The arena build: the calling thread's cache first gives its blocks
  * back to the quick lists.) The freed lists hold cached_units (invariant
  * 13): once it is 0, the rest of them are empty and not visited; an empty
- * run list is skipped before its carve clock is read. */
+ * run list is skipped before recent_runs is read. */
 static bool flush_quick(heap_t *h, bool fresh_too)
 {
     bool any = drain_my_cache(h, fresh_too);
