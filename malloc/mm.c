@@ -330,6 +330,8 @@ enum {
     QUICK_MAX = QUICK_CLASSES * ALIGNMENT,
     SMALL_CLASS_MAX = SMALL_CLASSES * ALIGNMENT,
     BEST_FIT_SCAN = 16, /* nodes examined after the first fit */
+    LOW_SCAN = 4,       /* nodes examined for a small carve kept low */
+    GROWER_WINDOW = 16, /* small carves kept low after a grower's step */
     ALLOC_OVERHEAD = ALLOC_FOOTER ? 2 * WSIZE : WSIZE,
     DEBUG_POISON_FREE = 0xdb,
     DEBUG_POISON_FRESH = 0xab,
@@ -387,6 +389,8 @@ typedef struct heap {
     uint32_t rover;        /* next fit: where a search starts */
     word_t owner;          /* owner bits of every header */
     block_t *tail;         /* the last region's end fence */
+    uint32_t grower;        /* the block realloc last grew with room (a hint) */
+    uint32_t grower_window; /* small carves left that keep clear of it */
 #ifdef MM_ARENAS
     uint64_t ops;              /* public calls (mm_stats) */
     uint64_t remote_frees;     /* frees, reallocs from other arenas' threads */
@@ -1597,12 +1601,64 @@ static inline bool flush_first(const heap_t *h, block_t *b, size_t asize)
            find_next(b) == h->tail;
 }
 
+/* ---- Small carves while a block grows -----------------------------------*/
+
+/* Whether the block realloc last grew by a small step (h->grower, a hint:
+ * it may have been freed, merged or moved since, so its header is read
+ * without contracts) is still allocated and above QUICK_MAX bytes. */
+static inline bool grower_alive(const heap_t *h)
+{
+    const block_t *g = from_offset(h, h->grower);
+    if (g == NULL || (const char *)g >= (const char *)h->tail)
+        return false;
+    word_t w = g->header;
+    return extract_alloc(w) && !(w & QUICK_BIT) && extract_size(w) > QUICK_MAX;
+}
+
+/* Whether a small carve of asize bytes keeps clear of a growing block:
+ * while a block that realloc grows by small steps lives, and for the next
+ * GROWER_WINDOW small carves after its last step (a block that stopped
+ * growing is not kept clear of). Each carve kept low uses up one. */
+static inline bool keeps_clear(heap_t *h, size_t asize)
+{
+    if (h->grower_window == 0 || asize > QUICK_MAX || !grower_alive(h))
+        return false;
+    h->grower_window--;
+    return true;
+}
+
+/* The lowest-addressed free block of at least asize bytes among b (the
+ * best fit) and the first LOW_SCAN list nodes from asize's class up, its
+ * class in *cls. Small blocks carved low leave the space higher up, where
+ * the growing blocks are, in large pieces: the holes a moved grower leaves
+ * merge instead of being split by the small blocks allocated meanwhile. */
+static __attribute__((noinline)) block_t *low_fit(const heap_t *h, size_t asize,
+                                                  block_t *b, size_t *cls)
+{
+    uint64_t classes = h->nonempty & ~(((uint64_t)1 << size_class(asize)) - 1);
+    int budget = LOW_SCAN;
+    for (; classes != 0 && budget > 0; classes &= classes - 1) {
+        size_t c = (size_t)__builtin_ctzll(classes);
+        for (uint32_t o = h->free_heads[c]; o != 0 && budget > 0; budget--) {
+            block_t *f = node_at(h, o);
+            if (f < b && get_size(f) >= asize) {
+                b = f;
+                *cls = c;
+            }
+            o = f->links.next;
+        }
+    }
+    return b;
+}
+
 /* A free block of at least asize bytes, out of its list, or NULL. When the
  * heap must grow, it grows by enough for `want` bytes (want >= asize). */
 static block_t *take_block(heap_t *h, size_t asize, size_t want)
 {
     size_t c = 0;
     block_t *b = find_fit(h, asize, &c);
+    if (b != NULL && keeps_clear(h, asize))
+        b = low_fit(h, asize, b, &c);
     if ((b == NULL || flush_first(h, b, asize)) && QUICK &&
         flush_quick(h, /*fresh_too=*/false))
         b = find_fit(h, asize, &c);
@@ -2928,6 +2984,18 @@ static block_t *realloc_block(heap_t *h, block_t *b, size_t asize)
     return to != NULL ? move_block(h, b, to, asize) : NULL;
 }
 
+/* Remembers `moved`, which realloc grew from size_was to asize bytes, as
+ * the growing block that small carves keep clear of (keeps_clear), when
+ * its step is small against it: the step that grow_room gives room to. */
+static inline void note_grower(heap_t *h, block_t *moved, size_t size_was,
+                               size_t asize)
+{
+    if (grow_room(size_was, asize) == asize)
+        return;
+    h->grower = to_offset(h, moved);
+    h->grower_window = GROWER_WINDOW;
+}
+
 /* mm_realloc on the block's owner h (its lock held when threads run):
  * the block stays in its owner's arena. */
 static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
@@ -2937,7 +3005,10 @@ static inline void *realloc_in(heap_t *h, void *ptr, size_t size)
         return NULL;
     debug_check(h, __LINE__);
     count_op(h);
-    block_t *moved = realloc_block(h, b, adjust_size(size));
+    size_t size_was = get_size(b), asize = adjust_size(size);
+    block_t *moved = realloc_block(h, b, asize);
+    if (moved != NULL && asize > size_was)
+        note_grower(h, moved, size_was, asize);
     debug_check(h, __LINE__);
     return moved != NULL ? header_to_payload(moved) : NULL;
 }

@@ -566,6 +566,24 @@ def test_a_block_realloc_grows_by_small_steps_keeps_room():
                "bytes (expected < 1000: its room holds its steps)" % grew)
 
 
+def test_a_small_carve_keeps_clear_of_a_growing_block():
+    # Free holes of 416 bytes (low) and 720 bytes (after a 1008-byte block).
+    # The block grows by a small step (48 bytes): it takes its room from the
+    # hole after it, whose rest (400 bytes) is the best fit of the 100-byte
+    # request that follows. While a block grows by small steps, a small
+    # carve takes the lowest fit instead (the 416-byte hole), so the block's
+    # next step (to 1400) grows in place: the heap does not grow. Measured:
+    # the build before this rule took the 400-byte rest, the block moved,
+    # and the heap grew by 1408 bytes.
+    setup = ["a 0 400", "a 1 40", "a 2 1000", "a 3 700", "a 4 40", "f 0",
+             "f 3", "r 2 1048"]
+    before = trace_heap_bytes(ops_trace(setup, 6))
+    after = trace_heap_bytes(ops_trace(setup + ["a 5 100", "r 2 1400"], 6))
+    kit.expect(after == before, "the growing block moved: the heap grew from "
+               "%d to %d bytes (the small block was carved after it)"
+               % (before, after))
+
+
 def test_a_large_request_merges_cached_blocks_before_taking_the_end():
     # Three small blocks (cached when freed) and a fence, then a free block at
     # the end of the heap. A request of the three blocks' size would take the
