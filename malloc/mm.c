@@ -1605,11 +1605,14 @@ static inline bool flush_first(const heap_t *h, block_t *b, size_t asize)
 
 /* Whether the block realloc last grew by a small step (h->grower, a hint:
  * it may have been freed, merged or moved since, so its header is read
- * without contracts) is still allocated and above QUICK_MAX bytes. */
+ * without contracts) is still allocated and above QUICK_MAX bytes. Never
+ * once threads run (the arena build): a stale hint may then point into a
+ * payload that another thread writes. */
 static inline bool grower_alive(const heap_t *h)
 {
     const block_t *g = from_offset(h, h->grower);
-    if (g == NULL || (const char *)g >= (const char *)h->tail)
+    if (g == NULL || threads_running() ||
+        (const char *)g >= (const char *)h->tail)
         return false;
     word_t w = g->header;
     return extract_alloc(w) && !(w & QUICK_BIT) && extract_size(w) > QUICK_MAX;
