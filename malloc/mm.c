@@ -381,14 +381,14 @@ typedef struct heap {
     uint32_t quick_heads[2 * QUICK_CLASSES];
     uint8_t run_len[QUICK_CLASSES]; /* per size: its last run's length,
                                        | RUN_STREAK (run_length) */
-    uint32_t recent_runs;  /* the sizes of the last RUN_AGAIN runs, q + 1 in
-                              a byte each (0: none), the newest lowest */
-    uint32_t cached_units; /* the freed quick lists' bytes / 16 */
-    uint32_t last_region;  /* offset (16-byte units) */
-    uint32_t regions;      /* how many */
-    uint32_t rover;        /* next fit: where a search starts */
-    word_t owner;          /* owner bits of every header */
-    block_t *tail;         /* the last region's end fence */
+    uint32_t recent_runs;   /* the sizes of the last RUN_AGAIN runs, q + 1 in
+                               a byte each (0: none), the newest lowest */
+    uint32_t cached_units;  /* the freed quick lists' bytes / 16 */
+    uint32_t last_region;   /* offset (16-byte units) */
+    uint32_t regions;       /* how many */
+    uint32_t rover;         /* next fit: where a search starts */
+    word_t owner;           /* owner bits of every header */
+    block_t *tail;          /* the last region's end fence */
     uint32_t grower;        /* the block realloc last grew with room (a hint) */
     uint32_t grower_window; /* small carves left that keep clear of it */
 #ifdef MM_ARENAS
