@@ -576,16 +576,19 @@ static void **line_array(size_t n)
     return a;
 }
 
-/* -T 1: after the timing, CPU_EVERY replays of mm.c and of glibc whose
- * CPU time (of their ops) is cpu_kops's, untimed: the timed ones read no
- * CPU clock (see CPU_EVERY). Without -T, a run does not pay for them. */
+/* -T 1: after the timing, CPU_EVERY replays of mm.c, then CPU_EVERY of
+ * glibc, whose CPU time (of their ops) is cpu_kops's, untimed: the timed
+ * ones read no CPU clock (see CPU_EVERY). Each allocator's in a row, as
+ * in a timing sample and as the threaded replays that read the clocks
+ * (replays of mm.c and glibc in turn would each start with the caches
+ * the other one left). Without -T, a run does not pay for them. */
 static void cpu_one_thread(timing_ctx *c)
 {
     c->slots.cpu_one = true;
-    for (int k = 0; k < CPU_EVERY; k++) {
+    for (int k = 0; k < CPU_EVERY; k++)
         time_replay(c->t, &MM_API, &c->slots, c->e, 1);
+    for (int k = 0; k < CPU_EVERY; k++)
         time_replay(c->t, &LIBC_API, &c->slots, c->e, 1);
-    }
     c->slots.cpu_one = false;
 }
 

@@ -75,7 +75,9 @@ static bool sparse_mode;
 static size_t reserved; /* bytes of the region, guard page included */
 /* mem_sbrk is thread-safe (mm.c's arena mode grows from several threads):
  * it runs under this lock, and heap_brk is published with an atomic store
- * that mem_heap_hi and mem_heapsize read with an atomic load. */
+ * that mem_heap_hi and mem_heapsize read with an atomic load. In timing
+ * mode, a growth inside the pages already granted takes no lock: one
+ * compare-and-swap of heap_brk (sbrk_granted). */
 static pthread_mutex_t sbrk_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void mem_error(const char *what)
@@ -227,7 +229,7 @@ static bool grant_pages(char *new_brk)
     if (mprotect(heap_granted, (size_t)(end - heap_granted),
                  PROT_READ | PROT_WRITE) != 0)
         return false;
-    heap_granted = end;
+    __atomic_store_n(&heap_granted, end, __ATOMIC_RELEASE); /* sbrk_granted */
     return true;
 }
 
@@ -237,12 +239,13 @@ static char *load_brk(void)
     return __atomic_load_n(&heap_brk, __ATOMIC_ACQUIRE);
 }
 
-static void *sbrk_locked(intptr_t incr)
+/* Whether mem_sbrk may run at all: after mem_init, a growth. */
+static bool sbrk_allowed(intptr_t incr)
 {
     char msg[160];
     if (heap_lo == NULL) {
         mem_error("mem_sbrk: called before mem_init");
-        return (void *)-1;
+        return false;
     }
     if (incr < 0) {
         snprintf(msg, sizeof msg,
@@ -250,9 +253,21 @@ static void *sbrk_locked(intptr_t incr)
                  "cannot shrink)",
                  (long)incr);
         mem_error(msg);
-        return (void *)-1;
+        return false;
     }
-    size_t used = (size_t)(heap_brk - heap_lo);
+    return true;
+}
+
+static void raise_peak(size_t used);
+
+/* Moves the break (the lock held) by incr bytes from old_brk, unless a
+ * timing-mode growth without the lock (sbrk_granted) moved it first
+ * (false: *old_brk is the new break, try again); (void *)-1 in *old_brk
+ * past the limit or when mprotect refuses. */
+static bool move_brk(char **old_brk, intptr_t incr)
+{
+    char msg[160];
+    size_t used = (size_t)(*old_brk - heap_lo);
     if ((size_t)incr > max_heap - used) {
         __atomic_store_n(&limit_reached, true, __ATOMIC_RELAXED);
         snprintf(msg, sizeof msg,
@@ -260,28 +275,92 @@ static void *sbrk_locked(intptr_t incr)
                  "past the heap limit of %zu bytes",
                  used, (long)incr, max_heap);
         mem_error(msg);
-        return (void *)-1;
+        *old_brk = (void *)-1;
+        return true;
     }
-    char *old_brk = heap_brk;
-    if (!grant_pages(old_brk + incr)) {
+    if (!grant_pages(*old_brk + incr)) {
         mem_error("mem_sbrk failed: mprotect refused to grow the heap");
-        return (void *)-1;
+        *old_brk = (void *)-1;
+        return true;
     }
+    return __atomic_compare_exchange_n(&heap_brk, old_brk, *old_brk + incr,
+                                       false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+static void *sbrk_locked(intptr_t incr)
+{
+    if (!sbrk_allowed(incr))
+        return (void *)-1;
+    char *old_brk = load_brk();
+    while (!move_brk(&old_brk, incr))
+        continue;
+    if (old_brk == (void *)-1)
+        return old_brk;
     mem_vg_undefined(old_brk, (size_t)incr); /* before memlib writes it */
     if (!timing_mode)
         fill_fresh(old_brk, (size_t)incr);
     mem_vg_undefined(old_brk, (size_t)incr); /* garbage, not defined bytes */
-    __atomic_store_n(&heap_brk, old_brk + incr, __ATOMIC_RELEASE);
-    if (used + (size_t)incr > heap_peak)
-        heap_peak = used + (size_t)incr;
+    raise_peak((size_t)(old_brk - heap_lo) + (size_t)incr);
     /* mprotect made whole pages accessible: the bytes past the break in its
-     * last page stay off limits for memcheck. */
-    mem_vg_noaccess(heap_brk, (size_t)(heap_granted - heap_brk));
+     * last page stay off limits for memcheck (not in timing mode, where
+     * sbrk_granted may meanwhile hand them out without the lock). */
+    if (!timing_mode)
+        mem_vg_noaccess(heap_brk, (size_t)(heap_granted - heap_brk));
     return old_brk;
+}
+
+/* The peak is at least `used` bytes (an atomic max: sbrk_granted runs
+ * without the lock). */
+static void raise_peak(size_t used)
+{
+    size_t peak = __atomic_load_n(&heap_peak, __ATOMIC_RELAXED);
+    while (used > peak &&
+           !__atomic_compare_exchange_n(&heap_peak, &peak, used, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        continue;
+}
+
+/*
+ * Timing mode's growth inside the pages granted already (every timed
+ * replay's but the first's), without the lock: one compare-and-swap of
+ * the break, so that the threads of a timed replay, which grow at once
+ * (their arenas' first regions), never sleep on the lock (a mutex that
+ * the kernel parks a waiter on: microseconds each time, against replays of
+ * tens of microseconds). No garbage fill and no memcheck annotation of the
+ * bytes past the break (both need the lock); the checked replays keep
+ * both. Returns the old break, or NULL when the locked path must run: out
+ * of timing mode, a negative increment, past the granted pages (an
+ * mprotect) or past the limit (an error).
+ */
+static void *sbrk_granted(intptr_t incr)
+{
+    if (!__atomic_load_n(&timing_mode, __ATOMIC_RELAXED) || incr < 0 ||
+        heap_lo == NULL)
+        return NULL;
+    char *old_brk = load_brk();
+    for (;;) {
+        size_t used = (size_t)(old_brk - heap_lo);
+        if ((size_t)incr > max_heap - used ||
+            (size_t)incr >
+                (size_t)(__atomic_load_n(&heap_granted, __ATOMIC_ACQUIRE) -
+                         old_brk))
+            return NULL;
+        if (__atomic_compare_exchange_n(&heap_brk, &old_brk, old_brk + incr,
+                                        true, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            raise_peak(used + (size_t)incr);
+            mem_vg_undefined(old_brk, (size_t)incr);
+            return old_brk;
+        }
+    }
 }
 
 void *mem_sbrk(intptr_t incr)
 {
+    void *fast = sbrk_granted(incr);
+    if (fast != NULL)
+        return fast;
     pthread_mutex_lock(&sbrk_lock);
     void *old_brk = sbrk_locked(incr);
     pthread_mutex_unlock(&sbrk_lock);

@@ -411,7 +411,21 @@ typedef struct arena_table {
     heap_t *arena[]; /* count entries; NULL: not made yet */
 } arena_table_t;
 
-enum { HEAP_BYTES = (sizeof(heap_t) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT };
+/* Where a heap struct or a region starts (the arena build: a cache line,
+ * so that two arenas, whose threads run on different cores, share no line
+ * of their heap structs, locks, regions and thread caches: a region's
+ * first line holds its owner's blocks only, and the pad of up to 63 bytes
+ * before it belongs to no one), and the bytes of a heap struct (a whole
+ * number of those). */
+#ifdef MM_ARENAS
+enum { LAYOUT_ALIGN = 64 };
+#else
+enum { LAYOUT_ALIGN = ALIGNMENT };
+#endif
+enum {
+    HEAP_BYTES =
+        (sizeof(heap_t) + LAYOUT_ALIGN - 1) / LAYOUT_ALIGN * LAYOUT_ALIGN
+};
 _Static_assert(RUN_AGAIN <= 4 && RUN_HOT <= RUN_AGAIN,
                "heap_t.recent_runs: one byte per run");
 _Static_assert(RUN_BYTES / ALIGNMENT < RUN_STREAK,
@@ -1503,7 +1517,7 @@ static block_t *extend_region(heap_t *h, size_t bytes)
  * block (in its list), or NULL when len is too small. */
 static block_t *add_region(heap_t *h, char *p, size_t len)
 {
-    size_t pad = round_up((uintptr_t)p, ALIGNMENT) - (uintptr_t)p;
+    size_t pad = round_up((uintptr_t)p, LAYOUT_ALIGN) - (uintptr_t)p;
     if (len < pad + REGION_OVERHEAD + MIN_BLOCK)
         return NULL;
     region_t *r = (region_t *)(p + pad);
@@ -1551,11 +1565,12 @@ static size_t region_room(const heap_t *h, size_t asize)
 
 /* A new region of h with a free block of at least asize bytes (room
  * bytes, or asize if those cannot be had), from a break that may not be
- * 16-byte aligned. Returns the block (in its list), or NULL. */
+ * aligned (the region starts at LAYOUT_ALIGN). Returns the block (in its
+ * list), or NULL. */
 static block_t *new_region(heap_t *h, size_t asize, size_t room)
 {
     uintptr_t brk = (uintptr_t)mem_heap_hi() + 1;
-    size_t bytes = round_up(brk, ALIGNMENT) - brk + REGION_OVERHEAD + room;
+    size_t bytes = round_up(brk, LAYOUT_ALIGN) - brk + REGION_OVERHEAD + room;
     char *p = take_memory(bytes);
     if (p == NULL && room > asize)
         return new_region(h, asize, asize);
@@ -2571,11 +2586,13 @@ static inline bool cache_free(void *p)
  * root) and its region 0 (no blocks yet) at p, len bytes from the break. */
 static heap_t *make_heap(char *p, size_t len, unsigned owner)
 {
-    size_t pad = round_up((uintptr_t)p, ALIGNMENT) - (uintptr_t)p;
+    size_t pad = round_up((uintptr_t)p, LAYOUT_ALIGN) - (uintptr_t)p;
     if (len < pad + HEAP_BYTES + REGION_OVERHEAD)
         return NULL;
     heap_t *h = (heap_t *)(p + pad);
-    size_t units = (len - pad - HEAP_BYTES) / ALIGNMENT;
+    /* region 0 holds no block: the bytes past it (a break that another
+     * thread moved to another alignment: a smaller pad) are lost */
+    size_t units = REGION_OVERHEAD / ALIGNMENT;
     memset(h, 0, HEAP_BYTES);
 #ifdef MM_ARENAS
     arena_lock_init(h);
@@ -2595,20 +2612,20 @@ static heap_t *make_heap(char *p, size_t len, unsigned owner)
 
 /* A heap struct and its region 0 at the break, for arena `owner`. If
  * another thread moved the break to another alignment meanwhile, the
- * bytes taken are lost and it takes 15 bytes more (then region 0 is
- * rounded down: the break is no longer its end). */
+ * bytes taken are lost and it takes LAYOUT_ALIGN - 1 bytes more (then
+ * region 0 is rounded down: the break is no longer its end). */
 static heap_t *new_heap(unsigned owner)
 {
     char *brk = take_memory(0);
     if (brk == NULL)
         return NULL;
-    size_t len = round_up((uintptr_t)brk, ALIGNMENT) - (uintptr_t)brk +
+    size_t len = round_up((uintptr_t)brk, LAYOUT_ALIGN) - (uintptr_t)brk +
                  HEAP_BYTES + REGION_OVERHEAD;
     char *p = take_memory(len);
     heap_t *h = p != NULL ? make_heap(p, len, owner) : NULL;
     if (h == NULL && p != NULL) {
-        p = take_memory(len + ALIGNMENT - 1);
-        h = p != NULL ? make_heap(p, len + ALIGNMENT - 1, owner) : NULL;
+        p = take_memory(len + LAYOUT_ALIGN - 1);
+        h = p != NULL ? make_heap(p, len + LAYOUT_ALIGN - 1, owner) : NULL;
     }
     return h;
 }

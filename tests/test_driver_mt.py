@@ -488,3 +488,39 @@ def test_json_has_the_arena_stats_after_a_threaded_replay():
     for t in json.loads(proc.stdout)["traces"]:
         kit.expect(t["valid"] and t["kops"] > 0 and t["scaling"] > 0 and
                    t["glibc_scaling"] > 0, t)
+
+
+def test_sbrk_from_threads_checked_and_in_timing_mode():
+    """memlib's mem_sbrk from 4 threads at once (tests/mt/sbrk_mt.c): under
+    its lock (checked mode), then in timing mode, where a growth inside the
+    pages already granted takes no lock and one past them takes it: the
+    ranges are disjoint, inside the heap, and add up to the heap; also
+    under ThreadSanitizer, with 0 reports. A bad count is a usage error."""
+    env = {"TSAN_OPTIONS": "halt_on_error=1"}
+    for name, growths in (("sbrk_mt", "3000"), ("sbrk_mt-tsan", "500")):
+        proc = kit.run([os.path.join(kit.BUILD, "mt", name), "4", growths],
+                       env=env, timeout=120)
+        out = kit.output(proc)
+        kit.expect(proc.returncode == 0 and "ThreadSanitizer" not in out and
+                   out.strip() == "sbrk_mt: 4 threads, %d growths ok"
+                   % (3 * int(growths)), name, proc)
+    proc = kit.run([os.path.join(kit.BUILD, "mt", "sbrk_mt"), "4", "0"])
+    kit.expect(proc.returncode == 2 and "bad argument '0' (expected 1..100000)"
+               in kit.output(proc), "bad usage", proc)
+
+
+def test_harness_ceiling_allocator_replays_with_threads():
+    """build/mt/mdriver-bump (tests/mt/bump.c, the harness's ceiling in
+    docs/bench-mt.md: per-thread chunks and free lists) passes every check
+    with -T 1, 2 and 4, and its timed -T 2 run reports the scalings."""
+    bump = os.path.join(kit.BUILD, "mt", "mdriver-bump")
+    for threads in ("1", "2", "4"):
+        proc = mdriver(bump, "-n", "-T", threads, "-j", "-", *files(TRACES),
+                       timeout=120)
+        kit.expect(proc.returncode == 0, "exit status", proc)
+        for t in json.loads(proc.stdout)["traces"]:
+            kit.expect(t["valid"] and t["threads"] == int(threads), t)
+    doc = json.loads(mdriver(bump, "-T", "2", "-j", "-", "-f",
+                             "binary-short.rep", timeout=120).stdout)
+    t = doc["traces"][0]
+    kit.expect(t["valid"] and t["scaling"] > 0 and t["glibc_scaling"] > 0, t)
