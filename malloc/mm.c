@@ -165,6 +165,8 @@
  *     (region_room); realloc never takes a region that cannot hold the
  *     block it grows (grow_forward). Link
  *     offsets are relative to each arena's heap_t, below all its regions.
+ *     Heap structs and regions start on a 64-byte cache line
+ *     (LAYOUT_ALIGN), so that no line holds two arenas' state.
  *     A thread is bound, at its first call, to the arena of the CPU it
  *     runs on, and moves to its CPU's arena when it finds its arena's
  *     lock held (rebind_on_contention); free and realloc go to the

@@ -108,6 +108,9 @@ void mm_free(void *ptr)
     s->lists[k] = b;
 }
 
+/* realloc and calloc copy and zero with mem_memcpy and mem_memset (not
+ * tests/broken/base.h's helpers, which use memcpy and memset): on the
+ * sparse heap of giant.rep they touch only the sampled windows. */
 void *mm_realloc(void *ptr, size_t size)
 {
     if (size == 0) {
