@@ -31,9 +31,11 @@ void mem_reset_brk(void);
 /*
  * Grows the heap by incr bytes and returns the old break, or (void *)-1
  * with one ERROR: line for a negative increment or past the limit.
- * Thread-safe (under one lock): mm.c's arena mode grows from several
- * threads; mem_heap_hi() and mem_heapsize() may run meanwhile. The other
- * calls (init, reset, settings) are for quiescent points only.
+ * Thread-safe (under one lock; in timing mode a growth inside the pages
+ * already granted takes no lock, one compare-and-swap of the break):
+ * mm.c's arena mode grows from several threads; mem_heap_hi() and
+ * mem_heapsize() may run meanwhile. The other calls (init, reset,
+ * settings) are for quiescent points only.
  */
 void *mem_sbrk(intptr_t incr);
 
