@@ -399,7 +399,7 @@ typedef struct heap {
     struct arena_table *table; /* the root's: the arenas (NULL in arenas) */
     struct thread_cache *caches; /* the root's: every live thread cache */
     arena_lock_t lock;           /* an arena's lock (arena_lock) */
-    uint32_t bound;       /* MM_ARENA_IDLE: threads bound to it (count_bound) */
+    uint32_t bound;              /* threads bound to it, a hint (count_bound) */
     uint32_t drain_epoch; /* an arena's: bumped when it is short of memory
                              (drain_my_cache); its threads' caches drain */
 #endif
@@ -615,10 +615,11 @@ static heap_t *open_arena(heap_t *root, size_t i)
 #if defined(MM_ARENA_IDLE) && defined(MM_ARENA_GETCPU)
 #error "MM_ARENA_IDLE binds a thread; MM_ARENA_GETCPU binds none"
 #endif
-#ifdef MM_ARENA_IDLE
-/* MM_ARENA_IDLE: counts a thread more (n = 1) or less (n = -1) bound to
- * arena h, never below 0. A hint, not an invariant: a thread bound before
- * mm_init made a new heap is not counted in it. */
+#ifndef MM_ARENA_GETCPU
+/* Counts a thread more (n = 1) or less (n = -1) bound to arena h, never
+ * below 0. A hint, not an invariant: a thread bound before mm_init made a
+ * new heap is not counted in it, nor is a thread without a cache uncounted
+ * at its exit. */
 static void count_bound(heap_t *h, int n)
 {
     uint32_t v = __atomic_load_n(&h->bound, __ATOMIC_RELAXED);
@@ -652,6 +653,7 @@ static bool claim_idle(heap_t *root, uint32_t i, bool made)
                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
+#ifdef MM_ARENA_IDLE
 /* A new thread's arena (MM_ARENA_IDLE), like glibc's reuse of an exited
  * thread's arena: one that no live thread is bound to, made already (its
  * free memory is reused), else made now; else its CPU's. */
@@ -665,6 +667,41 @@ static uint32_t first_arena(heap_t *root)
     uint32_t a = count_into(root, 1 + arena_index_of_cpu(t));
     return a != 0 ? a : 1 + arena_index_of_cpu(t);
 }
+#else
+/* The made arena with the fewest threads bound to it (ties: the CPU's,
+ * cpu = index + 1, else the first), or 0 when none is made. */
+static uint32_t least_bound(const arena_table_t *t, uint32_t cpu)
+{
+    uint32_t best = 0, fewest = UINT32_MAX;
+    for (uint32_t i = 0; i < t->count; i++) {
+        heap_t *h = arena_at(t, i);
+        uint32_t n = h != NULL ? __atomic_load_n(&h->bound, __ATOMIC_RELAXED)
+                               : UINT32_MAX;
+        if (n < fewest || (n == fewest && n != UINT32_MAX && i + 1 == cpu))
+            best = i + 1, fewest = n;
+    }
+    return best;
+}
+
+/* A new thread's arena (the default): one made already that no live
+ * thread is bound to (its last thread exited: its free memory is reused,
+ * as glibc reuses an exited thread's arena), else the made one with the
+ * fewest threads, else its CPU's (made now). A new arena is made only
+ * when the heap has none, or when a thread meets contention
+ * (rebind_on_contention): threads that start together share an arena
+ * until they contend, and replays on new threads one after another keep
+ * one arena's peak, not one per arena (docs/design.md). */
+static uint32_t first_arena(heap_t *root)
+{
+    const arena_table_t *t = root->table;
+    for (uint32_t i = 0; i < t->count; i++)
+        if (claim_idle(root, i, /*made=*/true))
+            return i + 1;
+    uint32_t cpu = 1 + arena_index_of_cpu(t), a = least_bound(t, cpu);
+    a = count_into(root, a != 0 ? a : cpu);
+    return a != 0 ? a : cpu;
+}
+#endif
 
 #ifdef MM_THREAD_CACHE
 /* The calling thread's exit (its cache's destructor): its arena counts it
@@ -678,16 +715,8 @@ static inline void unbind_thread(void)
         count_bound(h, -1);
 }
 #endif
-#else
-#ifndef MM_ARENA_GETCPU
-static uint32_t first_arena(heap_t *root)
-{
-    return 1 + arena_index_of_cpu(root->table);
-}
-#endif
-#ifdef MM_THREAD_CACHE
+#elif defined(MM_THREAD_CACHE)
 static inline void unbind_thread(void) {}
-#endif
 #endif
 
 #ifndef MM_ARENA_REBIND
@@ -715,11 +744,9 @@ __attribute__((noinline)) static void rebind_on_contention(heap_t *h)
     uint32_t a = 1 + arena_index_of_cpu(heap->table);
     if (a == (uint32_t)(h->owner >> OWNER_SHIFT))
         return;
-#ifdef MM_ARENA_IDLE
     if ((a = count_into(heap, a)) == 0)
         return;
     count_bound(h, -1);
-#endif
     thread_arena = a;
     leave_cache_behind();
 }

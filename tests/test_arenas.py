@@ -210,8 +210,8 @@ def regions_mt(*args):
 
 
 def test_regions_growing_block_with_threads_of_two_arenas():
-    # tests/checker/regions_mt.c: threads pinned to different CPUs (so to
-    # different arenas) grow one block each by realloc, in turn, so that
+    # tests/checker/regions_mt.c: threads pinned to different CPUs and bound
+    # to different arenas grow one block each by realloc, in turn, so that
     # every growth finds another arena's region at the break. Before the
     # regions grew with the request (a realloc took a new region of
     # exactly what it lacked, one per step), 2 threads ran out of the
@@ -247,6 +247,18 @@ def test_thread_meeting_contention_moves_to_its_cpus_arena():
         raise kit.Skip(proc.stdout.strip())
     kit.expect(proc.returncode == 0 and "contention ok" in proc.stdout,
                "bind_mt contention failed", proc)
+
+
+def test_new_thread_joins_a_made_arena_or_claims_an_idle_one():
+    # tests/checker/bind_mt.c join: a new thread on arena 2's CPU joins
+    # arena 1 (made, the main thread's) instead of making arena 2; once
+    # arena 2 is made and its thread exited, a new thread on arena 1's CPU
+    # claims it (idle) instead of joining arena 1.
+    proc = kit.run([alloc.binary("bind_mt"), "join"], timeout=120)
+    if proc.returncode == 77:
+        raise kit.Skip(proc.stdout.strip())
+    kit.expect(proc.returncode == 0 and "join ok" in proc.stdout,
+               "bind_mt join failed", proc)
 
 
 def test_bind_mt_bad_usage():

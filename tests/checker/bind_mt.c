@@ -4,7 +4,7 @@
  * finds its arena's lock held moves to the arena of the CPU it runs on.
  * It includes mm.c to set and read the binding (thread_arena).
  *
- * Usage: bind_mt contention
+ * Usage: bind_mt contention | join
  *   Two arenas (cpus_configured = 2: CPU c's arena is c % 2 + 1). The main
  *   thread is pinned to a CPU of arena 1 and bound to it; a second thread
  *   is pinned to a CPU of arena 2 but bound to arena 1, as a new thread is
@@ -17,8 +17,14 @@
  *   payloads, and mm_checkheap holds before and after the main thread
  *   frees them. Also: a thread that meets contention on the arena of the
  *   CPU it runs on stays bound to it.
- * Prints "bind_mt: contention ok" and exits 0; "bind_mt: skip: ..." and
- * exits 77 when the process may not run on CPUs of both arenas (one CPU);
+ * join: the binding of a new thread (first_arena). The main thread, on a
+ *   CPU of arena 1, is bound at its first call (arena 1, made). A new
+ *   thread on a CPU of arena 2 joins arena 1 (made, one thread), not its
+ *   CPU's arena 2 (not made). A thread bound to arena 2 by hand (not
+ *   counted) makes it and exits; a new thread on arena 1's CPU then claims
+ *   arena 2, made and idle (no live thread counted), not arena 1.
+ * Prints "bind_mt: contention ok" (join ok) and exits 0; "bind_mt: skip: ..."
+ * and exits 77 when the process may not run on CPUs of both arenas (one CPU);
  * says what failed and exits 1; 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -165,10 +171,56 @@ static int contention(void)
     return 0;
 }
 
+/* A thread on arena (*arg)'s CPU: its first malloc binds it (or, with
+ * *arg negative, it is bound to arena -*arg by hand, uncounted); it frees
+ * its block and returns its binding. */
+static void *bind_new_thread(void *arg)
+{
+    int a = *(int *)arg;
+    pin(cpu_of_arena[(a > 0 ? a : -a) - 1]);
+    if (a < 0)
+        thread_arena = (uint32_t)-a;
+    void *p = mm_malloc(40);
+    if (p == NULL)
+        fail("mm_malloc returned NULL");
+    mm_free(p);
+    return (void *)(uintptr_t)thread_arena;
+}
+
+static uint32_t run_new_thread(int a)
+{
+    pthread_t t;
+    void *bound = NULL;
+    if (pthread_create(&t, NULL, bind_new_thread, &a) != 0 ||
+        pthread_join(t, &bound) != 0)
+        fail("pthread_create or pthread_join");
+    return (uint32_t)(uintptr_t)bound;
+}
+
+static int join(void)
+{
+    pin(cpu_of_arena[0]);
+    thread_arena = 0; /* the main thread: bound at its first call */
+    if (mm_malloc(8) == NULL)
+        fail("mm_malloc returned NULL");
+    if (thread_arena != 1)
+        fail("the main thread, on arena 1's CPU, is not bound to arena 1");
+    if (run_new_thread(2) != 1 || arena_at(heap->table, 1) != NULL)
+        fail("a new thread did not join arena 1, the one made, but made its "
+             "CPU's arena 2");
+    if (run_new_thread(-2) != 2 || arena_at(heap->table, 1) == NULL)
+        fail("a thread bound to arena 2 did not make it");
+    if (run_new_thread(1) != 2)
+        fail("a new thread did not claim arena 2, made and idle");
+    check("after the threads exited");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2 || strcmp(argv[1], "contention") != 0) {
-        fprintf(stderr, "usage: bind_mt contention\n");
+    bool joins = argc == 2 && strcmp(argv[1], "join") == 0;
+    if (argc != 2 || (!joins && strcmp(argv[1], "contention") != 0)) {
+        fprintf(stderr, "usage: bind_mt contention | join\n");
         return 2;
     }
     if (!find_cpus()) {
@@ -181,6 +233,11 @@ int main(int argc, char **argv)
     thread_arena = 1;
     if (!mem_init() || !mm_init())
         return 2;
+    if (joins) {
+        join();
+        printf("bind_mt: join ok\n");
+        return 0;
+    }
     contention();
     printf("bind_mt: contention ok\n");
     return 0;

@@ -3,8 +3,9 @@
  * reuses its regions when threads of different arenas share the break.
  *
  * Usage: regions_mt growing THREADS STEPS [MIN_UTIL]
- *   THREADS threads, pinned round-robin to the CPUs they may run on (so
- *   that on a machine of two or more CPUs they bind to different arenas),
+ *   THREADS threads, pinned round-robin to the CPUs they may run on and
+ *   bound by hand round-robin to the arenas (a new thread would join the
+ *   arena made already: docs/design.md, "Binding"),
  *   each grow one block by realloc (from 512 bytes, 144 bytes a step, as
  *   traces/growing-block.rep does) and, at each step, allocate a small
  *   block and free the one of the step before. The threads take their
@@ -108,6 +109,9 @@ static void *worker(void *arg)
 {
     size_t i = (size_t)arg;
     pin(i);
+#ifndef MM_ARENA_GETCPU
+    thread_arena = (uint32_t)(1 + i % heap->table->count);
+#endif
     unsigned char *grow = NULL, *small = NULL;
     size_t small_size = 0;
     for (size_t s = 0; s < nsteps && !failed; s++) {
