@@ -167,9 +167,10 @@
  *     offsets are relative to each arena's heap_t, below all its regions.
  *     Heap structs and regions start on a 64-byte cache line
  *     (LAYOUT_ALIGN), so that no line holds two arenas' state.
- *     A thread is bound, at its first call, to the arena of the CPU it
- *     runs on, and moves to its CPU's arena when it finds its arena's
- *     lock held (rebind_on_contention); free and realloc go to the
+ *     A thread is bound, at its first call, to a made arena that no live
+ *     thread is bound to, else to the made one with the fewest threads,
+ *     else (none made) to its CPU's (first_arena), and moves to its CPU's
+ *     arena when it finds its arena's lock held (rebind_on_contention); free and realloc go to the
  *     block's owner (header bits 48..63), under the owner's lock, but for
  *     a small block freed by a thread with a cache: it waits in the
  *     cache's remote batch for its owner, and REMOTE_BATCH of them go
@@ -212,8 +213,8 @@
  *                    kept to measure the default against)
  *   MM_ARENA_IDLE    with MM_ARENAS: a new thread claims an arena no live
  *                    thread is bound to (made, else made now), else its
- *                    CPU's (lower peak RSS when threads come and go, lower
- *                    util when they start together: docs/design.md)
+ *                    CPU's (threads that start together are put apart:
+ *                    lower util, docs/design.md)
  *   MM_ARENA_MUTEX   with MM_ARENAS: a pthread mutex per arena instead of
  *                    the spinlock (measured against it)
  *   MM_NO_THREAD_CACHE  with MM_ARENAS: no thread caches (helgrind takes
