@@ -170,9 +170,10 @@
  *     A thread is bound, at its first call, to a made arena that no live
  *     thread is bound to, else to the made one with the fewest threads,
  *     else (none made) to its CPU's (first_arena), and moves to its CPU's
- *     arena when it finds its arena's lock held (rebind_on_contention); free and realloc go to the
- *     block's owner (header bits 48..63), under the owner's lock, but for
- *     a small block freed by a thread with a cache: it waits in the
+ *     arena when it finds its arena's lock held (rebind_on_contention);
+ *     free and realloc go to the block's owner (header bits 48..63),
+ *     under the owner's lock, but for a small block freed by a thread
+ *     with a cache: it waits in the
  *     cache's remote batch for its owner, and REMOTE_BATCH of them go
  *     back under one lock (flush_remote; also at the thread's exit, and
  *     before the owner grows when the growing thread holds such a

@@ -235,6 +235,16 @@ def test_regions_mt_bad_usage():
                "regions_mt with 0 threads must say so and exit 2", proc)
 
 
+def bind_mt(case):
+    """Runs tests/checker/bind_mt.c's case: it must print "CASE ok" and
+    exit 0 (a skip, 77, where the process may not run on two CPUs)."""
+    proc = kit.run([alloc.binary("bind_mt"), case], timeout=120)
+    if proc.returncode == 77:
+        raise kit.Skip(proc.stdout.strip())
+    kit.expect(proc.returncode == 0 and case + " ok" in proc.stdout,
+               "bind_mt %s failed" % case, proc)
+
+
 def test_thread_meeting_contention_moves_to_its_cpus_arena():
     # tests/checker/bind_mt.c: a thread pinned to arena 2's CPU but bound
     # to arena 1 (as a new thread is, bound on its creator's CPU) waits for
@@ -242,11 +252,7 @@ def test_thread_meeting_contention_moves_to_its_cpus_arena():
     # and its next malloc comes from arena 2 (its cache moved); a thread
     # on its own arena's CPU stays. No timing: the main thread holds the
     # lock until it sees the move (or gives up after 60 s).
-    proc = kit.run([alloc.binary("bind_mt"), "contention"], timeout=120)
-    if proc.returncode == 77:
-        raise kit.Skip(proc.stdout.strip())
-    kit.expect(proc.returncode == 0 and "contention ok" in proc.stdout,
-               "bind_mt contention failed", proc)
+    bind_mt("contention")
 
 
 def test_new_thread_joins_a_made_arena_or_claims_an_idle_one():
@@ -254,11 +260,7 @@ def test_new_thread_joins_a_made_arena_or_claims_an_idle_one():
     # arena 1 (made, the main thread's) instead of making arena 2; once
     # arena 2 is made and its thread exited, a new thread on arena 1's CPU
     # claims it (idle) instead of joining arena 1.
-    proc = kit.run([alloc.binary("bind_mt"), "join"], timeout=120)
-    if proc.returncode == 77:
-        raise kit.Skip(proc.stdout.strip())
-    kit.expect(proc.returncode == 0 and "join ok" in proc.stdout,
-               "bind_mt join failed", proc)
+    bind_mt("join")
 
 
 def test_bind_mt_bad_usage():
