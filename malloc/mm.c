@@ -144,6 +144,10 @@
  *      many blocks as its count (fewer than REMOTE_BATCH), each inside a,
  *      allocated, marked Q, owned by a and of at most CACHE_MAX bytes;
  *      they count among a's Q blocks (13). A free of one is a double free.
+ *  19. (MM_ARENAS) Each arena's inbox (remote batches that other threads
+ *      pushed, not taken yet) ends, and holds blocks of that arena,
+ *      allocated, marked Q, of at most CACHE_MAX bytes; they count among
+ *      its Q blocks (13). A free of one is a double free.
  *  Invariants 1 to 14 hold per arena.
  *
  * ARENA MODE (-DMM_ARENAS; docs/design.md draws it)
@@ -172,14 +176,17 @@
  *     else (none made) to its CPU's (first_arena), and moves to its CPU's
  *     arena when it finds its arena's lock held (rebind_on_contention);
  *     free and realloc go to the block's owner (header bits 48..63),
- *     under the owner's lock, but for a small block freed by a thread
- *     with a cache: it waits in the
+ *     under the owner's lock, but for a small block: freed by a thread
+ *     with a cache, it waits in the
  *     cache's remote batch for its owner, and REMOTE_BATCH of them go
- *     back under one lock (flush_remote; also at the thread's exit, and
- *     before the owner grows when the growing thread holds such a
- *     batch). Locks are taken only once the process has a second thread
- *     (glibc's __libc_single_threaded); an arena's lock is a
- *     test-and-test-and-set spinlock that yields the CPU after a short
+ *     onto the owner's inbox with one compare-and-swap, no lock
+ *     (flush_remote; also at the thread's exit, and before the owner
+ *     grows when the growing thread holds such a batch); freed by a
+ *     thread without one (a thread that only frees), it goes onto the
+ *     inbox alone (free_to_inbox). The owner takes its inbox whole at its
+ *     next refill or before it grows (collect_inbox). Locks are taken only once
+ * the process has a second thread (glibc's __libc_single_threaded); an arena's
+ * lock is a test-and-test-and-set spinlock that yields the CPU after a short
  *     spin (MM_ARENA_MUTEX: a pthread mutex).
  *
  *     THREAD CACHE: each thread has one, an allocated block of its arena,
@@ -404,6 +411,12 @@ typedef struct heap {
     uint32_t bound;              /* threads bound to it, a hint (count_bound) */
     uint32_t drain_epoch; /* an arena's: bumped when it is short of memory
                              (drain_my_cache); its threads' caches drain */
+    /* The remote side, on a cache line of its own: the other threads'
+     * pushes do not take the owner's lock and lists' lines from it. */
+    char remote_pad[64];
+    uint32_t remote_inbox; /* remote batches pushed by other threads (an
+                              offset chain, 0: empty; invariant 19) */
+    char remote_pad_end[60];
 #endif
 } heap_t;
 
@@ -2106,47 +2119,102 @@ static bool drain_cache(heap_t *h, thread_cache_t *c)
     return any;
 }
 
-/* The blocks of c's remote batch for arena h (arena index i; h's lock
- * held) back to h, as free_in puts them: to the quick list of their size
- * (they are Q already), or freed for real (above QUICK_MAX). Each is a
- * remote free of h (mm_stats). Returns how many. */
-static size_t return_remote(heap_t *h, thread_cache_t *c, size_t i)
+/* Block b (Q) into the bin of its size of c, the calling thread's cache
+ * of b's arena, if the bin and the cache have room. */
+static inline bool bin_take(thread_cache_t *c, block_t *b)
+{
+    size_t size = get_size(b), q = quick_class(size);
+    if (c->count[q] >= c->limit[q] || c->bytes + size > c->cap)
+        return false;
+    b->links.next = c->head[q];
+    c->head[q] = to_offset(c->arena, b);
+    bin_add(c, q, 1);
+    return true;
+}
+
+/* The blocks of the chain from offset o (a remote batch of arena h, h's
+ * lock held) back to h: into c's bins while they have room (c: NULL, or
+ * the calling thread's cache of h: its next mallocs take them with no
+ * lock, unsplit), else as free_in puts them: to the quick list of their
+ * size (they are Q already), or freed for real (above QUICK_MAX). Each is
+ * a remote free of h (mm_stats). Returns how many. */
+static size_t return_chain(heap_t *h, thread_cache_t *c, uint32_t o)
 {
     size_t n = 0;
-    for (uint32_t o = c->remote_head[i]; o != 0; n++) {
+    for (; o != 0; n++) {
         block_t *b = node_at(h, o);
         o = b->links.next;
-        if (get_size(b) <= QUICK_MAX) {
+        if (c != NULL && bin_take(c, b)) {
+            continue;
+        } else if (get_size(b) <= QUICK_MAX) {
             link_quick(h, b, /*fresh=*/false);
         } else {
             set_cached(b, false);
             free_block(h, b);
         }
     }
-    c->remote_head[i] = 0;
-    c->remote_count[i] = 0;
     h->ops += n;
     h->remote_frees += n;
     return n;
 }
 
-/* c's remote batch for arena index i back to that arena, under its lock:
- * one lock for up to REMOTE_BATCH remote frees. */
+/* c's remote batch for arena h (arena index i; h's lock held) back to h
+ * (return_chain). Returns how many. */
+static size_t return_remote(heap_t *h, thread_cache_t *c, size_t i)
+{
+    uint32_t o = c->remote_head[i];
+    c->remote_head[i] = 0;
+    c->remote_count[i] = 0;
+    return return_chain(h, NULL, o);
+}
+
+/* Arena h's inbox (h's lock held): the remote batches that other threads
+ * pushed (flush_remote), taken whole with one exchange (no ABA: nothing
+ * but h's lock holder takes nodes off it) and returned to h, into c's bins
+ * first (return_chain). Returns how many. The plain load first: an empty
+ * inbox costs no write of its line. */
+static size_t collect_inbox(heap_t *h, thread_cache_t *c)
+{
+    if (__atomic_load_n(&h->remote_inbox, __ATOMIC_RELAXED) == 0)
+        return 0;
+    return return_chain(
+        h, c, __atomic_exchange_n(&h->remote_inbox, 0, __ATOMIC_ACQUIRE));
+}
+
+/* The chain of arena h's blocks from offset first to block last onto h's
+ * inbox, with one compare-and-swap and no lock (the release pairs with
+ * collect_inbox's acquire: the chain's links are seen). The owner takes
+ * it at its next refill, or before it grows. */
+static void push_chain(heap_t *h, uint32_t first, block_t *last)
+{
+    uint32_t old = __atomic_load_n(&h->remote_inbox, __ATOMIC_RELAXED);
+    do
+        last->links.next = old;
+    while (!__atomic_compare_exchange_n(&h->remote_inbox, &old, first,
+                                        /*weak=*/true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+}
+
+/* c's remote batch for arena index i onto that arena's inbox (push_chain):
+ * one compare-and-swap for up to REMOTE_BATCH remote frees. */
 __attribute__((noinline)) static void flush_remote(thread_cache_t *c, size_t i)
 {
     heap_t *h = arena_at(heap->table, i);
-    bool locked = arena_lock(h);
-    debug_check(h, __LINE__);
-    return_remote(h, c, i);
-    debug_check(h, __LINE__);
-    arena_unlock(h, locked);
+    uint32_t first = c->remote_head[i];
+    block_t *last = node_at(h, first);
+    while (last->links.next != 0)
+        last = node_at(h, last->links.next);
+    push_chain(h, first, last);
+    c->remote_head[i] = 0;
+    c->remote_count[i] = 0;
 }
 
 static void spill_halves(heap_t *h, thread_cache_t *c);
 
 /* The calling thread's cache back to arena h (h's lock held), before the
  * heap grows (flush_quick; `all`: its last resort, when it cannot grow):
- * its remote batch for h, and, if it is h's cache, all of it (as without
+ * h's inbox (collect_inbox, whatever thread grows h), the calling thread's
+ * remote batch for h, and, if it is h's cache, all of it (as without
  * the cache, its freed blocks are then freed for real), but half of each
  * bin once threads run and its cap grew (a thread that refills what it
  * spills: all of it cost xmalloc/1 and larson/1 a refill of every size
@@ -2159,9 +2227,12 @@ static bool drain_my_cache(heap_t *h, bool all)
     size_t a = (size_t)(h->owner >> OWNER_SHIFT);
     if (threads_running())
         h->drain_epoch++; /* the other threads' caches: heed_drain */
-    if (c == NULL || a == 0)
+    if (a == 0)
         return false;
-    bool any = c->remote_count[a - 1] != 0 && return_remote(h, c, a - 1) != 0;
+    bool any = collect_inbox(h, NULL) != 0;
+    if (c == NULL)
+        return any;
+    any |= c->remote_count[a - 1] != 0 && return_remote(h, c, a - 1) != 0;
     if (c->arena != h)
         return any;
     c->drain_epoch = h->drain_epoch;
@@ -2267,7 +2338,8 @@ __attribute__((noinline)) static block_t *refill_bin(thread_cache_t *c,
     bool locked = arena_lock_mine(h);
     debug_check(h, __LINE__);
     heed_drain(h, c);
-    b = fill_bins(h, c, q);
+    collect_inbox(h, c); /* may fill bin q: then no refill */
+    b = c->count[q] == 0 ? fill_bins(h, c, q) : NULL;
     c->refill_bytes += b != NULL ? (q + 1) * ALIGNMENT : 0;
     settle_cache(h, c);
     debug_check(h, __LINE__);
@@ -2390,9 +2462,9 @@ static void close_cache(void *arg)
     }
 }
 
-/* Cache c, off the root's list, back to its arena with its blocks, and its
- * remote batches to theirs (at its thread's exit, or when the thread's
- * binding moved to another arena). */
+/* Cache c, off the root's list, back to its arena with its blocks and the
+ * arena's inbox, and its remote batches to theirs (at its thread's exit,
+ * or when the thread's binding moved to another arena). */
 static void retire_cache(thread_cache_t *c)
 {
     bool locked = arena_lock(heap);
@@ -2406,6 +2478,7 @@ static void retire_cache(thread_cache_t *c)
             flush_remote(c, i);
     heap_t *h = c->arena;
     locked = arena_lock(h);
+    collect_inbox(h, NULL); /* its arena may have no other thread */
     drain_cache(h, c);
     free_block(h, payload_to_header(c));
     arena_unlock(h, locked);
@@ -2548,17 +2621,17 @@ static bool push_remote(thread_cache_t *c, block_t *b, size_t size, size_t a)
     return true;
 }
 
-/* cache_free's slow path: a pointer past the heap's span as c last saw it
- * (it looks again), or a block of another arena (push_remote). False: the
- * caller takes the arena's path (which also reports a bad pointer). A
- * thread that only frees has no cache (one would keep its arena's blocks
- * from the thread that allocates them: mt-producer-consumer's util fell
- * from 87% to 48%, docs/bench-libmm.md). */
+static bool free_to_inbox(void *p);
+
+/* cache_free's slow path: no cache (free_to_inbox), a pointer past the
+ * heap's span as c last saw it (it looks again), or a block of another
+ * arena (push_remote). False: the caller takes the arena's path (which
+ * also reports a bad pointer). */
 __attribute__((noinline)) static bool cache_free_slow(thread_cache_t *c,
                                                       void *p)
 {
     if (c == NULL)
-        return false;
+        return free_to_inbox(p);
     if ((uintptr_t)p % ALIGNMENT != 0)
         return false;
     if ((uintptr_t)p - c->lo - 1 >= c->hi - c->lo)
@@ -2574,6 +2647,38 @@ __attribute__((noinline)) static bool cache_free_slow(thread_cache_t *c,
     if ((w & OWNER_MASK) != (c->want & OWNER_MASK))
         return push_remote(c, b, size, (size_t)(w >> OWNER_SHIFT));
     return next_says_allocated(c, b, size) && cache_push(c, b, size);
+}
+
+/* The free of p by a thread without a cache (a thread that only frees,
+ * or one whose cache is gone), once threads run: a small allocated block
+ * goes onto its owner's inbox alone, marked Q, with one compare-and-swap
+ * and no lock (mimalloc's remote free). It opens no cache: a thread that
+ * only frees would keep blocks from the thread that allocates them (its
+ * bins: mt-producer-consumer's util fell from 87% to 48%; a remote batch
+ * of 32: to 61%, docs/bench-libmm.md). False: the caller takes the
+ * arena's path (which also reports a bad pointer). */
+static bool free_to_inbox(void *p)
+{
+    heap_t *root = heap;
+    uintptr_t hi = (uintptr_t)mem_heap_hi() + 1;
+    if (!threads_running() || root == NULL || (uintptr_t)p % ALIGNMENT != 0 ||
+        (uintptr_t)p - root->lo - 1 >= hi - root->lo)
+        return false;
+    block_t *b = payload_to_header(p);
+    word_t w = load_header_remote(b);
+    size_t size = extract_size(w), a = (size_t)(w >> OWNER_SHIFT);
+    const arena_table_t *t = root->table;
+    heap_t *h = a != 0 && a <= t->count ? arena_at(t, a - 1) : NULL;
+    if ((w & CACHE_MASK & ~OWNER_MASK) != ALLOC_BIT ||
+        size - MIN_BLOCK > CACHE_MAX - MIN_BLOCK || h == NULL)
+        return false;
+    const block_t *next = (const block_t *)((const char *)b + size);
+    if ((uintptr_t)next->payload > hi ||
+        (load_header_remote(next) & PREV_ALLOC_BIT) == 0)
+        return false;
+    set_cached(b, true);
+    push_chain(h, to_offset(h, b), b);
+    return true;
 }
 
 /* mm_free into the calling thread's cache, with no lock: a small block of
@@ -3570,8 +3675,32 @@ static bool check_caches(int line, const heap_t *root, size_t cached[ARENA_MAX])
 #endif
 
 #ifdef MM_ARENAS
-/* The arena table (15), the thread caches (17), each arena's lock (16) and
- * each arena's heap. An arena whose lock is held is not walked: its owner
+/* Arena h's inbox (invariant 19; no thread pushes at a quiescent point):
+ * it ends, and each node is a block of h, allocated, Q, of at most
+ * CACHE_MAX bytes. Adds them to *cached. */
+static bool check_inbox(int line, const heap_t *h, size_t *cached)
+{
+    bool ok = true;
+    size_t n = 0, bound = mem_heapsize() / MIN_BLOCK;
+    uint32_t first = __atomic_load_n(&h->remote_inbox, __ATOMIC_ACQUIRE);
+    for (uint32_t o = first; o != 0; o = from_offset(h, o)->links.next) {
+        block_t *b = from_offset(h, o);
+        if (!node_in_heap(h, o) || ++n > bound)
+            return report(line, 19, "inbox leaves its arena or does not end",
+                          b);
+        if (!block_is_cached(b) ||
+            (b->header & (ALLOC_BIT | OWNER_MASK)) != (ALLOC_BIT | h->owner) ||
+            get_size(b) > CACHE_MAX)
+            ok =
+                report(line, 19,
+                       "inbox node not allocated, Q and small in its arena", b);
+    }
+    *cached += n;
+    return ok;
+}
+
+/* The arena table (15), the thread caches (17), each arena's lock (16),
+ * inbox (19) and heap. An arena whose lock is held is not walked: its owner
  * may be changing it. */
 static bool check_arenas(int line, const heap_t *root)
 {
@@ -3592,6 +3721,8 @@ static bool check_arenas(int line, const heap_t *root)
             ok = report(line, 15, "arena table entry is not that arena", h);
         else if (!arena_lock_free(h))
             ok = report(line, 16, "arena lock held while checking", h);
+        else if (!check_inbox(line, h, &cached[i]))
+            ok = false;
         else
             ok &= check_heap(line, h, caches_ok ? cached[i] : CACHED_UNKNOWN);
     }
@@ -3713,12 +3844,17 @@ static void count_blocks(const heap_t *h, mm_arena_stats *st)
 
 /* h's ops, with those its threads' caches served since they last settled
  * (they count them without a lock), and its remote frees, with those that
- * wait in other threads' remote batches (each is an op of h too). */
+ * wait in other threads' remote batches and in its inbox (each is an op
+ * of h too). */
 static void arena_counts(const heap_t *h, mm_arena_stats *st)
 {
 #ifdef MM_ARENAS
     st->ops = h->ops;
     st->remote_frees = h->remote_frees;
+    /* its lock held (malloc_stats) or quiescent: pushes only prepend */
+    uint32_t o = __atomic_load_n(&h->remote_inbox, __ATOMIC_ACQUIRE);
+    for (; o != 0; o = node_at(h, o)->links.next)
+        st->ops++, st->remote_frees++;
 #else
     (void)h, (void)st; /* no counts: 0 */
 #endif

@@ -303,6 +303,25 @@ def test_checker_invariant_18_remote_batch():
         expect_invariant(name, 18, "corrupt-arenas")
 
 
+def test_checker_invariant_19_inbox():
+    # The thread's remote batch for the other arena, pushed on that arena's
+    # inbox (flush_remote): valid as it is; then its block's Q bit, a cycle.
+    proc = corrupt("inbox-pending", "corrupt-arenas")
+    kit.expect(re.fullmatch(r"checkheap\(line \d+\) returned true\n",
+                            proc.stdout) is not None and proc.stderr == "",
+               "a pending inbox is valid: the checker must return true", proc)
+    for name in ("inbox-unmarked", "inbox-cycle"):
+        expect_invariant(name, 19, "corrupt-arenas")
+
+
+def test_free_of_a_block_in_an_inbox_fails_loudly():
+    proc = kit.run([binary("corrupt-arenas"), "double-free-inbox"],
+                   timeout=30)
+    kit.expect(proc.returncode != 0 and re.search(
+        r"^mm: free\(\): invalid pointer 0x[0-9a-f]+: ", proc.stderr,
+        re.M) is not None, "a free of a block in an inbox must abort", proc)
+
+
 def test_free_of_a_block_in_a_remote_batch_fails_loudly():
     # Single-threaded, the solo arena's bounds reject it first.
     proc = kit.run([binary("corrupt-arenas"), "double-free-remote"],

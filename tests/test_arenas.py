@@ -188,6 +188,13 @@ def test_free_of_a_block_in_a_remote_batch_aborts():
     double_free_aborts("double-free-remote", "a remote batch")
 
 
+def test_frees_of_a_thread_without_a_cache_go_to_the_inbox():
+    # A thread that only frees (no cache): its frees go onto the owner's
+    # inbox (invariant 19 with it pending), mm_stats counts them, and the
+    # owner's next mallocs take them back without growing the heap.
+    cache_case_passes("free-only")
+
+
 def test_fork_while_a_remote_batch_is_pending():
     cache_case_passes("fork-remote")
 

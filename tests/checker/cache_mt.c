@@ -30,6 +30,14 @@
  *                 thread forks (through mm_fork_prepare/parent/child); the
  *                 child allocates, frees and checks the heap; so does the
  *                 parent after the thread exited
+ *   free-only     a thread that never allocates (so it has no cache) frees
+ *                 the main thread's blocks of every cached size: each
+ *                 goes onto arena 1's inbox alone (free_to_inbox);
+ *                 mm_checkheap with the inbox pending (invariant 19),
+ *                 mm_stats' remote frees equal those frees, and the main
+ *                 thread's next mallocs of those sizes take them back
+ *                 (the heap does not grow), payloads of kept blocks
+ *                 checked
  * Prints "cache_mt: CASE ok" and exits 0, or says what failed and exits 1
  * (2 on bad usage); double-free-other aborts in mm_free.
  */
@@ -387,6 +395,68 @@ static int fork_remote(void)
     return 0;
 }
 
+/* free-only: the blocks the thread frees, and the blocks kept meanwhile. */
+static void *given[SIZES];
+
+static void *free_given(void *arg)
+{
+    (void)arg;
+    for (size_t k = 0; k < SIZES; k++)
+        mm_free(given[k]);
+    if (my_thread_cache() != NULL)
+        fail("a thread that only frees opened a cache");
+    return NULL;
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static int free_only(void)
+{
+    void *keep[SIZES];
+    pthread_t t;
+    if (pthread_create(&t, NULL, nothing, NULL) != 0) /* threads run */
+        fail("pthread_create");
+    pthread_join(t, NULL);
+    for (size_t k = 0; k < SIZES; k++) {
+        given[k] = mm_malloc(kind_size(k));
+        keep[k] = mm_malloc(kind_size(k));
+        if (given[k] == NULL || keep[k] == NULL)
+            fail("mm_malloc returned NULL");
+        fill(keep[k], kind_size(k), (unsigned)k);
+    }
+    if (pthread_create(&t, NULL, free_given, NULL) != 0)
+        fail("pthread_create");
+    pthread_join(t, NULL);
+    if (arena_at(heap->table, 0)->remote_inbox == 0)
+        fail("the frees of a thread without a cache are not in the inbox");
+    check("with the inbox pending");
+    uint64_t got = 0;
+    mm_stats(add_remote, &got);
+    if (got != SIZES) {
+        printf("cache_mt: mm_stats counts %llu remote frees, %d were made\n",
+               (unsigned long long)got, SIZES);
+        exit(1);
+    }
+    size_t before = mem_heapsize();
+    for (size_t k = 0; k < SIZES; k++)
+        if ((given[k] = mm_malloc(kind_size(k))) == NULL)
+            fail("mm_malloc returned NULL");
+    if (mem_heapsize() != before)
+        fail("the heap grew: the inbox's blocks were not taken back");
+    check("after the inbox was taken");
+    for (size_t k = 0; k < SIZES; k++) {
+        if (!intact(keep[k], kind_size(k), (unsigned)k))
+            fail("a kept block lost its payload");
+        mm_free(keep[k]);
+        mm_free(given[k]);
+    }
+    check("at the end");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -410,6 +480,8 @@ int main(int argc, char **argv)
         rc = double_free_remote();
     else if (strcmp(argv[1], "fork-remote") == 0)
         rc = fork_remote();
+    else if (strcmp(argv[1], "free-only") == 0)
+        rc = free_only();
     else {
         fprintf(stderr, "cache_mt: unknown case '%s'\n", argv[1]);
         return 2;

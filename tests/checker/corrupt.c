@@ -283,6 +283,17 @@ static bool corrupt_remote(const char *name, thread_cache_t *c, size_t i)
     else if (strcmp(name, "remote-own-arena") == 0) { /* 18 */
         c->remote_head[mine] = c->remote_head[i], c->remote_count[mine] = 1;
         c->remote_head[i] = 0, c->remote_count[i] = 0;
+    } else if (strcmp(name, "inbox-pending") == 0) /* valid: 19 holds */
+        flush_remote(c, i);
+    else if (strcmp(name, "inbox-unmarked") == 0) { /* 19 */
+        flush_remote(c, i);
+        set_cached(remote, false);
+    } else if (strcmp(name, "inbox-cycle") == 0) { /* 19 */
+        flush_remote(c, i);
+        remote->links.next = arena_at(heap->table, i)->remote_inbox;
+    } else if (strcmp(name, "double-free-inbox") == 0) { /* must abort */
+        flush_remote(c, i);
+        mm_free(header_to_payload(remote));
     } else if (strcmp(name, "double-free-remote") == 0) /* must abort */
         mm_free(header_to_payload(remote));
     else
