@@ -2662,7 +2662,7 @@ static bool free_to_inbox(void *p)
     heap_t *root = heap;
     uintptr_t hi = (uintptr_t)mem_heap_hi() + 1;
     if (!threads_running() || root == NULL || (uintptr_t)p % ALIGNMENT != 0 ||
-        (uintptr_t)p - root->lo - 1 >= hi - root->lo)
+        (uintptr_t)p - heap_lo(root) - 1 >= hi - heap_lo(root))
         return false;
     block_t *b = payload_to_header(p);
     word_t w = load_header_remote(b);
