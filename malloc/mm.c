@@ -172,12 +172,10 @@
  *     Heap structs and regions start on a 64-byte cache line
  *     (LAYOUT_ALIGN), so that no line holds two arenas' state.
  *     A thread is bound, at its first call, to a made arena that no live
- *     thread is bound to, else to the made one with the fewest threads,
- *     else (none made) to its CPU's (first_arena), and moves to its CPU's
- *     arena when it finds its arena's lock held (rebind_on_contention);
- *     free and realloc go to the block's owner (header bits 48..63),
- *     under the owner's lock, but for a small block: freed by a thread
- *     with a cache, it waits in the
+ *     thread is bound to, else to its CPU's (first_arena), and moves to its
+ * CPU's arena when it finds its arena's lock held (rebind_on_contention); free
+ * and realloc go to the block's owner (header bits 48..63), under the owner's
+ * lock, but for a small block: freed by a thread with a cache, it waits in the
  *     cache's remote batch for its owner, and REMOTE_BATCH of them go
  *     onto the owner's inbox with one compare-and-swap, no lock
  *     (flush_remote; also at the thread's exit, and before the owner
@@ -683,37 +681,21 @@ static uint32_t first_arena(heap_t *root)
     return a != 0 ? a : 1 + arena_index_of_cpu(t);
 }
 #else
-/* The made arena with the fewest threads bound to it (ties: the CPU's,
- * cpu = index + 1, else the first), or 0 when none is made. */
-static uint32_t least_bound(const arena_table_t *t, uint32_t cpu)
-{
-    uint32_t best = 0, fewest = UINT32_MAX;
-    for (uint32_t i = 0; i < t->count; i++) {
-        heap_t *h = arena_at(t, i);
-        uint32_t n = h != NULL ? __atomic_load_n(&h->bound, __ATOMIC_RELAXED)
-                               : UINT32_MAX;
-        if (n < fewest || (n == fewest && n != UINT32_MAX && i + 1 == cpu))
-            best = i + 1, fewest = n;
-    }
-    return best;
-}
-
 /* A new thread's arena (the default): one made already that no live
  * thread is bound to (its last thread exited: its free memory is reused,
- * as glibc reuses an exited thread's arena), else the made one with the
- * fewest threads, else its CPU's (made now). A new arena is made only
- * when the heap has none, or when a thread meets contention
- * (rebind_on_contention): threads that start together share an arena
- * until they contend, and replays on new threads one after another keep
- * one arena's peak, not one per arena (docs/design.md). */
+ * as glibc reuses an exited thread's arena), else its CPU's (made now if
+ * it is not). Replays on new threads one after another keep one arena's
+ * peak, not one per arena; threads that live together stay on their
+ * CPUs' arenas (joining a made arena instead put two threads' small
+ * blocks on shared cache lines: cache-scratch/2 went from 0.57x to 2.35x
+ * glibc's time, docs/bench-libmm.md). */
 static uint32_t first_arena(heap_t *root)
 {
     const arena_table_t *t = root->table;
     for (uint32_t i = 0; i < t->count; i++)
         if (claim_idle(root, i, /*made=*/true))
             return i + 1;
-    uint32_t cpu = 1 + arena_index_of_cpu(t), a = least_bound(t, cpu);
-    a = count_into(root, a != 0 ? a : cpu);
+    uint32_t cpu = 1 + arena_index_of_cpu(t), a = count_into(root, cpu);
     return a != 0 ? a : cpu;
 }
 #endif

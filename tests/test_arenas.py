@@ -262,11 +262,11 @@ def test_thread_meeting_contention_moves_to_its_cpus_arena():
     bind_mt("contention")
 
 
-def test_new_thread_joins_a_made_arena_or_claims_an_idle_one():
-    # tests/checker/bind_mt.c join: a new thread on arena 2's CPU joins
-    # arena 1 (made, the main thread's) instead of making arena 2; once
-    # arena 2 is made and its thread exited, a new thread on arena 1's CPU
-    # claims it (idle) instead of joining arena 1.
+def test_new_thread_claims_an_idle_arena_else_its_cpus():
+    # tests/checker/bind_mt.c join: a new thread on arena 2's CPU makes its
+    # CPU's arena 2 (arena 1 has the main thread); once that thread exited,
+    # a new thread on arena 1's CPU claims arena 2 (made, idle) instead of
+    # sharing arena 1.
     bind_mt("join")
 
 
