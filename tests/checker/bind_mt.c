@@ -170,15 +170,11 @@ static int contention(void)
     return 0;
 }
 
-/* A thread on arena (*arg)'s CPU: its first malloc binds it (or, with
- * *arg negative, it is bound to arena -*arg by hand, uncounted); it frees
+/* A thread on arena (*arg)'s CPU: its first malloc binds it; it frees
  * its block and returns its binding. */
 static void *bind_new_thread(void *arg)
 {
-    int a = *(int *)arg;
-    pin(cpu_of_arena[(a > 0 ? a : -a) - 1]);
-    if (a < 0)
-        thread_arena = (uint32_t)-a;
+    pin(cpu_of_arena[*(int *)arg - 1]);
     void *p = mm_malloc(40);
     if (p == NULL)
         fail("mm_malloc returned NULL");
